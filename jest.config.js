@@ -1,0 +1,33 @@
+/**
+ * Jest projects:
+ * - unit: specs next to the code (lib/**\/*.spec.ts), pure logic and small real-socket checks.
+ * - integration: test/**\/*.spec.ts, real local HTTP servers on port 0 (no mocked HTTP layer).
+ * - dapr: test/dapr/**\/*.spec.ts, a real daprd built from the Dapr Go modules.
+ * - e2e: test/**\/*.e2e-spec.ts, the sample app probed like the kubelet.
+ * - faults: test/faults/**\/*.spec.ts, fault scenarios with figures.
+ */
+const ts = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+};
+const common = { testEnvironment: 'node', transform: ts, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/lib/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.spec.ts'],
+      testPathIgnorePatterns: ['<rootDir>/test/dapr/', '<rootDir>/test/faults/'],
+    },
+    {
+      ...common,
+      displayName: 'dapr',
+      testMatch: ['<rootDir>/test/dapr/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/dapr/global-setup.ts',
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], globalSetup: '<rootDir>/test/dapr/global-setup.ts' },
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'], globalSetup: '<rootDir>/test/dapr/global-setup.ts' },
+  ],
+};

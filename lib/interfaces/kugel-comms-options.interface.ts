@@ -1,0 +1,176 @@
+/**
+ * Options of `KugelCommsModule.forRoot()` / `forRootAsync()`.
+ *
+ * Every field is optional; the defaults live in one place (`kugel-comms.defaults.ts`) and are
+ * named here with `@default`. Options are merged and validated once at boot: a bad value stops
+ * start-up with an error that names the option and the value.
+ */
+export interface KugelCommsModuleOptions {
+  /**
+   * Peers by name. A string is the base URL; an object can override the HTTP defaults for that
+   * peer. A name not listed here is looked up in `BASE_URL_<NAME>` (see `HttpClientHelper`).
+   */
+  services?: Record<string, string | ServiceOptions>;
+  /** Defaults for every service-to-service client. */
+  http?: HttpOptions;
+  /** The Dapr sidecar. */
+  dapr?: DaprOptions;
+  /** Credentials used by the auth helpers and the repositories. */
+  auth?: AuthOptions;
+  /** How `CircuitBreakerHealthIndicator` reports breakers. */
+  health?: HealthOptions;
+}
+
+/** Per-service overrides of `HttpOptions`. */
+export interface ServiceOptions {
+  /** Base URL of the peer, e.g. `http://master-data:8000/api/v1`. */
+  baseUrl: string;
+  timeoutMs?: number;
+  retries?: number;
+  maxSockets?: number;
+  /** `false` (the default for REST peers) or breaker options to guard this peer with a breaker. */
+  breaker?: false | CircuitBreakerOptions;
+}
+
+export interface HttpOptions {
+  /**
+   * Timeout of one attempt, in milliseconds. Each retry gets a fresh timeout, as the original's
+   * per-request timeout; bound the whole call with `signal: AbortSignal.timeout(ms)`.
+   * @default 30000
+   */
+  timeoutMs?: number;
+  /**
+   * Retries after the first attempt (so 3 means up to 4 attempts).
+   * @default 3
+   */
+  retries?: number;
+  /**
+   * Base delay of the exponential backoff: retry n waits about `2^n × retryDelayMs` plus 0–20 % jitter.
+   * @default 100
+   */
+  retryDelayMs?: number;
+  /**
+   * Upper bound of any one retry delay, `Retry-After` included.
+   * @default 10000
+   */
+  maxRetryDelayMs?: number;
+  /** Retry budget per service, or `false` to turn it off. */
+  retryBudget?: false | RetryBudgetOptions;
+  /**
+   * Most sockets open at once to one service (requests beyond it queue in the agent).
+   * @default 64
+   */
+  maxSockets?: number;
+  /**
+   * An idle keep-alive socket is closed after this many milliseconds, before a typical server
+   * keep-alive timeout (Node's 5 s) closes it under us.
+   * @default 4000
+   */
+  idleSocketTimeoutMs?: number;
+  /**
+   * Largest response body accepted, in bytes (a bigger one fails the call).
+   * @default 10485760 (10 MiB)
+   */
+  maxContentLength?: number;
+  /**
+   * Largest request body sent, in bytes.
+   * @default 10485760 (10 MiB)
+   */
+  maxBodyLength?: number;
+  /** Breaker for every REST peer (`false` by default: REST calls are retried, not broken). */
+  breaker?: false | CircuitBreakerOptions;
+  /**
+   * Accept TLS certificates that do not verify. Only for local development against self-signed
+   * peers; never turned on by anything but this explicit option.
+   * @default false
+   */
+  insecureSkipTlsVerify?: boolean;
+}
+
+/**
+ * Retry budget (the scheme of Finagle's and Linkerd's): within a sliding window, retries may
+ * reach `ratio × requests`, and never fewer than `minRetriesPerSecond × window` so that a quiet
+ * service can still retry.
+ */
+export interface RetryBudgetOptions {
+  /** @default 0.2 */
+  ratio?: number;
+  /** @default 10 */
+  minRetriesPerSecond?: number;
+  /** @default 10000 */
+  windowMs?: number;
+}
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker. @default 3 */
+  failureThreshold?: number;
+  /** How long the breaker stays open before it lets a trial call through. @default 60000 */
+  resetTimeoutMs?: number;
+  /** Trial calls let through at once while half-open. @default 1 */
+  halfOpenMaxCalls?: number;
+}
+
+export interface DaprOptions {
+  /**
+   * The sidecar's HTTP endpoint.
+   * @default `http://127.0.0.1:${DAPR_HTTP_PORT ?? 3500}`
+   */
+  httpEndpoint?: string;
+  /** Sent as `dapr-api-token` on every sidecar call. @default process.env.DAPR_API_TOKEN */
+  apiToken?: string;
+  /** Timeout of one sidecar call attempt. @default 5000 */
+  timeoutMs?: number;
+  /**
+   * Client retries of one sidecar call. Small on purpose: the sidecar and its components retry
+   * too (see README, "How retries stack").
+   * @default 1
+   */
+  retries?: number;
+  /** Breaker options, applied to each component's breaker. */
+  breaker?: CircuitBreakerOptions;
+  /**
+   * Wait for `/v1.0/healthz/outbound` at start-up for at most this long, then boot anyway
+   * (0 disables the wait).
+   * @default 10000
+   */
+  waitForSidecarMs?: number;
+  /**
+   * Resolve service names that are neither in `services` nor in `BASE_URL_<NAME>` through Dapr
+   * service invocation (`/v1.0/invoke/<name>/method`).
+   * @default false
+   */
+  serviceInvocation?: boolean;
+}
+
+export interface AuthOptions {
+  /** API key sent as `X-API-KEY` by the fallback pattern. */
+  apiKey?: string;
+  /** Service token (JWT) minted for service-to-service calls. */
+  serviceToken?: ServiceTokenOptions;
+}
+
+export interface ServiceTokenOptions {
+  /** Shared HMAC secret (or a PEM private key for RS/ES algorithms). */
+  secret: string;
+  /** Signing algorithm; `none` is refused. @default 'HS256' */
+  algorithm?: 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
+  /** Lifetime in seconds, at most 3600. @default 300 */
+  expiresInSec?: number;
+  /** `iss` claim. */
+  issuer?: string;
+  /** `aud` claim. */
+  audience?: string;
+}
+
+export interface HealthOptions {
+  /**
+   * How an open breaker is reported: `'down'` (readiness) or `'up'` with its details (liveness).
+   * @default 'down'
+   */
+  openCircuitIs?: 'down' | 'up';
+  /**
+   * Breakers that make the indicator report `down` when open. Breakers not named are reported with
+   * their details but stay `up`. Default: every breaker counts.
+   */
+  criticalBreakers?: string[];
+}
