@@ -22,12 +22,12 @@ describe('smoke', () => {
   it('gets, maps 404 and retries 503', async () => {
     const client = app.get(HttpClientHelper).getServiceClient('peer');
     await expect(client.get('/x', { params: { a: [1, 2], b: true } })).resolves.toEqual({ ok: true, url: '/x?a=1&a=2&b=true' });
-    const e404: HttpClientError = await client.get('/missing').catch((e: HttpClientError) => e);
+    const e404: HttpClientError = await client.get<never>('/missing').catch((e: HttpClientError) => e);
     expect(e404).toBeInstanceOf(HttpClientError);
     expect(e404.statusCode).toBe(404);
     expect(e404.attempts).toBe(1);
     const before = server.requests.length;
-    const e503: HttpClientError = await client.get('/busy').catch((e: HttpClientError) => e);
+    const e503: HttpClientError = await client.get<never>('/busy').catch((e: HttpClientError) => e);
     expect(e503.statusCode).toBe(503);
     expect(e503.attempts).toBe(4);
     expect(server.requests.length - before).toBe(4);
