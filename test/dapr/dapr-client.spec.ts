@@ -1,0 +1,285 @@
+import { TestingModule } from '@nestjs/testing';
+import * as net from 'node:net';
+import { CircuitState, DaprClientHelper, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
+import { bootKugelComms } from '../support/module-fixture';
+import { waitUntil } from '../support/processes';
+import { RedisServer } from '../support/redis';
+import { json, startTestServer, TestServer } from '../support/test-server';
+import { Daprd } from './daprd';
+
+/** A subscribing app: answers /dapr/subscribe and records the events daprd delivers. */
+async function startSubscriber(topic: string): Promise<{ server: TestServer; events: Array<Record<string, unknown>> }> {
+  const events: Array<Record<string, unknown>> = [];
+  const server = await startTestServer((req, res, body) => {
+    if (req.method === 'GET' && req.url === '/dapr/subscribe') {
+      return json(res, 200, [{ pubsubname: 'pubsub', topic, route: '/events' }]);
+    }
+    if (req.method === 'POST' && req.url === '/events') {
+      events.push(JSON.parse(body));
+      return json(res, 200, { status: 'SUCCESS' });
+    }
+    if (req.url === '/dapr/config') return json(res, 200, {});
+    json(res, 404, {});
+  });
+  return { server, events };
+}
+
+describe('DaprClientHelper on a real daprd (in-memory components)', () => {
+  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+  let daprd: Daprd;
+  let app: TestingModule;
+  let dapr: DaprClientHelper;
+
+  beforeAll(async () => {
+    subscriber = await startSubscriber('orders');
+    daprd = await Daprd.start({ appPort: subscriber.server.port });
+    app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 5000, retries: 0 } });
+    dapr = app.get(DaprClientHelper);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await daprd?.dispose();
+    await subscriber?.server.close();
+  });
+
+  it('delivers a published event to the subscribing app with its data intact', async () => {
+    const order = { orderId: 'o-1', lines: [{ item: 'ü/…?#', qty: 2 }], total: 12.5 };
+    await expect(dapr.publishEvent('pubsub', 'orders', order, { metadata: { ttlInSeconds: 60 } })).resolves.toBe(true);
+    await waitUntil(async () => subscriber.events.length > 0, 10_000, 'event delivery');
+    const event = subscriber.events[0];
+    expect(event.data).toEqual(order);
+    expect(event.topic).toBe('orders');
+    expect(event.pubsubname).toBe('pubsub');
+  });
+
+  it('delivers a raw payload without a CloudEvent envelope when rawPayload is set', async () => {
+    const before = subscriber.events.length;
+    await expect(dapr.publishEvent('pubsub', 'orders', { raw: 1 }, { rawPayload: true })).resolves.toBe(true);
+    await waitUntil(async () => subscriber.events.length > before, 10_000, 'raw event delivery');
+    // daprd wraps raw payloads for the subscriber in a CloudEvent whose data is the bytes sent
+    const event = subscriber.events[before];
+    expect(JSON.stringify(event)).toContain('raw');
+  });
+
+  it('round-trips state, reads a missing key as null and reports the ETag', async () => {
+    const value = { name: 'Ringo', tags: ['a', 'b'], nested: { n: 1 } };
+    await expect(dapr.saveState('statestore', 'user/1?x#y', value)).resolves.toBe(true);
+    await expect(dapr.getState('statestore', 'user/1?x#y')).resolves.toEqual(value);
+    await expect(dapr.getState('statestore', 'no-such-key')).resolves.toBeNull();
+    const missing = await dapr.getStateResult('statestore', 'no-such-key');
+    expect(missing).toEqual({ ok: true, value: { value: null }, etag: undefined });
+    const entry = await dapr.getStateResult<typeof value>('statestore', 'user/1?x#y');
+    expect(entry.ok && entry.value.etag).toEqual(expect.any(String));
+  });
+
+  it('answers false to a stale ETag and keeps the breaker closed', async () => {
+    await dapr.saveState('statestore', 'etag-key', { v: 1 });
+    const first = await dapr.getStateResult('statestore', 'etag-key');
+    if (!first.ok) throw new Error(first.error);
+    await expect(dapr.saveState('statestore', 'etag-key', { v: 2 }, { etag: first.value.etag })).resolves.toBe(true);
+    for (let i = 0; i < 5; i += 1) {
+      const stale = await dapr.saveStateResult('statestore', 'etag-key', { v: 3 }, { etag: first.value.etag });
+      expect(stale).toMatchObject({ ok: false, status: 409 });
+    }
+    await expect(dapr.deleteState('statestore', 'etag-key', { etag: first.value.etag })).resolves.toBe(false);
+    const breaker = dapr.breakerFor('state', 'statestore').snapshot();
+    expect(breaker.state).toBe(CircuitState.Closed);
+    expect(breaker.consecutiveFailures).toBe(0);
+    await expect(dapr.getState('statestore', 'etag-key')).resolves.toEqual({ v: 2 });
+  });
+
+  it('deletes with and without an ETag', async () => {
+    await dapr.saveState('statestore', 'del-1', 'x');
+    const entry = await dapr.getStateResult('statestore', 'del-1');
+    if (!entry.ok) throw new Error(entry.error);
+    await expect(dapr.deleteState('statestore', 'del-1', { etag: entry.value.etag })).resolves.toBe(true);
+    await expect(dapr.getState('statestore', 'del-1')).resolves.toBeNull();
+    await expect(dapr.deleteState('statestore', 'never-there')).resolves.toBe(true);
+  });
+
+  it('gets state in bulk, leaving out missing keys', async () => {
+    await dapr.saveState('statestore', 'bulk-a', { a: 1 });
+    await dapr.saveState('statestore', 'bulk-b', [1, 2]);
+    await expect(dapr.getBulkState('statestore', ['bulk-a', 'bulk-b', 'bulk-missing'])).resolves.toEqual({
+      'bulk-a': { a: 1 },
+      'bulk-b': [1, 2],
+    });
+  });
+
+  it('applies a state transaction atomically', async () => {
+    await dapr.saveState('statestore', 'tx-old', 1);
+    await expect(
+      dapr.executeStateTransaction('statestore', [
+        { operation: 'upsert', request: { key: 'tx-new', value: { created: true } } },
+        { operation: 'delete', request: { key: 'tx-old' } },
+      ]),
+    ).resolves.toBe(true);
+    await expect(dapr.getState('statestore', 'tx-new')).resolves.toEqual({ created: true });
+    await expect(dapr.getState('statestore', 'tx-old')).resolves.toBeNull();
+  });
+
+  it('answers false for an unknown store or pub/sub without opening a breaker (4xx)', async () => {
+    for (let i = 0; i < 4; i += 1) {
+      await expect(dapr.saveStateResult('no-such-store', 'k', 1)).resolves.toMatchObject({ ok: false, status: 400 });
+      await expect(dapr.publishEventResult('no-such-pubsub', 't', {})).resolves.toMatchObject({ ok: false, status: 404 });
+    }
+    expect(dapr.breakerFor('state', 'no-such-store').state).toBe(CircuitState.Closed);
+    expect(dapr.breakerFor('pubsub', 'no-such-pubsub').state).toBe(CircuitState.Closed);
+  });
+
+  it('refuses bad input without sending anything', async () => {
+    const events = app.get(KugelCommsEvents);
+    const seen: RequestCompletedEvent[] = [];
+    const off = events.requestCompleted.on((e) => seen.push(e));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(dapr.saveStateResult('statestore', 'a||b', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
+    await expect(dapr.saveStateResult('statestore', '..', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
+    await expect(dapr.saveStateResult('statestore', 'c', circular)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
+    await expect(dapr.publishEventResult('pubsub', 't', { n: BigInt(1) })).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
+    off();
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('DaprClientHelper with DAPR_API_TOKEN', () => {
+  let daprd: Daprd;
+  afterAll(async () => daprd?.dispose());
+
+  it('sends dapr-api-token on every call and fails (4xx, breaker closed) without it', async () => {
+    daprd = await Daprd.start({ apiToken: 'tok-3f9a-secret' });
+    const withToken = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, apiToken: 'tok-3f9a-secret', waitForSidecarMs: 0 } });
+    const without = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0 } });
+    try {
+      const ok = withToken.get(DaprClientHelper);
+      await expect(ok.saveState('statestore', 'k', 1)).resolves.toBe(true);
+      await expect(ok.getState('statestore', 'k')).resolves.toBe(1);
+      await expect(ok.publishEvent('pubsub', 't', {})).resolves.toBe(true);
+      const bad = without.get(DaprClientHelper);
+      for (let i = 0; i < 4; i += 1) {
+        const result = await bad.saveStateResult('statestore', 'k', 2);
+        expect(result).toMatchObject({ ok: false, status: 401 });
+        expect(JSON.stringify(result)).not.toContain('tok-3f9a-secret');
+      }
+      expect(bad.breakerFor('state', 'statestore').state).toBe(CircuitState.Closed);
+      await expect(ok.getState('statestore', 'k')).resolves.toBe(1);
+    } finally {
+      await withToken.close();
+      await without.close();
+    }
+  });
+});
+
+describe('DaprClientHelper circuit breaker against a killed and restarted daprd', () => {
+  let daprd: Daprd;
+  let app: TestingModule;
+  afterAll(async () => {
+    await app?.close();
+    await daprd?.dispose();
+  });
+
+  it('opens after 3 failures, answers at once without I/O, and closes after one trial once daprd is back', async () => {
+    daprd = await Daprd.start();
+    app = await bootKugelComms({
+      dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 1, timeoutMs: 2000, breaker: { failureThreshold: 3, resetTimeoutMs: 1500 } },
+      http: { retryDelayMs: 1 },
+    });
+    const dapr = app.get(DaprClientHelper);
+    const changes: string[] = [];
+    app.get(KugelCommsEvents).breakerStateChanged.on((c) => changes.push(`${c.breaker}:${c.from}->${c.to}`));
+    await expect(dapr.saveState('statestore', 'before', 1)).resolves.toBe(true);
+
+    await daprd.kill();
+    for (let i = 0; i < 3; i += 1) {
+      const r = await dapr.saveStateResult('statestore', `k${i}`, i);
+      expect(r).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+    }
+    const breaker = dapr.breakerFor('state', 'statestore');
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(dapr.breakerFor('pubsub', 'pubsub').state).toBe(CircuitState.Closed);
+
+    // Something listens on daprd's port now: an open breaker must not connect to it.
+    let connections = 0;
+    const listener = net.createServer((s) => {
+      connections += 1;
+      s.destroy();
+    });
+    await new Promise<void>((r) => listener.listen(daprd.httpPort, '127.0.0.1', r));
+    for (let i = 0; i < 20; i += 1) {
+      await expect(dapr.saveStateResult('statestore', 'x', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_CIRCUIT_OPEN' });
+      await expect(dapr.getState('statestore', 'before')).resolves.toBeNull();
+    }
+    expect(connections).toBe(0);
+    await new Promise<void>((r) => listener.close(() => r()));
+
+    await daprd.startProcess();
+    await waitUntil(async () => breaker.state === CircuitState.HalfOpen, 5000, 'half-open after the reset timeout');
+    const trials = await Promise.all(Array.from({ length: 10 }, (_, i) => dapr.saveStateResult('statestore', `t${i}`, i)));
+    expect(trials.filter((t) => t.ok)).toHaveLength(1);
+    expect(trials.filter((t) => !t.ok && t.code === 'ERR_CIRCUIT_OPEN')).toHaveLength(9);
+    expect(breaker.state).toBe(CircuitState.Closed);
+    await expect(dapr.saveState('statestore', 'after', 2)).resolves.toBe(true);
+    expect(changes).toEqual([
+      'state:statestore:closed->open',
+      'state:statestore:open->half_open',
+      'state:statestore:half_open->closed',
+    ]);
+  });
+
+  it('waits (bounded) for a sidecar that starts after the app', async () => {
+    const late = await Daprd.start();
+    const endpoint = late.httpEndpoint;
+    await late.stop();
+    const lateApp = await bootKugelComms({ dapr: { httpEndpoint: endpoint, waitForSidecarMs: 15_000 } });
+    try {
+      const pending = lateApp.get(DaprClientHelper).saveState('statestore', 'early', 1);
+      await new Promise((r) => setTimeout(r, 500));
+      await late.startProcess();
+      await expect(pending).resolves.toBe(true);
+    } finally {
+      await lateApp.close();
+      await late.dispose();
+    }
+  });
+});
+
+describe('DaprClientHelper with the Redis state store across a sidecar crash', () => {
+  let redis: RedisServer;
+  let daprd: Daprd;
+  let app: TestingModule;
+  afterAll(async () => {
+    await app?.close();
+    await daprd?.dispose();
+    await redis?.stop();
+  });
+
+  it('reads back every save that answered true before the crash', async () => {
+    redis = await RedisServer.start();
+    daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
+    app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 0, breaker: { failureThreshold: 1000 } } });
+    const dapr = app.get(DaprClientHelper);
+    const results = new Map<string, boolean>();
+    const writers = Array.from({ length: 20 }, async (_, w) => {
+      for (let i = 0; i < 500; i += 1) {
+        const key = `order-${w}-${i}`;
+        results.set(key, await dapr.saveState('statestore', key, { w, i }));
+      }
+    });
+    await waitUntil(async () => [...results.values()].filter(Boolean).length >= 200, 20_000, '200 saves');
+    await daprd.kill();
+    await Promise.all(writers);
+    const saved = [...results].filter(([, ok]) => ok).map(([k]) => k);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.length).toBeLessThan(results.size);
+
+    await daprd.startProcess();
+    const lost: string[] = [];
+    for (const key of saved) {
+      const [, w, i] = key.split('-').map(Number);
+      const value = await dapr.getState('statestore', key);
+      if (JSON.stringify(value) !== JSON.stringify({ w, i })) lost.push(key);
+    }
+    expect(lost).toEqual([]);
+  });
+});

@@ -1,0 +1,146 @@
+import { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, probeStatus, spawnLogged, stopProcess, waitUntil } from '../support/processes';
+
+/** Where `build.sh` puts the project's own minimal daprd. */
+export const BUILT_DAPRD = path.join(__dirname, '.bin', 'daprd');
+const COMPONENTS = path.join(__dirname, 'components');
+
+/**
+ * The daprd binary for tests: `DAPRD_BIN`, else an installed `~/.dapr/bin/daprd`, else the one
+ * `test/dapr/build.sh` built. Throws (never skips) when there is none.
+ */
+export function daprdBinary(): string {
+  const candidates = [process.env.DAPRD_BIN, path.join(os.homedir(), '.dapr', 'bin', 'daprd'), BUILT_DAPRD].filter(
+    (p): p is string => typeof p === 'string' && p.length > 0,
+  );
+  for (const candidate of candidates) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    `no daprd binary: looked at ${candidates.join(', ')}. Run "bash test/dapr/build.sh" (needs Go) or set DAPRD_BIN.`,
+  );
+}
+
+export type ComponentSet = 'in-memory' | 'redis' | 'redis-state';
+
+export interface DaprdOptions {
+  /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
+  components?: ComponentSet;
+  /** `host:port` of Redis, substituted for `__REDIS_HOST__` in the component files. */
+  redisHost?: string;
+  appId?: string;
+  /** The app daprd delivers events to (omit when there is none). */
+  appPort?: number;
+  /** Runs daprd with `DAPR_API_TOKEN`. */
+  apiToken?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/**
+ * A real daprd on loopback-only, free ports, with component files from the repo. It can be
+ * stopped, killed and started again on the same ports (so clients keep their endpoint).
+ */
+export class Daprd {
+  private proc?: { child: ChildProcess; output: string[] };
+
+  private constructor(
+    readonly options: DaprdOptions,
+    readonly httpPort: number,
+    private readonly grpcPort: number,
+    private readonly internalGrpcPort: number,
+    readonly resourcesDir: string,
+  ) {}
+
+  static async start(options: DaprdOptions = {}): Promise<Daprd> {
+    const resourcesDir = writeResources(options);
+    const daprd = new Daprd(options, await freePort(), await freePort(), await freePort(), resourcesDir);
+    await daprd.startProcess();
+    return daprd;
+  }
+
+  get httpEndpoint(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.child.exitCode === null && this.proc.child.signalCode === null;
+  }
+
+  /** The last lines daprd printed (for failure messages). */
+  get output(): string[] {
+    return this.proc?.output ?? [];
+  }
+
+  /** Starts the process (again) and waits for `/v1.0/healthz/outbound` (or `/v1.0/healthz` with an app). */
+  async startProcess(timeoutMs = 30_000): Promise<void> {
+    const o = this.options;
+    const args = [
+      '--app-id', o.appId ?? 'kugel-test',
+      '--dapr-http-port', String(this.httpPort),
+      '--dapr-grpc-port', String(this.grpcPort),
+      '--dapr-internal-grpc-port', String(this.internalGrpcPort),
+      '--dapr-listen-addresses', '127.0.0.1',
+      '--dapr-internal-grpc-listen-address', '127.0.0.1',
+      '--enable-metrics=false',
+      '--resources-path', this.resourcesDir,
+      '--log-level', o.logLevel ?? 'warn',
+    ];
+    if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', 'http');
+    const env: NodeJS.ProcessEnv = { ...process.env, DAPR_HOST_IP: '127.0.0.1' };
+    delete env.DAPR_API_TOKEN;
+    if (o.apiToken) env.DAPR_API_TOKEN = o.apiToken;
+    this.proc = spawnLogged(daprdBinary(), args, env);
+    const health = o.appPort !== undefined ? '/v1.0/healthz' : '/v1.0/healthz/outbound';
+    try {
+      await waitUntil(async () => {
+        if (!this.running) throw new Error('daprd exited');
+        return (await probeStatus(`${this.httpEndpoint}${health}`)) === 204;
+      }, timeoutMs, `daprd ${health}`, 100);
+    } catch (error) {
+      const tail = this.output.slice(-30).join('\n');
+      await this.kill();
+      throw new Error(`daprd did not become healthy: ${(error as Error).message}\n--- daprd output ---\n${tail}`);
+    }
+  }
+
+  /** Graceful stop (SIGTERM). */
+  async stop(): Promise<void> {
+    if (this.proc) await stopProcess(this.proc.child, 'SIGTERM');
+    this.proc = undefined;
+  }
+
+  /** Crash (SIGKILL): nothing is flushed. */
+  async kill(): Promise<void> {
+    if (this.proc) await stopProcess(this.proc.child, 'SIGKILL');
+    this.proc = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.startProcess();
+  }
+
+  /** Stops the process and removes its resources folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.resourcesDir, { recursive: true, force: true });
+  }
+}
+
+/** Copies `components/<set>/*.yaml` to a temp folder, filling in the Redis host. */
+function writeResources(options: DaprdOptions): string {
+  const set = options.components ?? 'in-memory';
+  const source = path.join(COMPONENTS, set);
+  if (!fs.existsSync(source)) throw new Error(`no component set ${set} in ${COMPONENTS}`);
+  if (set !== 'in-memory' && !options.redisHost) throw new Error(`component set ${set} needs redisHost`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-daprd-'));
+  for (const file of fs.readdirSync(source)) {
+    if (!file.endsWith('.yaml')) continue;
+    const text = fs.readFileSync(path.join(source, file), 'utf8').replace(/__REDIS_HOST__/g, options.redisHost ?? '');
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}

@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import { ChildProcess } from 'node:child_process';
+import { freePort, spawnLogged, stopProcess, waitUntil } from './processes';
+
+/** Finds `redis-server` (REDIS_SERVER_BIN, then PATH); fails loudly when it is missing. */
+export function redisServerBinary(): string {
+  const fromEnv = process.env.REDIS_SERVER_BIN;
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || fail();
+  } catch {
+    return fail();
+  }
+  function fail(): never {
+    throw new Error('redis-server not found: install Debian\'s "redis-server" package (.ci/run does) or set REDIS_SERVER_BIN');
+  }
+}
+
+/** A throwaway redis-server on 127.0.0.1 and a free port, no persistence; can be stopped and started again. */
+export class RedisServer {
+  private proc?: { child: ChildProcess; output: string[] };
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisServer> {
+    const redis = new RedisServer(await freePort());
+    await redis.startProcess();
+    return redis;
+  }
+
+  get host(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async startProcess(): Promise<void> {
+    this.proc = spawnLogged(redisServerBinary(), ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], process.env);
+    await waitUntil(() => this.ping(), 10_000, `redis-server on ${this.host}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc) await stopProcess(this.proc.child, 'SIGKILL');
+    this.proc = undefined;
+  }
+
+  private ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (d) => {
+        socket.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+}
