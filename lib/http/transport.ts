@@ -8,6 +8,7 @@ import { CircuitBreaker, CircuitPermit } from '../circuit-breaker/circuit-breake
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { BrokenCircuitError, isBrokenCircuitError } from '../errors/broken-circuit.error';
 import { KugelCommsEvents } from '../observability/comms-events';
+import { createNodeHttpAdapter } from './node-http.adapter';
 import { redactUrl } from './redact';
 import { RetryBudget } from './retry-budget';
 
@@ -103,10 +104,9 @@ export function createTransport(o: TransportOptions): Transport {
     : new http.Agent(agentOptions);
 
   const instance = axios.create({
-    baseURL: o.baseUrl,
+    // The adapter joins the base URL and the path itself; `baseURL` stays unset so axios does not.
+    adapter: createNodeHttpAdapter(o.baseUrl, agent),
     timeout: o.timeoutMs,
-    httpAgent: isHttps ? undefined : agent,
-    httpsAgent: isHttps ? agent : undefined,
     maxRedirects: 0,
     allowAbsoluteUrls: false,
     proxy: false,
