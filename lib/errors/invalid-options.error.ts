@@ -18,10 +18,11 @@ export function isInvalidOptionsError(error: unknown): error is InvalidOptionsEr
   return typeof error === 'object' && error !== null && INVALID_OPTIONS_MARKER in error;
 }
 
+/** Options whose own name (last segment) says they hold a credential. */
 const SECRET_OPTION = /secret|token|key|password/i;
 
 function describeValue(option: string, value: unknown): string {
-  if (SECRET_OPTION.test(option) && value !== undefined && value !== null && value !== '') {
+  if (SECRET_OPTION.test(option.split('.').pop() ?? option) && value !== undefined && value !== null && value !== '') {
     return `a ${typeof value} (value hidden)`;
   }
   if (typeof value === 'string') return JSON.stringify(value);

@@ -7,6 +7,8 @@ import { freePort, probeStatus, spawnLogged, stopProcess, waitUntil } from '../s
 /** Where `build.sh` puts the project's own minimal daprd. */
 export const BUILT_DAPRD = path.join(__dirname, '.bin', 'daprd');
 const COMPONENTS = path.join(__dirname, 'components');
+/** Every test daprd runs with this configuration (no mDNS name resolver; see the file). */
+const CONFIG = path.join(__dirname, 'config.yaml');
 
 /**
  * The daprd binary for tests: `DAPRD_BIN`, else an installed `~/.dapr/bin/daprd`, else the one
@@ -86,6 +88,7 @@ export class Daprd {
       '--dapr-internal-grpc-listen-address', '127.0.0.1',
       '--enable-metrics=false',
       '--resources-path', this.resourcesDir,
+      '--config', CONFIG,
       '--log-level', o.logLevel ?? 'warn',
     ];
     if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', 'http');

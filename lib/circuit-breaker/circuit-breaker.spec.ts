@@ -1,0 +1,152 @@
+import { isBrokenCircuitError } from '../errors/broken-circuit.error';
+import { CircuitBreaker, CircuitStateChange } from './circuit-breaker';
+import { CircuitState } from './circuit-state';
+
+describe('CircuitBreaker', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  const make = (o = {}) => {
+    const breaker = new CircuitBreaker('state:store', { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1, ...o });
+    const changes: CircuitStateChange[] = [];
+    breaker.onStateChange.on((c) => changes.push(c));
+    return { breaker, changes };
+  };
+  const fail = (b: CircuitBreaker) => b.tryAcquire()!.failure();
+  const succeed = (b: CircuitBreaker) => b.tryAcquire()!.success();
+
+  it('opens after failureThreshold consecutive failures and rejects at once', () => {
+    const { breaker, changes } = make();
+    fail(breaker);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Closed);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(breaker.tryAcquire()).toBeUndefined();
+    expect(changes).toEqual([
+      expect.objectContaining({ breaker: 'state:store', from: 'closed', to: 'open', reason: 'failure-threshold', failures: 3 }),
+    ]);
+    const snap = breaker.snapshot();
+    expect(snap).toMatchObject({ state: 'open', consecutiveFailures: 3, openedAt: 1_000_000, nextAttemptAt: 1_060_000 });
+  });
+
+  it('a success while closed resets the count', () => {
+    const { breaker } = make();
+    fail(breaker);
+    fail(breaker);
+    succeed(breaker);
+    fail(breaker);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Closed);
+    expect(breaker.snapshot().consecutiveFailures).toBe(2);
+  });
+
+  it('goes half-open after resetTimeoutMs, not before', () => {
+    const { breaker, changes } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(59_999);
+    expect(breaker.state).toBe(CircuitState.Open);
+    jest.advanceTimersByTime(1);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    expect(changes.map((c) => `${c.from}>${c.to}:${c.reason}`)).toEqual(['closed>open:failure-threshold', 'open>half_open:reset-timeout']);
+  });
+
+  it('half-open admits halfOpenMaxCalls trials and rejects the rest while they run', () => {
+    const { breaker } = make({ halfOpenMaxCalls: 2 });
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    const permits = Array.from({ length: 50 }, () => breaker.tryAcquire());
+    expect(permits.filter(Boolean)).toHaveLength(2);
+    expect(breaker.snapshot().trialsInFlight).toBe(2);
+  });
+
+  it('a trial success closes it and resets the count', () => {
+    const { breaker, changes } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    succeed(breaker);
+    expect(breaker.state).toBe(CircuitState.Closed);
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+    expect(changes.at(-1)).toMatchObject({ from: 'half_open', to: 'closed', reason: 'trial-succeeded' });
+  });
+
+  it('a trial failure re-opens it and restarts the timer', () => {
+    const { breaker, changes } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(changes.at(-1)).toMatchObject({ from: 'half_open', to: 'open', reason: 'trial-failed' });
+    jest.advanceTimersByTime(59_000);
+    expect(breaker.state).toBe(CircuitState.Open);
+    jest.advanceTimersByTime(1_000);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+  });
+
+  it('a released trial frees its slot without a verdict', () => {
+    const { breaker } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    breaker.tryAcquire()!.release();
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    expect(breaker.tryAcquire()).toBeDefined();
+  });
+
+  it('a permit counts once however often it is settled', () => {
+    const { breaker } = make();
+    const permit = breaker.tryAcquire()!;
+    permit.failure();
+    permit.failure();
+    permit.failure();
+    expect(breaker.snapshot().consecutiveFailures).toBe(1);
+    expect(breaker.state).toBe(CircuitState.Closed);
+  });
+
+  it('late outcomes of calls started while closed do not close a half-open breaker', () => {
+    const { breaker } = make();
+    const early = breaker.tryAcquire()!;
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    early.success();
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+  });
+
+  it('many concurrent callers in half-open: only halfOpenMaxCalls reach the operation', async () => {
+    const { breaker } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    let reached = 0;
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const calls = Array.from({ length: 100 }, () =>
+      breaker.execute(async () => {
+        reached += 1;
+        await gate;
+        return 'ok';
+      }),
+    );
+    finish();
+    const results = await Promise.allSettled(calls);
+    expect(reached).toBe(1);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(99);
+    expect(rejected.every((r) => isBrokenCircuitError(r.reason))).toBe(true);
+    expect(breaker.state).toBe(CircuitState.Closed);
+  });
+
+  it('execute: errors judged not to be failures count as successes', async () => {
+    const { breaker } = make({ failureThreshold: 1 });
+    await expect(breaker.execute(() => Promise.reject(new Error('409')), () => false)).rejects.toThrow('409');
+    expect(breaker.state).toBe(CircuitState.Closed);
+    await expect(breaker.execute(() => Promise.reject(new Error('500')))).rejects.toThrow('500');
+    expect(breaker.state).toBe(CircuitState.Open);
+  });
+
+  it('refuses bad options with an error naming the option and the value', () => {
+    expect(() => new CircuitBreaker('b', { failureThreshold: 0 })).toThrow(/failureThreshold.*got 0/);
+    expect(() => new CircuitBreaker('b', { resetTimeoutMs: -1 })).toThrow(/resetTimeoutMs.*got -1/);
+    expect(() => new CircuitBreaker('b', { halfOpenMaxCalls: 1.5 })).toThrow(/halfOpenMaxCalls.*got 1.5/);
+  });
+});

@@ -1,0 +1,60 @@
+import { isInvalidOptionsError } from './errors/invalid-options.error';
+import { DEFAULTS, resolveOptions } from './kugel-comms.defaults';
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('resolveOptions', () => {
+  it('fills every default from one place', () => {
+    const o = resolveOptions({ services: { 'master-data': 'http://127.0.0.1:8002/api/v1/' } }, {});
+    expect(o.http.timeoutMs).toBe(30_000);
+    expect(o.http.retries).toBe(3);
+    expect(o.services['master-data']).toMatchObject({ baseUrl: 'http://127.0.0.1:8002/api/v1', timeoutMs: 30_000, retries: 3 });
+    expect(o.dapr).toMatchObject({ httpEndpoint: 'http://127.0.0.1:3500', retries: DEFAULTS.dapr.retries });
+    expect(o.dapr.breaker).toEqual({ failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 });
+    expect(o.health.openCircuitIs).toBe('down');
+  });
+
+  it('reads DAPR_HTTP_PORT and DAPR_API_TOKEN from the environment', () => {
+    const o = resolveOptions({}, { DAPR_HTTP_PORT: '3601', DAPR_API_TOKEN: 'tok' });
+    expect(o.dapr.httpEndpoint).toBe('http://127.0.0.1:3601');
+    expect(o.dapr.apiToken).toBe('tok');
+  });
+
+  it.each([
+    [{ http: { timeoutMs: 0 } }, 'http.timeoutMs', 'got 0'],
+    [{ http: { retries: -1 } }, 'http.retries', 'got -1'],
+    [{ http: { maxSockets: 'many' } }, 'http.maxSockets', 'got "many"'],
+    [{ services: { peer: 'ftp://x' } }, 'services.peer', 'got "ftp://x"'],
+    [{ services: { peer: { baseUrl: 'http://h', retries: 1.5 } } }, 'services.peer.retries', 'got 1.5'],
+    [{ services: { 'bad name!': 'http://h' } }, 'services.bad name!', 'got "bad name!"'],
+    [{ dapr: { breaker: { failureThreshold: 0 } } }, 'dapr.breaker.failureThreshold', 'got 0'],
+    [{ dapr: { httpEndpoint: 'not a url' } }, 'dapr.httpEndpoint', 'got "not a url"'],
+    [{ health: { openCircuitIs: 'sideways' } }, 'health.openCircuitIs', 'got "sideways"'],
+    [{ auth: { serviceToken: { secret: 's', algorithm: 'none' } } }, 'auth.serviceToken.algorithm', 'got "none"'],
+    [{ auth: { serviceToken: { secret: 's', expiresInSec: 86_400 } } }, 'auth.serviceToken.expiresInSec', 'got 86400'],
+  ])('%j → names %s and the value', (options, option, got) => {
+    const error = errorOf(() => resolveOptions(options as never, {}));
+    expect(isInvalidOptionsError(error)).toBe(true);
+    expect(error.message).toContain(`"${option}"`);
+    expect(error.message).toContain(got);
+  });
+
+  it('never shows a secret value in the error', () => {
+    const error = errorOf(() => resolveOptions({ auth: { apiKey: 'sk-line\r\nbreak' } }, {}));
+    expect(error.message).toContain('auth.apiKey');
+    expect(error.message).not.toContain('sk-line');
+    const urlError = errorOf(() => resolveOptions({ services: { p: 'http://user:pa55@h' } }, {}));
+    expect(urlError.message).not.toContain('pa55');
+  });
+
+  it('refuses a bad DAPR_HTTP_PORT', () => {
+    expect(errorOf(() => resolveOptions({}, { DAPR_HTTP_PORT: '70000' })).message).toMatch(/DAPR_HTTP_PORT.*"70000"/);
+  });
+});
