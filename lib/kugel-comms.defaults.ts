@@ -2,6 +2,8 @@ import { InvalidOptionsError } from './errors/invalid-options.error';
 import {
   CircuitBreakerOptions,
   KugelCommsModuleOptions,
+  RepositoryName,
+  RepositoryOptions,
   RetryBudgetOptions,
   ServiceOptions,
   ServiceTokenOptions,
@@ -25,7 +27,35 @@ export const DEFAULTS = {
   dapr: { port: 3500, timeoutMs: 5_000, retries: 1, waitForSidecarMs: 10_000, serviceInvocation: false },
   serviceToken: { algorithm: 'HS256' as const, expiresInSec: 300, maxExpiresInSec: 3_600 },
   health: { openCircuitIs: 'down' as const },
+  repositories: {
+    cacheTtlSec: 300,
+    cacheMaxEntries: 1_000,
+    stateStore: 'statestore',
+    services: { masterData: 'master-data', terminal: 'terminal', cart: 'cart' },
+  },
 } as const;
+
+/** Every repository `forRoot` can register, by option name. */
+export const REPOSITORY_NAMES: readonly RepositoryName[] = [
+  'itemMaster',
+  'paymentMaster',
+  'settingsMaster',
+  'tranlog',
+  'terminalInfo',
+  'storeInfo',
+  'staffMaster',
+  'pubsub',
+  'stateStore',
+];
+
+export interface ResolvedRepositoryOptions {
+  enabled: RepositoryName[];
+  /** `cacheTtlSec` in milliseconds (0 = caches off). */
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+  stateStore: string;
+  services: { masterData: string; terminal: string; cart: string };
+}
 
 export type ResolvedBreakerOptions = Required<CircuitBreakerOptions>;
 export type ResolvedRetryBudgetOptions = Required<RetryBudgetOptions>;
@@ -64,6 +94,7 @@ export interface ResolvedKugelCommsOptions {
   dapr: ResolvedDaprOptions;
   auth: { apiKey?: string; serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> & Pick<ServiceTokenOptions, 'issuer' | 'audience'> };
   health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
+  repositories: ResolvedRepositoryOptions;
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -91,6 +122,7 @@ export function resolveOptions(
     dapr: resolveDapr(options.dapr ?? {}, env),
     auth: resolveAuth(options.auth ?? {}),
     health: resolveHealth(options.health ?? {}),
+    repositories: resolveRepositories(options.repositories ?? {}),
   };
 }
 
@@ -219,6 +251,43 @@ function resolveHealth(o: NonNullable<KugelCommsModuleOptions['health']>): Resol
     throw new InvalidOptionsError('health.criticalBreakers', o.criticalBreakers, 'must be an array of breaker names');
   }
   return { openCircuitIs, criticalBreakers: o.criticalBreakers };
+}
+
+function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError('repositories', o, 'must be an object');
+  const d = DEFAULTS.repositories;
+  const enabled = o.enabled ?? 'all';
+  if (enabled !== 'all') {
+    if (!Array.isArray(enabled)) {
+      throw new InvalidOptionsError('repositories.enabled', enabled, `must be 'all' or an array of ${REPOSITORY_NAMES.join(', ')}`);
+    }
+    for (const name of enabled) {
+      if (!REPOSITORY_NAMES.includes(name)) {
+        throw new InvalidOptionsError('repositories.enabled', name, `is not a repository name (one of ${REPOSITORY_NAMES.join(', ')})`);
+      }
+    }
+  }
+  const ttlSec = nonNegativeNumber('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
+  const stateStore = o.stateStore ?? d.stateStore;
+  if (typeof stateStore !== 'string' || !SERVICE_NAME.test(stateStore)) {
+    throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');
+  }
+  const s = o.services ?? {};
+  if (typeof s !== 'object' || s === null) throw new InvalidOptionsError('repositories.services', s, 'must be an object');
+  const serviceName = (key: 'masterData' | 'terminal' | 'cart'): string => {
+    const value = s[key] ?? d.services[key];
+    if (typeof value !== 'string' || !SERVICE_NAME.test(value)) {
+      throw new InvalidOptionsError(`repositories.services.${key}`, value, 'must be a service name of letters, digits, ".", "_" or "-"');
+    }
+    return value;
+  };
+  return {
+    enabled: enabled === 'all' ? [...REPOSITORY_NAMES] : [...new Set(enabled)],
+    cacheTtlMs: Math.round(ttlSec * 1000),
+    cacheMaxEntries: positiveInt('repositories.cacheMaxEntries', o.cacheMaxEntries ?? d.cacheMaxEntries),
+    stateStore,
+    services: { masterData: serviceName('masterData'), terminal: serviceName('terminal'), cart: serviceName('cart') },
+  };
 }
 
 export function checkBaseUrl(option: string, value: unknown): string {
