@@ -20,12 +20,27 @@ export class CapturingLogger extends ConsoleLogger {
   }
 }
 
-/** Installs a capturing logger as Nest's static logger; returns it and a restore function. */
-export function captureLogs(): { logger: CapturingLogger; restore: () => void } {
+const ALL_LEVELS: LogLevel[] = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'];
+
+/**
+ * Installs a capturing logger as Nest's static logger with every level enabled (DEBUG included:
+ * kugel-comms logs successes at DEBUG only when the app's log levels include it). Call
+ * `reinstall()` after compiling another testing module: `Test.createTestingModule().compile()`
+ * replaces the static logger with its own.
+ */
+export function captureLogs(): { logger: CapturingLogger; reinstall: () => void; restore: () => void } {
   const logger = new CapturingLogger();
-  Logger.overrideLogger(logger);
+  const reinstall = () => {
+    Logger.overrideLogger(ALL_LEVELS);
+    Logger.overrideLogger(logger);
+  };
+  reinstall();
   return {
     logger,
-    restore: () => Logger.overrideLogger(new ConsoleLogger()),
+    reinstall,
+    restore: () => {
+      Logger.overrideLogger(['log', 'error', 'warn', 'fatal']);
+      Logger.overrideLogger(new ConsoleLogger());
+    },
   };
 }

@@ -1,0 +1,77 @@
+import { TestingModule } from '@nestjs/testing';
+import * as jwt from 'jsonwebtoken';
+import { apiKeyHeaders, bearerHeaders, HttpClientHelper, ServiceTokenService, terminalAuth } from '../../lib';
+import { captureLogs } from '../support/log-capture';
+import { bootKugelComms } from '../support/module-fixture';
+import { json, startTestServer } from '../support/test-server';
+
+const SECRET = 'service-secret-0123456789';
+
+describe('auth headers and service tokens', () => {
+  it('builds the API key and bearer headers', () => {
+    expect(apiKeyHeaders('k1')).toEqual({ 'X-API-KEY': 'k1' });
+    expect(bearerHeaders('t1')).toEqual({ Authorization: 'Bearer t1' });
+  });
+
+  it('follows the terminal rule: JWT → bearer only; else API key plus terminal_id', () => {
+    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k', jwtToken: 'j' })).toEqual({ headers: { Authorization: 'Bearer j' }, params: {} });
+    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k' })).toEqual({ headers: { 'X-API-KEY': 'k' }, params: { terminal_id: 'A-B-1' } });
+  });
+
+  describe('ServiceTokenService', () => {
+    let app: TestingModule;
+    afterEach(() => app?.close());
+
+    it('mints a short-lived HS256 JWT with the original claims, accepted by a verifying peer', async () => {
+      const peer = await startTestServer((req, res) => {
+        const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+        try {
+          const claims = jwt.verify(token, SECRET, { algorithms: ['HS256'] });
+          json(res, 200, { claims, tenant: req.headers['x-tenant-id'] });
+        } catch (error) {
+          json(res, 401, { error: (error as Error).message });
+        }
+      });
+      try {
+        app = await bootKugelComms({ services: { 'master-data': peer.url }, auth: { serviceToken: { secret: SECRET } }, dapr: { waitForSidecarMs: 0 } });
+        const tokens = app.get(ServiceTokenService);
+        const headers = tokens.serviceAuthHeaders('T0001', 'report');
+        const answer = await app.get(HttpClientHelper).getServiceClient('master-data').get<{ claims: jwt.JwtPayload; tenant: string }>('/staff', { headers });
+        expect(answer.tenant).toBe('T0001');
+        expect(answer.claims).toMatchObject({ sub: 'service:report', tenant_id: 'T0001', service: 'report', is_service_account: true, is_superuser: false });
+        expect(answer.claims.exp! - answer.claims.iat!).toBe(300);
+        expect(jwt.decode(tokens.createServiceToken('T1', 's'), { complete: true })?.header.alg).toBe('HS256');
+      } finally {
+        await peer.close();
+      }
+    });
+
+    it('a token signed with another algorithm or secret is refused by the verifier (pinned algorithm)', async () => {
+      app = await bootKugelComms({ auth: { serviceToken: { secret: SECRET, algorithm: 'HS512', expiresInSec: 60 } }, dapr: { waitForSidecarMs: 0 } });
+      const token = app.get(ServiceTokenService).createServiceToken('T1', 'cart');
+      expect(() => jwt.verify(token, SECRET, { algorithms: ['HS256'] })).toThrow(/invalid algorithm/);
+      expect(() => jwt.verify(token, 'other', { algorithms: ['HS512'] })).toThrow(/invalid signature/);
+      const claims = jwt.verify(token, SECRET, { algorithms: ['HS512'] }) as jwt.JwtPayload;
+      expect(claims.exp! - claims.iat!).toBe(60);
+    });
+
+    it('falls back to the API key when no token can be made, without logging the key', async () => {
+      const logs = captureLogs();
+      try {
+        app = await bootKugelComms({ auth: { apiKey: 'fallback-key-XYZ' }, dapr: { waitForSidecarMs: 0 } });
+        logs.reinstall();
+        const headers = app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report');
+        expect(headers).toEqual({ 'X-API-KEY': 'fallback-key-XYZ', 'X-Tenant-ID': 'T1' });
+        expect(logs.logger.text()).toMatch(/falling back to the API key/);
+        expect(logs.logger.text()).not.toContain('fallback-key-XYZ');
+      } finally {
+        logs.restore();
+      }
+    });
+
+    it('throws when neither a token nor an API key is available', async () => {
+      app = await bootKugelComms({ dapr: { waitForSidecarMs: 0 } });
+      expect(() => app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report')).toThrow(/no auth.apiKey is configured/);
+    });
+  });
+});
