@@ -1,7 +1,7 @@
 import { TestingModule } from '@nestjs/testing';
 import { inspect } from 'node:util';
 import { DaprClientHelper, HttpClientError, HttpClientHelper, isHttpClientError, pathOf } from '../../lib';
-import { captureLogs, CapturingLogger } from '../support/log-capture';
+import { captureLogs } from '../support/log-capture';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 
@@ -18,7 +18,7 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
   let server: TestServer;
   let elsewhere: TestServer;
   let app: TestingModule;
-  let logs: { logger: CapturingLogger; restore: () => void };
+  let logs: ReturnType<typeof captureLogs>;
 
   beforeAll(async () => {
     logs = captureLogs();

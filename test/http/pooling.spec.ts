@@ -30,7 +30,7 @@ describe('connection pooling (keep-alive agent per service)', () => {
   });
 
   it('bounds concurrent connections by maxSockets', async () => {
-    server = await startTestServer((req, res) => setTimeout(() => json(res, 200, { ok: true }), 30));
+    server = await startTestServer((req, res) => void setTimeout(() => json(res, 200, { ok: true }), 30));
     app = await bootKugelComms({ services: { peer: { baseUrl: server.url, maxSockets: 4 } }, dapr: { waitForSidecarMs: 0 } });
     const client = app.get(HttpClientHelper).getServiceClient('peer');
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => client.get(`/slow/${i}`)));

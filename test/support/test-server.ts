@@ -24,7 +24,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type TestHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string, recorded: RecordedRequest) => void | Promise<void>;
+export type TestHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string, recorded: RecordedRequest) => unknown;
 
 /**
  * A real `node:http` server on 127.0.0.1, port 0, that records every request (method, URL as

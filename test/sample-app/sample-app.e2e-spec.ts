@@ -1,0 +1,139 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AddressInfo } from 'node:net';
+import { AppModule } from '../../sample-app/app.module';
+import { MasterDataPeer, startMasterDataPeer } from '../../sample-app/peer/master-data.peer';
+import { Daprd } from '../dapr/daprd';
+import { waitUntil } from '../support/processes';
+
+const RESET_MS = 3_000;
+
+/** An HTTP GET like the kubelet's probe: status code and the whole JSON body. */
+async function probe(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json() };
+}
+
+async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const closed = (failures = 0) => ({ state: 'closed', consecutiveFailures: failures, critical: true });
+
+describe('sample app: Kubernetes probes and the cart flow', () => {
+  let peer: MasterDataPeer;
+  let daprd: Daprd;
+  let app: INestApplication;
+  let base: string;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    peer = await startMasterDataPeer(0);
+    daprd = await Daprd.start({ components: 'in-memory' });
+    process.env.BASE_URL_MASTER_DATA = `${peer.url}/api/v1`;
+    process.env.BASE_URL_CART = `${peer.url}/api/v1`;
+    process.env.DAPR_HTTP_PORT = String(daprd.httpPort);
+    process.env.SAMPLE_BREAKER_RESET_MS = String(RESET_MS);
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error', 'fatal'] });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await app?.close();
+    await daprd?.dispose();
+    await peer?.close();
+  });
+
+  const terminal = () => `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;
+
+  it('runs a cart through master-data, the state store and pub/sub', async () => {
+    const created = await call('POST', `${terminal()}/carts`);
+    expect(created.status).toBe(201);
+    const id = created.body.cartId as string;
+    const withItem = await call('POST', `${terminal()}/carts/${id}/lineItems`, { itemCode: '4901234567890', quantity: 2 });
+    expect(withItem.status).toBe(201);
+    expect(withItem.body).toMatchObject({ total: 300, lines: [{ itemCode: '4901234567890', description: 'Green tea 500ml', unitPrice: 150, quantity: 2 }] });
+    expect((await call('POST', `${terminal()}/carts/${id}/lineItems`, { itemCode: 'nope' })).status).toBe(404);
+    expect((await call('POST', `${terminal()}/carts/${id}/payments`, { paymentCode: '01', amount: 300 })).status).toBe(201);
+    const billed = await call('POST', `${terminal()}/carts/${id}/bill`);
+    expect(billed).toMatchObject({ status: 200, body: { status: 'billed', delivery: { status: 'published' } } });
+    expect(await call('GET', `${terminal()}/carts/${id}`)).toMatchObject({ status: 200, body: { cartId: id, status: 'billed' } });
+    const page = await call('GET', `${terminal()}/transactions?business_date=20261124&open_counter=1`);
+    expect(page).toMatchObject({ status: 200, body: { metadata: { total: 2, page: 1, limit: 100 } } });
+    expect(page.body.data).toHaveLength(2);
+  });
+
+  it('readiness is 200 with every breaker closed and the sidecar up', async () => {
+    expect(await probe(`${base}/health/ready`)).toEqual({
+      status: 200,
+      body: {
+        status: 'ok',
+        info: {
+          'circuit-breakers': { status: 'up', breakers: { 'state:statestore': closed(), 'pubsub:pubsub': closed() } },
+          'dapr-sidecar': { status: 'up' },
+        },
+        error: {},
+        details: {
+          'circuit-breakers': { status: 'up', breakers: { 'state:statestore': closed(), 'pubsub:pubsub': closed() } },
+          'dapr-sidecar': { status: 'up' },
+        },
+      },
+    });
+    expect(await probe(`${base}/health/live`)).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+  });
+
+  it('sidecar killed: readiness 503 naming the open breaker, liveness still 200; back: 200 after the reset timeout', async () => {
+    await daprd.kill();
+    // Three billings fail to publish (each recorded on the cart): the pub/sub breaker opens.
+    for (let i = 0; i < 3; i += 1) {
+      const r = await call('POST', `${terminal()}/carts/any/bill`);
+      expect(r.status).toBe(503); // the cart itself cannot be read: the state store is down too
+    }
+    const openedAt = Date.now();
+    const down = await probe(`${base}/health/ready`);
+    const openBreaker = {
+      state: 'open',
+      consecutiveFailures: 3,
+      openedAt: expect.any(String),
+      nextAttemptAt: expect.any(String),
+      critical: true,
+    };
+    const breakersDown = {
+      status: 'down',
+      message: 'open circuit: state:statestore',
+      breakers: { 'state:statestore': openBreaker, 'pubsub:pubsub': closed() },
+    };
+    const sidecarDown = { status: 'down', message: expect.stringMatching(/^sidecar not healthy: /) };
+    expect(down).toEqual({
+      status: 503,
+      body: { status: 'error', info: {}, error: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown }, details: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown } },
+    });
+    expect(await probe(`${base}/health/live`)).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+
+    await daprd.startProcess();
+    const nextAttemptAt = Date.parse((down.body as any).error['circuit-breakers'].breakers['state:statestore'].nextAttemptAt);
+    expect(nextAttemptAt - openedAt).toBeLessThanOrEqual(RESET_MS);
+    if (Date.now() < nextAttemptAt - 200) {
+      // The sidecar is back but the breaker waits for its reset timeout.
+      const waiting = await probe(`${base}/health/ready`);
+      expect(waiting.status).toBe(503);
+      expect((waiting.body as any).error).toEqual({ 'circuit-breakers': expect.objectContaining({ message: 'open circuit: state:statestore' }) });
+    }
+    await waitUntil(async () => (await probe(`${base}/health/ready`)).status === 200, RESET_MS + 5_000, 'readiness 200', 100);
+    expect(Date.now()).toBeGreaterThanOrEqual(nextAttemptAt);
+    const up = await probe(`${base}/health/ready`);
+    expect((up.body as any).info['circuit-breakers'].breakers['state:statestore'].state).toBe('half_open');
+    // The next call is the trial: it closes the breaker.
+    expect((await call('POST', `${terminal()}/carts`)).status).toBe(201);
+    expect((await probe(`${base}/health/ready`)).body).toMatchObject({ info: { 'circuit-breakers': { breakers: { 'state:statestore': closed() } } } });
+  });
+});
