@@ -57,3 +57,36 @@ export type { Unsubscribe } from './common/event';
 export { HttpClientError, isHttpClientError } from './errors/http-client.error';
 export { BrokenCircuitError, isBrokenCircuitError } from './errors/broken-circuit.error';
 export { InvalidOptionsError, isInvalidOptionsError } from './errors/invalid-options.error';
+
+// ---- repositories -------------------------------------------------------------------------------
+export type { RepositoryName, RepositoryOptions } from './interfaces/kugel-comms-options.interface';
+export { ItemMasterWebRepository } from './repositories/item-master-web.repository';
+export { PaymentMasterWebRepository } from './repositories/payment-master-web.repository';
+export { SettingsMasterWebRepository } from './repositories/settings-master-web.repository';
+export { TranlogWebRepository } from './repositories/tranlog-web.repository';
+export type { TranlogQuery } from './repositories/tranlog-web.repository';
+export { TerminalInfoWebRepository } from './repositories/terminal-info-web.repository';
+export { StoreInfoWebRepository } from './repositories/store-info-web.repository';
+export { StaffMasterWebRepository } from './repositories/staff-master-web.repository';
+export { PubsubManager } from './repositories/pubsub.manager';
+export type { PublishResult } from './repositories/pubsub.manager';
+export { StateStoreManager } from './repositories/state-store.manager';
+export type { StateReadResult, StateWriteResult } from './repositories/state-store.manager';
+export type { TerminalContext, ApiEnvelope, EnvelopeMetadata, PaginatedResult } from './repositories/repository.interfaces';
+export type {
+  BaseDocument,
+  ItemMasterDocument,
+  PaymentMasterDocument,
+  SettingsMasterDocument,
+  SettingsValue,
+  SettingValue,
+  StaffMasterDocument,
+  StoreInfoDocument,
+  TerminalInfoDocument,
+  TransactionDocument,
+  TransactionSales,
+} from './repositories/documents.interface';
+export { NotFoundError, isNotFoundError } from './errors/not-found.error';
+export type { NotFoundErrorInit } from './errors/not-found.error';
+export { RepositoryError, isRepositoryError } from './errors/repository.error';
+export type { RepositoryErrorInit } from './errors/repository.error';

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ServiceTokenService } from './auth/service-token.service';
 import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
@@ -7,10 +7,15 @@ import { CircuitBreakerHealthIndicator } from './health/circuit-breaker.health';
 import { HttpClientHelper } from './http/http-client.helper';
 import { KUGEL_COMMS_OPTIONS } from './kugel-comms.constants';
 import { resolveOptions } from './kugel-comms.defaults';
-import { KUGEL_COMMS_MODULE_OPTIONS, KugelCommsConfigurableModule } from './kugel-comms.module-definition';
+import {
+  KUGEL_COMMS_ASYNC_OPTIONS_TYPE,
+  KUGEL_COMMS_MODULE_OPTIONS,
+  KUGEL_COMMS_OPTIONS_TYPE,
+  KugelCommsConfigurableModule,
+} from './kugel-comms.module-definition';
 import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interface';
 import { KugelCommsEvents } from './observability/comms-events';
-import { REPOSITORY_PROVIDERS } from './repositories/repository.providers';
+import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -19,7 +24,6 @@ const PROVIDERS = [
   DaprClientHelper,
   ServiceTokenService,
   CircuitBreakerHealthIndicator,
-  ...REPOSITORY_PROVIDERS,
 ];
 
 /**
@@ -39,4 +43,22 @@ const PROVIDERS = [
   ],
   exports: [KUGEL_COMMS_OPTIONS, ...PROVIDERS],
 })
-export class KugelCommsModule extends KugelCommsConfigurableModule {}
+export class KugelCommsModule extends KugelCommsConfigurableModule {
+  /** Registers the repositories named in `repositories.enabled` (all of them by default). */
+  static override forRoot(options: typeof KUGEL_COMMS_OPTIONS_TYPE): DynamicModule {
+    return withRepositories(super.forRoot(options), repositoryProviders(options?.repositories?.enabled));
+  }
+
+  /** Registers every repository: async options are not known while the module graph is built. */
+  static override forRootAsync(options: typeof KUGEL_COMMS_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withRepositories(super.forRootAsync(options), REPOSITORY_PROVIDERS);
+  }
+}
+
+function withRepositories(module: DynamicModule, repositories: Array<new (...args: never[]) => unknown>): DynamicModule {
+  return {
+    ...module,
+    providers: [...(module.providers ?? []), ...repositories],
+    exports: [...(module.exports ?? []), ...repositories],
+  };
+}

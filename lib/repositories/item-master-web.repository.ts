@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpClientHelper } from '../http/http-client.helper';
+import { encodePathSegment } from '../http/path';
+import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { ItemMasterDocument } from './documents.interface';
+import { TerminalContext } from './repository.interfaces';
+import { cacheKey, TtlCache } from './ttl-cache';
+import { WebCall, WebRepository } from './web-repository';
+
+/**
+ * Items from master-data (cart → master-data):
+ * `GET /tenants/{tenant}/stores/{store}/items/{code}/details`.
+ *
+ * Cached per tenant, store and item code for `repositories.cacheTtlSec` (300 s by default, as
+ * the original's `ITEM_CACHE_TTL_SECONDS`); failures are never cached. Every call returns its own
+ * copy, so a caller changing it does not change the cache.
+ */
+@Injectable()
+export class ItemMasterWebRepository extends WebRepository {
+  private readonly cache: TtlCache<ItemMasterDocument>;
+
+  constructor(
+    http: HttpClientHelper,
+    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
+  ) {
+    super(http, options.repositories);
+    this.cache = new TtlCache({
+      ttlMs: options.repositories.cacheTtlMs,
+      maxEntries: options.repositories.cacheMaxEntries,
+    });
+  }
+
+  /**
+   * The item `itemCode` of the context's store. Rejects with `NotFoundError` (404) or
+   * `RepositoryError` (any other failure, or a malformed answer).
+   */
+  async getItemByCode(context: TerminalContext, itemCode: string): Promise<ItemMasterDocument> {
+    const call: WebCall = {
+      service: this.repositoryOptions.services.masterData,
+      operation: 'getItemByCode',
+      collection: 'item master',
+      key: String(itemCode),
+      route: '/tenants/:tenant/stores/:store/items/:code/details',
+      context,
+      path: () =>
+        `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}/items/${encodePathSegment(itemCode)}/details`,
+    };
+    this.checkContext(call, context);
+    const { value } = await this.cache.getOrLoad(
+      cacheKey(context.tenantId, context.storeCode, itemCode),
+      async () => {
+        const envelope = await this.fetchEnvelope(call);
+        return this.dataOf<ItemMasterDocument>(call, envelope, {
+          kind: 'object',
+          id: { name: 'itemCode', type: 'string' },
+        });
+      },
+    );
+    return structuredClone(value);
+  }
+
+  /** Drops every cached item (e.g. after a master-data change notification). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpClientHelper } from '../http/http-client.helper';
+import { encodePathSegment } from '../http/path';
+import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { PaymentMasterDocument } from './documents.interface';
+import { TerminalContext } from './repository.interfaces';
+import { cacheKey, TtlCache } from './ttl-cache';
+import { WebCall, WebRepository } from './web-repository';
+
+/**
+ * Payment methods from master-data (cart → master-data): `GET /tenants/{tenant}/payments/{code}`.
+ *
+ * The original kept a pre-loaded list with no expiry and never added fetched payments to it.
+ * Here every fetched payment is cached per tenant, store and code, and the entries expire after
+ * `repositories.cacheTtlSec` (300 s by default) like the item cache, so a change in master-data
+ * is seen without a restart. `preload` seeds the cache as the original's constructor list did.
+ * Every call returns its own copy of the document.
+ */
+@Injectable()
+export class PaymentMasterWebRepository extends WebRepository {
+  private readonly cache: TtlCache<PaymentMasterDocument>;
+
+  constructor(
+    http: HttpClientHelper,
+    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
+  ) {
+    super(http, options.repositories);
+    this.cache = new TtlCache({
+      ttlMs: options.repositories.cacheTtlMs,
+      maxEntries: options.repositories.cacheMaxEntries,
+    });
+  }
+
+  /** The payment method `paymentCode`. Rejects with `NotFoundError` (404) or `RepositoryError`. */
+  async getPaymentByCode(
+    context: TerminalContext,
+    paymentCode: string,
+  ): Promise<PaymentMasterDocument> {
+    const call: WebCall = {
+      service: this.repositoryOptions.services.masterData,
+      operation: 'getPaymentByCode',
+      collection: 'payment master',
+      key: String(paymentCode),
+      route: '/tenants/:tenant/payments/:code',
+      context,
+      path: () =>
+        `/tenants/${encodePathSegment(context.tenantId)}/payments/${encodePathSegment(paymentCode)}`,
+    };
+    this.checkContext(call, context);
+    const { value } = await this.cache.getOrLoad(
+      cacheKey(context.tenantId, context.storeCode, paymentCode),
+      async () => {
+        const envelope = await this.fetchEnvelope(call);
+        return this.dataOf<PaymentMasterDocument>(call, envelope, {
+          kind: 'object',
+          id: { name: 'paymentCode', type: 'string' },
+        });
+      },
+    );
+    return structuredClone(value);
+  }
+
+  /** Seeds the cache of the context's tenant and store (entries expire like fetched ones). */
+  preload(
+    context: Pick<TerminalContext, 'tenantId' | 'storeCode'>,
+    payments: PaymentMasterDocument[],
+  ): void {
+    for (const payment of payments) {
+      this.cache.set(
+        cacheKey(context.tenantId, context.storeCode, payment.paymentCode),
+        structuredClone(payment),
+      );
+    }
+  }
+
+  /** Drops every cached payment. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpClientHelper } from '../http/http-client.helper';
+import { encodePathSegment } from '../http/path';
+import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { StaffMasterDocument } from './documents.interface';
+import { TerminalContext } from './repository.interfaces';
+import { WebCall, WebRepository } from './web-repository';
+
+/** Staff from master-data: `GET /tenants/{tenant}/staff/{id}`. Not cached. */
+@Injectable()
+export class StaffMasterWebRepository extends WebRepository {
+  constructor(
+    http: HttpClientHelper,
+    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
+  ) {
+    super(http, options.repositories);
+  }
+
+  /** The staff member `staffId`. Rejects with `NotFoundError` (404) or `RepositoryError`. */
+  async getStaffById(context: TerminalContext, staffId: string): Promise<StaffMasterDocument> {
+    const call: WebCall = {
+      service: this.repositoryOptions.services.masterData,
+      operation: 'getStaffById',
+      collection: 'staff master',
+      key: String(staffId),
+      route: '/tenants/:tenant/staff/:id',
+      context,
+      path: () =>
+        `/tenants/${encodePathSegment(context.tenantId)}/staff/${encodePathSegment(staffId)}`,
+    };
+    this.checkContext(call, context);
+    const envelope = await this.fetchEnvelope(call);
+    return this.dataOf<StaffMasterDocument>(call, envelope, {
+      kind: 'object',
+      id: { name: 'id', type: 'string' },
+    });
+  }
+}

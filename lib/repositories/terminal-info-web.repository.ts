@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HttpClientHelper } from '../http/http-client.helper';
+import { encodePathSegment } from '../http/path';
+import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { TerminalInfoDocument } from './documents.interface';
+import { TerminalContext } from './repository.interfaces';
+import { WebCall, WebRepository } from './web-repository';
+
+/**
+ * Terminals from the terminal service (report → terminal): `GET /terminals` (the store's
+ * terminals, `limit=0&page=1&sort=terminal_no:1`) and `GET /terminals/{tenant}-{store}-{no}`.
+ * Both send `store_code` and the terminal auth of the context — the original left `terminal_id` out
+ * of the single-terminal call in API-key mode; here both calls send it. Not cached.
+ */
+@Injectable()
+export class TerminalInfoWebRepository extends WebRepository {
+  constructor(
+    http: HttpClientHelper,
+    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
+  ) {
+    super(http, options.repositories);
+  }
+
+  /** Every terminal of the context's store, ordered by terminal number. */
+  async getTerminalInfoList(context: TerminalContext): Promise<TerminalInfoDocument[]> {
+    const call: WebCall = {
+      service: this.repositoryOptions.services.terminal,
+      operation: 'getTerminalInfoList',
+      collection: 'terminal info',
+      key: `${context?.tenantId}-${context?.storeCode}`,
+      route: '/terminals',
+      context,
+      params: { store_code: context?.storeCode, limit: 0, page: 1, sort: 'terminal_no:1' },
+      path: () => '/terminals',
+    };
+    this.checkContext(call, context);
+    const envelope = await this.fetchEnvelope(call);
+    return this.dataOf<TerminalInfoDocument[]>(call, envelope, {
+      kind: 'array',
+      id: { name: 'terminalId', type: 'string' },
+    });
+  }
+
+  /**
+   * Terminal `terminalNo` of the context's store (`{tenant}-{store}-{no}`). Rejects with
+   * `NotFoundError` (404) or `RepositoryError`.
+   */
+  async getTerminalInfo(
+    context: TerminalContext,
+    terminalNo: number | string,
+  ): Promise<TerminalInfoDocument> {
+    const terminalId = `${context?.tenantId}-${context?.storeCode}-${terminalNo}`;
+    const call: WebCall = {
+      service: this.repositoryOptions.services.terminal,
+      operation: 'getTerminalInfo',
+      collection: 'terminal info',
+      key: terminalId,
+      route: '/terminals/:terminalId',
+      context,
+      params: { store_code: context?.storeCode },
+      path: () => `/terminals/${encodePathSegment(terminalId)}`,
+    };
+    this.checkContext(call, { ...context, terminalNo }, ['terminalNo']);
+    const envelope = await this.fetchEnvelope(call);
+    return this.dataOf<TerminalInfoDocument>(call, envelope, {
+      kind: 'object',
+      id: { name: 'terminalId', type: 'string' },
+    });
+  }
+}

@@ -1,0 +1,196 @@
+import { Logger } from '@nestjs/common';
+import { terminalAuth } from '../auth/auth-headers';
+import { isHttpClientError } from '../errors/http-client.error';
+import { NotFoundError } from '../errors/not-found.error';
+import { RepositoryError } from '../errors/repository.error';
+import { HttpClientHelper } from '../http/http-client.helper';
+import { QueryValue } from '../http/service-client';
+import { ResolvedRepositoryOptions } from '../kugel-comms.defaults';
+import { TerminalContext } from './repository.interfaces';
+
+/** One repository read: what to call and how to describe it in errors. */
+export interface WebCall {
+  /** The peer's service name (resolved by `HttpClientHelper`). */
+  service: string;
+  /** Repository method, for errors (`getItemByCode`). */
+  operation: string;
+  /** What is read, for errors (`item master`). */
+  collection: string;
+  /** The key looked up, for errors (never a credential). */
+  key: string;
+  /** Builds the path; runs inside the error mapping, so a value `encodePathSegment` refuses becomes a `RepositoryError`. */
+  path: () => string;
+  /** Route template for events and metrics. */
+  route: string;
+  context: TerminalContext;
+  /** Query parameters besides the auth ones. */
+  params?: Record<string, QueryValue | QueryValue[]>;
+}
+
+/** What a response must hold: `data` of this type (and, for lists, identity fields of each element). */
+type Shape = { kind: 'object'; id?: IdField } | { kind: 'array'; id?: IdField };
+type IdField = { name: string; type: 'string' | 'number' };
+
+const MAX_SHOWN = 60;
+
+/**
+ * The machinery every web repository shares: terminal auth per call, the envelope check, and the
+ * error mapping (404 → `NotFoundError`, anything else → `RepositoryError`). Repositories are
+ * singletons; nothing here holds per-request state.
+ */
+export abstract class WebRepository {
+  protected readonly logger = new Logger(this.constructor.name);
+
+  protected constructor(
+    protected readonly http: HttpClientHelper,
+    protected readonly repositoryOptions: ResolvedRepositoryOptions,
+  ) {}
+
+  /**
+   * Sends the GET and returns the checked envelope. The auth headers and `terminal_id` come from
+   * `terminalAuth(context)` (`terminal_id` defaults to `{tenant}-{store}-{no}`).
+   */
+  protected async fetchEnvelope(call: WebCall): Promise<Record<string, unknown>> {
+    let body: unknown;
+    try {
+      const auth = terminalAuth({ ...call.context, terminalId: terminalIdOf(call.context) });
+      const client = this.http.getServiceClient(call.service);
+      body = await client.get<unknown>(call.path(), {
+        headers: auth.headers,
+        params: { ...call.params, ...auth.params },
+        route: call.route,
+      });
+    } catch (error) {
+      throw this.mapFailure(call, error);
+    }
+    return this.checkEnvelope(call, body);
+  }
+
+  /** `envelope.data`, checked against `shape`. */
+  protected dataOf<T>(call: WebCall, envelope: Record<string, unknown>, shape: Shape): T {
+    const data = envelope.data;
+    if (shape.kind === 'array') {
+      if (!Array.isArray(data))
+        throw this.malformed(call, `"data" is ${describe(data)}, expected an array`);
+      data.forEach((element, i) => this.checkDocument(call, element, `data[${i}]`, shape.id));
+      return data as T;
+    }
+    this.checkDocument(call, data, 'data', shape.id);
+    return data as T;
+  }
+
+  /** Checks the tenant/store (and, when asked, the terminal number) of a context. */
+  protected checkContext(
+    call: Pick<WebCall, 'operation' | 'collection'>,
+    context: TerminalContext,
+    needs: Array<'terminalNo'> = [],
+  ): void {
+    const fail = (why: string) =>
+      new RepositoryError(`${call.collection}: ${call.operation}: ${why} (nothing was sent)`, {
+        collection: call.collection,
+        operation: call.operation,
+      });
+    if (typeof context !== 'object' || context === null)
+      throw fail('the terminal context is missing');
+    for (const field of ['tenantId', 'storeCode'] as const) {
+      if (typeof context[field] !== 'string' || context[field].length === 0)
+        throw fail(`context.${field} must be a non-empty string`);
+    }
+    if (needs.includes('terminalNo')) {
+      const no = context.terminalNo;
+      if (!(
+        (typeof no === 'number' && Number.isFinite(no)) ||
+        (typeof no === 'string' && no.length > 0)
+      )) {
+        throw fail('context.terminalNo must be a number or a non-empty string');
+      }
+    }
+  }
+
+  protected malformed(call: WebCall, what: string): RepositoryError {
+    const message = `${call.collection}: ${call.operation} ${show(call.key)}: ${call.service} answered an envelope that is not as promised: ${what}`;
+    this.logger.error(message);
+    return new RepositoryError(message, { collection: call.collection, operation: call.operation });
+  }
+
+  private checkEnvelope(call: WebCall, body: unknown): Record<string, unknown> {
+    if (body === undefined || body === '')
+      throw this.malformed(call, 'the response body is empty, expected an envelope object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw this.malformed(call, `the response is ${describe(body)}, expected an envelope object`);
+    }
+    const envelope = body as Record<string, unknown>;
+    if (envelope.success === false) {
+      const said = typeof envelope.message === 'string' ? `: ${show(envelope.message, 200)}` : '';
+      throw this.malformed(call, `"success" is false (code ${String(envelope.code)})${said}`);
+    }
+    if (!('data' in envelope) || envelope.data === undefined)
+      throw this.malformed(call, 'it has no "data"');
+    return envelope;
+  }
+
+  private checkDocument(call: WebCall, value: unknown, where: string, id?: IdField): void {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw this.malformed(call, `"${where}" is ${describe(value)}, expected an object`);
+    }
+    if (id && typeof (value as Record<string, unknown>)[id.name] !== id.type) {
+      throw this.malformed(
+        call,
+        `"${where}.${id.name}" is ${describe((value as Record<string, unknown>)[id.name])}, expected a ${id.type}`,
+      );
+    }
+  }
+
+  private mapFailure(call: WebCall, error: unknown): Error {
+    const label = `${call.collection}: ${call.operation} ${show(call.key)}`;
+    if (isHttpClientError(error)) {
+      if (error.statusCode === 404) {
+        return new NotFoundError(`${label}: not found (${call.service} answered HTTP 404)`, {
+          collection: call.collection,
+          key: call.key,
+          cause: error,
+        });
+      }
+      const attempts = `after ${error.attempts} attempt${error.attempts === 1 ? '' : 's'}`;
+      const why =
+        error.statusCode !== undefined
+          ? `${call.service} answered HTTP ${error.statusCode} ${attempts}`
+          : error.code === 'ERR_BAD_REQUEST_INPUT'
+            ? `bad input: ${error.message}`
+            : error.code === 'ERR_UNKNOWN_SERVICE'
+              ? error.message
+              : `${call.service} could not be reached: ${error.code ?? 'network error'} ${attempts}`;
+      return new RepositoryError(`${label} failed: ${why}`, {
+        collection: call.collection,
+        operation: call.operation,
+        statusCode: error.statusCode,
+        cause: error,
+      });
+    }
+    // Not from the HTTP client (a bug or a bad argument): wrap it without quoting anything it holds.
+    const name = error instanceof Error ? error.name : typeof error;
+    return new RepositoryError(`${label} failed: unexpected ${name}`, {
+      collection: call.collection,
+      operation: call.operation,
+      cause: error instanceof Error ? error : undefined,
+    });
+  }
+}
+
+/** Builds `{tenant}-{store}-{no}` when the context carries no `terminalId`. */
+export function terminalIdOf(context: TerminalContext): string | undefined {
+  if (context.terminalId) return context.terminalId;
+  if (context.terminalNo === undefined || context.terminalNo === '') return undefined;
+  return `${context.tenantId}-${context.storeCode}-${context.terminalNo}`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function show(value: string, max = MAX_SHOWN): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
