@@ -14,6 +14,9 @@ export type {
   AuthOptions,
   ServiceTokenOptions,
   HealthOptions,
+  MetricsOptions,
+  MetricsRegistry,
+  TracingOptions,
 } from './interfaces/kugel-comms-options.interface';
 
 export { HttpClientHelper } from './http/http-client.helper';
@@ -38,7 +41,7 @@ export type {
 } from './dapr/dapr.interfaces';
 
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker';
-export type { CircuitPermit, CircuitSnapshot, CircuitStateChange } from './circuit-breaker/circuit-breaker';
+export type { CircuitPermit, CircuitSnapshot, CircuitStateChange, CircuitStateChangeReason } from './circuit-breaker/circuit-breaker';
 export { CircuitState } from './circuit-breaker/circuit-state';
 export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
 
@@ -51,7 +54,14 @@ export { ServiceTokenService } from './auth/service-token.service';
 export type { ServiceTokenClaims } from './auth/service-token.service';
 
 export { KugelCommsEvents } from './observability/comms-events';
-export type { RequestCompletedEvent, RetryScheduledEvent, RetryBudgetExhaustedEvent } from './observability/comms-events';
+export type {
+  RequestCompletedEvent,
+  RetryScheduledEvent,
+  RetryBudgetExhaustedEvent,
+  BreakerStateChangedEvent,
+} from './observability/comms-events';
+export { KugelCommsMetrics, METRIC_NAMES, CIRCUIT_STATE_GAUGE_VALUE, statusClass } from './observability/comms-metrics.service';
+export { activeTraceHeaders } from './observability/trace-context';
 export type { Unsubscribe } from './common/event';
 
 export { HttpClientError, isHttpClientError } from './errors/http-client.error';

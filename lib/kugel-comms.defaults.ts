@@ -2,11 +2,14 @@ import { InvalidOptionsError } from './errors/invalid-options.error';
 import {
   CircuitBreakerOptions,
   KugelCommsModuleOptions,
+  MetricsOptions,
+  MetricsRegistry,
   RepositoryName,
   RepositoryOptions,
   RetryBudgetOptions,
   ServiceOptions,
   ServiceTokenOptions,
+  TracingOptions,
 } from './interfaces/kugel-comms-options.interface';
 
 /** The one place where defaults live. */
@@ -33,6 +36,13 @@ export const DEFAULTS = {
     stateStore: 'statestore',
     services: { masterData: 'master-data', terminal: 'terminal', cart: 'cart' },
   },
+  metrics: {
+    enabled: false,
+    prefix: 'kugel_comms_',
+    // prom-client's defaults, plus 30 s (the default call timeout)
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  },
+  tracing: { propagate: true },
 } as const;
 
 /** Every repository `forRoot` can register, by option name. */
@@ -55,6 +65,14 @@ export interface ResolvedRepositoryOptions {
   cacheMaxEntries: number;
   stateStore: string;
   services: { masterData: string; terminal: string; cart: string };
+}
+
+export interface ResolvedMetricsOptions {
+  enabled: boolean;
+  prefix: string;
+  /** Unset: prom-client's global `register` (known only once prom-client is loaded). */
+  registry?: MetricsRegistry;
+  buckets: readonly number[];
 }
 
 export type ResolvedBreakerOptions = Required<CircuitBreakerOptions>;
@@ -95,6 +113,8 @@ export interface ResolvedKugelCommsOptions {
   auth: { apiKey?: string; serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> & Pick<ServiceTokenOptions, 'issuer' | 'audience'> };
   health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
   repositories: ResolvedRepositoryOptions;
+  metrics: ResolvedMetricsOptions;
+  tracing: Required<TracingOptions>;
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -123,6 +143,8 @@ export function resolveOptions(
     auth: resolveAuth(options.auth ?? {}),
     health: resolveHealth(options.health ?? {}),
     repositories: resolveRepositories(options.repositories ?? {}),
+    metrics: resolveMetrics(options.metrics ?? {}),
+    tracing: resolveTracing(options.tracing ?? {}),
   };
 }
 
@@ -288,6 +310,39 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
     stateStore,
     services: { masterData: serviceName('masterData'), terminal: serviceName('terminal'), cart: serviceName('cart') },
   };
+}
+
+const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+function resolveMetrics(o: MetricsOptions): ResolvedMetricsOptions {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError('metrics', o, 'must be an object');
+  const d = DEFAULTS.metrics;
+  const prefix = o.prefix ?? d.prefix;
+  if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix)) {
+    throw new InvalidOptionsError('metrics.prefix', prefix, 'must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) or ""');
+  }
+  const registry = o.registry;
+  if (registry !== undefined) {
+    const r = registry as unknown as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || typeof r.registerMetric !== 'function' || typeof r.getSingleMetric !== 'function' || typeof r.metrics !== 'function') {
+      // The value itself is not printed: a registry is a large object.
+      throw new InvalidOptionsError('metrics.registry', r === null || typeof r !== 'object' ? r : '[an object that is not a Registry]', 'must be a prom-client Registry');
+    }
+  }
+  const buckets = o.buckets ?? d.buckets;
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]))
+  ) {
+    throw new InvalidOptionsError('metrics.buckets', buckets, 'must be a non-empty array of increasing numbers > 0 (seconds)');
+  }
+  return { enabled: bool('metrics.enabled', o.enabled ?? d.enabled), prefix, registry, buckets: [...buckets] };
+}
+
+function resolveTracing(o: TracingOptions): Required<TracingOptions> {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError('tracing', o, 'must be an object');
+  return { propagate: bool('tracing.propagate', o.propagate ?? DEFAULTS.tracing.propagate) };
 }
 
 export function checkBaseUrl(option: string, value: unknown): string {

@@ -15,6 +15,7 @@ import {
 } from './kugel-comms.module-definition';
 import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interface';
 import { KugelCommsEvents } from './observability/comms-events';
+import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 
 const PROVIDERS = [
@@ -24,6 +25,7 @@ const PROVIDERS = [
   DaprClientHelper,
   ServiceTokenService,
   CircuitBreakerHealthIndicator,
+  KugelCommsMetrics,
 ];
 
 /**

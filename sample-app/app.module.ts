@@ -6,6 +6,7 @@ import { KugelCommsModule } from '../lib';
 import { CartController } from './cart/cart.controller';
 import { CartService } from './cart/cart.service';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
 
 /**
  * The sample cart service. kugel-comms is configured asynchronously from `ConfigService`
@@ -30,11 +31,13 @@ import { HealthController } from './health/health.controller';
           },
           dapr: { breaker: { resetTimeoutMs } },
           repositories: { enabled: ['itemMaster', 'paymentMaster', 'tranlog', 'pubsub', 'stateStore'] },
+          // Prometheus metrics in prom-client's global registry, served by GET /metrics.
+          metrics: { enabled: true },
         };
       },
     }),
   ],
-  controllers: [CartController, HealthController],
+  controllers: [CartController, HealthController, MetricsController],
   providers: [CartService],
 })
 export class AppModule {}

@@ -4,7 +4,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { CircuitBreaker } from './circuit-breaker';
 
 /**
- * Every breaker of the application, by name (`dapr:state:statestore`, `dapr:pubsub:pubsub`,
+ * Every breaker of the application, by name (`state:statestore`, `pubsub:pubsub`,
  * `http:master-data`). Logs each state change at WARN and re-emits it on `KugelCommsEvents`; the
  * health indicator and the metrics read from here.
  */

@@ -4,13 +4,19 @@ import { CircuitBreakerOptions } from '../interfaces/kugel-comms-options.interfa
 import { resolveBreaker } from '../kugel-comms.defaults';
 import { CircuitState } from './circuit-state';
 
+/**
+ * Why a breaker changed state: `failure-threshold` (closed → open), `reset-timeout`
+ * (open → half-open), `trial-succeeded` (half-open → closed), `trial-failed` (half-open → open).
+ */
+export type CircuitStateChangeReason = 'failure-threshold' | 'reset-timeout' | 'trial-succeeded' | 'trial-failed';
+
 /** What a state change event carries. */
 export interface CircuitStateChange {
+  /** Name of the breaker (`http:<service>`, `state:<store>`, `pubsub:<pubsub>`). */
   breaker: string;
   from: CircuitState;
   to: CircuitState;
-  /** Why: 'failure-threshold', 'reset-timeout', 'trial-succeeded', 'trial-failed'. */
-  reason: string;
+  reason: CircuitStateChangeReason;
   /** Consecutive failures when the change happened. */
   failures: number;
   at: number;
@@ -195,7 +201,7 @@ export class CircuitBreaker {
     }
   }
 
-  private transition(next: InternalState, reason: string): void {
+  private transition(next: InternalState, reason: CircuitStateChangeReason): void {
     const from = this.current.kind;
     this.current = next;
     this.onStateChange.emit({ breaker: this.name, from, to: next.kind, reason, failures: next.failures, at: this.now() });

@@ -64,6 +64,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       // upsert), and a timeout is a failure worth one more try.
       retryNonIdempotentTimeouts: true,
       parse: 'lenient',
+      propagateTrace: options.tracing.propagate,
       events,
       logger: new Logger(`${DaprClientHelper.name}:http`),
     });
@@ -136,7 +137,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
         method: 'POST',
         url: `/v1.0/publish/${encodePathSegment(pubsub)}/${encodePathSegment(topic)}${query(undefined, metadata)}`,
         data: serialise(data, 'event data'),
-        headers: { 'Content-Type': contentType },
+        headers: { 'Content-Type': contentType, ...traceHeaders(options) },
         route: '/v1.0/publish/:pubsub/:topic',
       };
     }, () => undefined);
@@ -152,6 +153,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   async saveStateResult(store: string, key: string, value: unknown, options: SaveStateOptions = {}): Promise<DaprResult<void>> {
     return this.run<void>(`save state ${store}/${key}`, 'state', store, () => {
       checkKey(key);
+      checkValue(value, 'state value');
       const item: Record<string, unknown> = { key, value };
       if (options.etag !== undefined) item.etag = options.etag;
       if (options.metadata) item.metadata = stringMap(options.metadata);
@@ -251,6 +253,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       for (const op of operations) {
         if (!op || (op.operation !== 'upsert' && op.operation !== 'delete')) throw new TypeError('each operation must be "upsert" or "delete"');
         checkKey(op.request?.key);
+        if (op.operation === 'upsert') checkValue(op.request.value, `value of "${op.request.key}"`);
       }
       return {
         method: 'POST',
@@ -336,6 +339,25 @@ function checkKey(key: unknown): void {
   if (typeof key !== 'string' || key.length === 0) throw new TypeError('state key must be a non-empty string');
   if (key.includes('||')) throw new TypeError('state key must not contain "||" (Dapr reserves it)');
   encodePathSegment(key);
+}
+
+/** The caller's `traceparent`/`tracestate` for a publish, checked for CR, LF and NUL only. */
+function traceHeaders(options: PublishOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (options.traceparent !== undefined) out.traceparent = checkHeaderValue(options.traceparent, 'traceparent');
+  if (options.tracestate !== undefined) out.tracestate = checkHeaderValue(options.tracestate, 'tracestate');
+  return out;
+}
+
+/**
+ * A value JSON cannot represent at the top level (`undefined`, a function, a symbol) would be
+ * dropped from the `[{ key, value }]` body without an error, and the sidecar would store an empty
+ * value under the key: refuse it (nested ones are JSON's usual business).
+ */
+function checkValue(value: unknown, what: string): void {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    throw new TypeError(`${what} of type ${typeof value} is not JSON-serialisable`);
+  }
 }
 
 function checkHeaderValue(value: string, name: string): string {

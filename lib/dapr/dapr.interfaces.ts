@@ -23,6 +23,14 @@ export interface PublishOptions {
   cloudEvent?: boolean;
   /** Content type of the data (default `application/json`). */
   contentType?: string;
+  /**
+   * W3C trace context of the event, sent untouched as the `traceparent` header (e.g. the one of the
+   * request being handled). Without it, the active OpenTelemetry span's context is sent when there
+   * is one (option `tracing.propagate`). daprd puts the trace id in the CloudEvent it delivers.
+   */
+  traceparent?: string;
+  /** Sent as the `tracestate` header along with `traceparent`. */
+  tracestate?: string;
 }
 
 export interface SaveStateOptions {

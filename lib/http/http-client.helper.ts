@@ -49,6 +49,7 @@ export class HttpClientHelper implements OnApplicationShutdown {
       budget: o.retryBudget ? new RetryBudget(o.retryBudget) : undefined,
       headers: target.headers,
       parse: 'json',
+      propagateTrace: this.options.tracing.propagate,
       events: this.events,
       logger: new Logger(`${HttpClientHelper.name}:${serviceName}`),
     });

@@ -53,9 +53,11 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
       }
 
       let done = false;
+      let deadline: NodeJS.Timeout | undefined;
       const finish = (fn: () => void) => {
         if (done) return;
         done = true;
+        if (deadline) clearTimeout(deadline);
         if (signal) signal.removeEventListener('abort', onAbort);
         fn();
       };
@@ -77,14 +79,18 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         const limit = config.maxContentLength ?? -1;
         const chunks: Buffer[] = [];
         let size = 0;
+        // Reject before destroying: destroying emits 'aborted', whose "stream has been aborted"
+        // would win the race, read as a retryable cut-off stream, and hide the limit.
+        const tooLarge = () => {
+          finish(() => reject(new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req)));
+          res.destroy();
+          req.destroy();
+        };
+        // A declared length over the limit fails at once, without reading the body.
+        if (limit > -1 && Number(res.headers['content-length'] ?? 0) > limit) return tooLarge();
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (limit > -1 && size > limit) {
-            res.destroy();
-            req.destroy();
-            finish(() => reject(new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req)));
-            return;
-          }
+          if (limit > -1 && size > limit) return tooLarge();
           chunks.push(chunk);
         });
         res.on('error', (error: NodeJS.ErrnoException) => {
@@ -122,10 +128,13 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         finish(() => reject(AxiosError.from(error, error.code, config, req)));
       });
       if (config.timeout) {
-        req.setTimeout(config.timeout, () => {
-          req.destroy();
+        // A deadline for the whole attempt (waiting for a pooled socket, connecting, and reading
+        // the last byte), not `req.setTimeout`'s idle timer: a peer that trickles a byte now and
+        // then would otherwise hold the caller for as long as it likes.
+        deadline = setTimeout(() => {
           finish(() => reject(new AxiosError(`timeout of ${config.timeout}ms exceeded`, 'ECONNABORTED', config, req)));
-        });
+          req.destroy();
+        }, config.timeout);
       }
       if (body !== undefined && body !== null) req.end(body);
       else req.end();

@@ -189,7 +189,9 @@ export class ServiceClient {
       const cause = plainCause(e);
       if (e.response) {
         const status = e.response.status;
-        return new HttpClientError(`${label} failed with HTTP ${status} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
+        // A 2xx/3xx whose body could not be read (e.g. malformed JSON): say so, not "failed with HTTP 200".
+        const what = status < 400 ? `got HTTP ${status} but ${e.message}` : `failed with HTTP ${status}`;
+        return new HttpClientError(`${label} ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
           service: this.name, method, url: safeUrl, statusCode: status, response: e.response.data, attempts, code: e.code, cause,
         });
       }

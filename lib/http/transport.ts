@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import axios, { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -8,6 +8,7 @@ import { CircuitBreaker, CircuitPermit } from '../circuit-breaker/circuit-breake
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { BrokenCircuitError, isBrokenCircuitError } from '../errors/broken-circuit.error';
 import { KugelCommsEvents } from '../observability/comms-events';
+import { activeTraceHeaders } from '../observability/trace-context';
 import { createNodeHttpAdapter } from './node-http.adapter';
 import { redactUrl } from './redact';
 import { RetryBudget } from './retry-budget';
@@ -72,6 +73,8 @@ export interface TransportOptions {
   retryNonIdempotentTimeouts?: boolean;
   /** Response parser: `json` parses only JSON content types; `lenient` tries JSON on any text. */
   parse: 'json' | 'lenient';
+  /** Add the active OpenTelemetry context's `traceparent`/`tracestate` (option `tracing.propagate`). */
+  propagateTrace?: boolean;
   events: KugelCommsEvents;
   logger: Logger;
 }
@@ -124,6 +127,12 @@ export function createTransport(o: TransportOptions): Transport {
       if (!ctx) return config;
       ctx.attempts += 1;
       if (ctx.attempts === 1) {
+        // Trace context of the caller's active span; retries re-send the same headers. A
+        // `traceparent` set by the caller is left untouched (and nothing else is added).
+        if (o.propagateTrace && !config.headers.has('traceparent')) {
+          const trace = activeTraceHeaders();
+          if (trace) for (const [name, value] of Object.entries(trace)) if (!config.headers.has(name)) config.headers.set(name, value);
+        }
         o.budget?.recordRequest();
         if (ctx.breaker) {
           const permit = ctx.breaker.tryAcquire();
@@ -183,6 +192,21 @@ export function createTransport(o: TransportOptions): Transport {
       return Promise.reject(error);
     },
   );
+
+  // 4. Fast refusal: a call whose breaker is open is refused before axios runs. The gate (1) would
+  //    refuse it too, but only after axios merged the config and its `request()` formatted two
+  //    stack traces (bench: p99 ~120 µs that way, ~20 µs this way). Half-open stays with the gate.
+  const send = instance.request.bind(instance);
+  instance.request = ((config: AxiosRequestConfig) => {
+    const ctx = config.kugel;
+    if (ctx && ctx.attempts === 0 && ctx.breaker && ctx.breaker.state === CircuitState.Open) {
+      o.budget?.recordRequest();
+      ctx.settled = true;
+      rejected(o, ctx, config as InternalAxiosRequestConfig);
+      return Promise.reject(new BrokenCircuitError(ctx.breaker.name, ctx.breaker.retryAt));
+    }
+    return send(config);
+  }) as AxiosInstance['request'];
 
   return {
     axios: instance,
@@ -280,12 +304,25 @@ function rejected(o: TransportOptions, ctx: CallContext, config: InternalAxiosRe
   }
 }
 
-/** Parses JSON content types; returns other text as is and an empty body as `undefined`. */
+/**
+ * Parses JSON content types; returns other text as is and an empty body as `undefined`. A body
+ * that is not valid JSON fails the call with an `AxiosError` (`ERR_BAD_RESPONSE`, the response
+ * attached): a bare `SyntaxError` would carry no config, so the call's breaker permit, event and
+ * log line would never be settled.
+ */
 function parseJsonBody(this: unknown, data: unknown, headers?: { [k: string]: unknown }): unknown {
   if (typeof data !== 'string') return data;
   if (data.length === 0) return undefined;
   const type = String(headers?.['content-type'] ?? '');
-  return type.includes('json') ? JSON.parse(data) : data;
+  if (!type.includes('json')) return data;
+  try {
+    return JSON.parse(data);
+  } catch (error) {
+    // axios' dispatcher sets `config.response` while response transforms run.
+    const config = this as InternalAxiosRequestConfig & { response?: AxiosResponse };
+    const response = config?.response ? { ...config.response, data: data.slice(0, 1024) } : undefined;
+    throw new AxiosError(`response body is not valid JSON: ${(error as Error).message}`, AxiosError.ERR_BAD_RESPONSE, config, undefined, response);
+  }
 }
 
 /** Tries JSON whatever the content type (the sidecar returns stored values raw). */

@@ -21,6 +21,10 @@ export interface KugelCommsModuleOptions {
   health?: HealthOptions;
   /** The web repositories, `PubsubManager` and `StateStoreManager`. */
   repositories?: RepositoryOptions;
+  /** Prometheus metrics (off by default; needs the optional `prom-client` package). */
+  metrics?: MetricsOptions;
+  /** W3C trace context on outgoing calls. */
+  tracing?: TracingOptions;
 }
 
 /** Per-service overrides of `HttpOptions`. */
@@ -222,4 +226,52 @@ export interface RepositoryOptions {
     /** @default 'cart' */
     cart?: string;
   };
+}
+
+/**
+ * The part of a prom-client `Registry` that kugel-comms uses; any prom-client `Registry` fits.
+ * Declared here so that the package's types compile in apps that do not install prom-client.
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: unknown): void;
+  getSingleMetric(name: string): unknown;
+  /** The exposition text (what `GET /metrics` answers). */
+  metrics(): Promise<string>;
+  /** The `Content-Type` of `metrics()`. */
+  readonly contentType: string;
+}
+
+/** Prometheus metrics through prom-client (an optional peer dependency, loaded only when enabled). */
+export interface MetricsOptions {
+  /**
+   * Register and update the metrics. Boot fails when prom-client is not installed.
+   * @default false
+   */
+  enabled?: boolean;
+  /**
+   * Prefix of every metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`, or empty).
+   * @default 'kugel_comms_'
+   */
+  prefix?: string;
+  /**
+   * The prom-client `Registry` to register in.
+   * @default prom-client's global `register`
+   */
+  registry?: MetricsRegistry;
+  /**
+   * Upper bounds of the latency histogram's buckets, in seconds (increasing, > 0).
+   * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+   */
+  buckets?: number[];
+}
+
+/** W3C Trace Context (`traceparent`, `tracestate`) on outgoing REST and sidecar calls. */
+export interface TracingOptions {
+  /**
+   * Add the active OpenTelemetry context's `traceparent`/`tracestate` to every outgoing call when
+   * `@opentelemetry/api` is installed and a span is active. A `traceparent` the caller sets is
+   * always sent untouched.
+   * @default true
+   */
+  propagate?: boolean;
 }

@@ -2,10 +2,11 @@ import { TestingModule } from '@nestjs/testing';
 import * as jwt from 'jsonwebtoken';
 import { apiKeyHeaders, bearerHeaders, HttpClientHelper, ServiceTokenService, terminalAuth } from '../../lib';
 import { captureLogs } from '../support/log-capture';
+import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';
 import { json, startTestServer } from '../support/test-server';
 
-const SECRET = 'service-secret-0123456789';
+const SECRET = SECRETS.serviceTokenSecret;
 
 describe('auth headers and service tokens', () => {
   it('builds the API key and bearer headers', () => {
@@ -58,12 +59,12 @@ describe('auth headers and service tokens', () => {
     it('falls back to the API key when no token can be made, without logging the key', async () => {
       const logs = captureLogs();
       try {
-        app = await bootKugelComms({ auth: { apiKey: 'fallback-key-XYZ' }, dapr: { waitForSidecarMs: 0 } });
+        app = await bootKugelComms({ auth: { apiKey: SECRETS.otherApiKey }, dapr: { waitForSidecarMs: 0 } });
         logs.reinstall();
         const headers = app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report');
-        expect(headers).toEqual({ 'X-API-KEY': 'fallback-key-XYZ', 'X-Tenant-ID': 'T1' });
+        expect(headers).toEqual({ 'X-API-KEY': SECRETS.otherApiKey, 'X-Tenant-ID': 'T1' });
         expect(logs.logger.text()).toMatch(/falling back to the API key/);
-        expect(logs.logger.text()).not.toContain('fallback-key-XYZ');
+        expect(logs.logger.text()).not.toContain(SECRETS.otherApiKey);
       } finally {
         logs.restore();
       }

@@ -2,6 +2,7 @@ import { TestingModule } from '@nestjs/testing';
 import { inspect } from 'node:util';
 import { DaprClientHelper, HttpClientError, HttpClientHelper, isHttpClientError, pathOf } from '../../lib';
 import { captureLogs } from '../support/log-capture';
+import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 
@@ -96,7 +97,7 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
   });
 
   it('does not follow redirects: credentials never reach another host', async () => {
-    const error = await errorOf(client().get('/redirect', { headers: { 'X-API-KEY': 'k-redirect-secret' } }));
+    const error = await errorOf(client().get('/redirect', { headers: { 'X-API-KEY': SECRETS.otherApiKey } }));
     expect(error.statusCode).toBe(302);
     expect(elsewhere.requests).toHaveLength(0);
   });
@@ -128,7 +129,7 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
   });
 
   it('never logs or reports X-API-KEY, Authorization or dapr-api-token values', async () => {
-    const secrets = ['sk-live-AAAA1111', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl', 'dapr-tok-BBBB2222'];
+    const secrets = [SECRETS.apiKey, SECRETS.jwt, SECRETS.daprApiToken];
     logs.reinstall();
     const headers = { 'X-API-KEY': secrets[0], Authorization: `Bearer ${secrets[1]}` };
     const port = await closedPort();
