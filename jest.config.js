@@ -9,7 +9,17 @@
 const ts = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
-const common = { testEnvironment: 'node', transform: ts, moduleFileExtensions: ['ts', 'js', 'json'] };
+// Every project tees its log lines for the end-of-run credential scan (test/support/log-scan*.ts);
+// the scan runs once, in the global teardown, after the last test of the invocation.
+const common = {
+  testEnvironment: 'node',
+  transform: ts,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/log-tee.ts'],
+  globalSetup: '<rootDir>/test/support/log-scan-setup.ts',
+  globalTeardown: '<rootDir>/test/support/log-scan-teardown.ts',
+};
+const withSidecar = '<rootDir>/test/support/global-setup-sidecar.ts';
 
 module.exports = {
   testTimeout: 30000,
@@ -25,9 +35,16 @@ module.exports = {
       ...common,
       displayName: 'dapr',
       testMatch: ['<rootDir>/test/dapr/**/*.spec.ts'],
-      globalSetup: '<rootDir>/test/dapr/global-setup.ts',
+      globalSetup: withSidecar,
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], globalSetup: '<rootDir>/test/dapr/global-setup.ts' },
-    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.spec.ts'], globalSetup: '<rootDir>/test/dapr/global-setup.ts' },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], globalSetup: withSidecar },
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.spec.ts'],
+      globalSetup: withSidecar,
+      // Prints the scenario table, then runs the log scan.
+      globalTeardown: '<rootDir>/test/faults/global-teardown.ts',
+    },
   ],
 };

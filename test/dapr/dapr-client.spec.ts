@@ -1,3 +1,4 @@
+import { SECRETS } from '../support/secrets';
 import { TestingModule } from '@nestjs/testing';
 import * as net from 'node:net';
 import { CircuitState, DaprClientHelper, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
@@ -148,8 +149,8 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
   afterAll(async () => daprd?.dispose());
 
   it('sends dapr-api-token on every call and fails (4xx, breaker closed) without it', async () => {
-    daprd = await Daprd.start({ apiToken: 'tok-3f9a-secret' });
-    const withToken = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, apiToken: 'tok-3f9a-secret', waitForSidecarMs: 0 } });
+    daprd = await Daprd.start({ apiToken: SECRETS.daprApiToken });
+    const withToken = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, apiToken: SECRETS.daprApiToken, waitForSidecarMs: 0 } });
     const without = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0 } });
     try {
       const ok = withToken.get(DaprClientHelper);
@@ -160,7 +161,7 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
       for (let i = 0; i < 4; i += 1) {
         const result = await bad.saveStateResult('statestore', 'k', 2);
         expect(result).toMatchObject({ ok: false, status: 401 });
-        expect(JSON.stringify(result)).not.toContain('tok-3f9a-secret');
+        expect(JSON.stringify(result)).not.toContain(SECRETS.daprApiToken);
       }
       expect(bad.breakerFor('state', 'statestore').state).toBe(CircuitState.Closed);
       await expect(ok.getState('statestore', 'k')).resolves.toBe(1);
