@@ -14,19 +14,11 @@ import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
 import { json, RecordedRequest, startTestServer, TestServer } from '../support/test-server';
 import { quietLogs, restoreLogs } from './support/scenario';
+import { errorOf } from '../support/errors';
 
 /** The real process: Node's TLS code reads the real `process.env`, not jest's copy of it. */
 const realProcess = vm.runInThisContext('process') as NodeJS.Process;
 
-async function errorOf(p: Promise<unknown>): Promise<HttpClientError> {
-  try {
-    await p;
-  } catch (error) {
-    teeToScan(`[security] ${String(error)} ${JSON.stringify(error)}`);
-    return error as HttpClientError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('security', () => {
   afterAll(() => restoreLogs());

@@ -5,15 +5,8 @@ import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
+import { errorOf } from '../support/errors';
 
-async function errorOf(p: Promise<unknown>): Promise<HttpClientError> {
-  try {
-    await p;
-  } catch (error) {
-    return error as HttpClientError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('errors, timeouts, abort, redirects, redaction and path encoding', () => {
   let server: TestServer;

@@ -2,6 +2,7 @@ import { TestingModule } from '@nestjs/testing';
 import { HttpClientError, HttpClientHelper, KugelCommsModuleOptions } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
+import { errorOf } from '../support/errors';
 
 /** Fails with `status` until `okAfter` requests came to the same URL, then answers 200. */
 function flaky(status: number, okAfter = Infinity, headers: Record<string, string> = {}) {
@@ -14,14 +15,6 @@ function flaky(status: number, okAfter = Infinity, headers: Record<string, strin
   };
 }
 
-async function errorOf(p: Promise<unknown>): Promise<HttpClientError> {
-  try {
-    await p;
-  } catch (error) {
-    return error as HttpClientError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('retries (axios-retry, counted by the server)', () => {
   let server: TestServer;

@@ -1,49 +1,14 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { AddressInfo } from 'node:net';
-import { AppModule } from '../../sample-app/app.module';
-import { MasterDataPeer, startMasterDataPeer } from '../../sample-app/peer/master-data.peer';
-import { Daprd } from '../dapr/daprd';
-
-async function call(
-  method: string,
-  url: string,
-  body?: unknown,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+import { call, SampleApp, startSampleApp } from './sample-app.fixture';
 
 describe('sample app: GET /metrics (Prometheus scrape)', () => {
-  let peer: MasterDataPeer;
-  let daprd: Daprd;
-  let app: INestApplication;
+  let sample: SampleApp;
   let base: string;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    peer = await startMasterDataPeer(0);
-    daprd = await Daprd.start({ components: 'in-memory' });
-    process.env.BASE_URL_MASTER_DATA = `${peer.url}/api/v1`;
-    process.env.BASE_URL_CART = `${peer.url}/api/v1`;
-    process.env.DAPR_HTTP_PORT = String(daprd.httpPort);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error', 'fatal'] });
-    app.enableShutdownHooks();
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    sample = await startSampleApp();
+    base = sample.base;
   });
-  afterAll(async () => {
-    process.env = saved;
-    await app?.close();
-    await daprd?.dispose();
-    await peer?.close();
-  });
+  afterAll(() => sample?.close());
 
   it('answers 200 in the Prometheus text format with the calls the app made', async () => {
     const terminal = `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;

@@ -1,10 +1,6 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { AddressInfo } from 'node:net';
-import { AppModule } from '../../sample-app/app.module';
-import { MasterDataPeer, startMasterDataPeer } from '../../sample-app/peer/master-data.peer';
 import { Daprd } from '../dapr/daprd';
 import { waitUntil } from '../support/processes';
+import { call, SampleApp, startSampleApp } from './sample-app.fixture';
 
 const RESET_MS = 3_000;
 
@@ -14,44 +10,18 @@ async function probe(url: string): Promise<{ status: number; body: unknown }> {
   return { status: res.status, body: await res.json() };
 }
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
 const closed = (failures = 0) => ({ state: 'closed', consecutiveFailures: failures, critical: true });
 
 describe('sample app: Kubernetes probes and the cart flow', () => {
-  let peer: MasterDataPeer;
+  let sample: SampleApp;
   let daprd: Daprd;
-  let app: INestApplication;
   let base: string;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    peer = await startMasterDataPeer(0);
-    daprd = await Daprd.start({ components: 'in-memory' });
-    process.env.BASE_URL_MASTER_DATA = `${peer.url}/api/v1`;
-    process.env.BASE_URL_CART = `${peer.url}/api/v1`;
-    process.env.DAPR_HTTP_PORT = String(daprd.httpPort);
-    process.env.SAMPLE_BREAKER_RESET_MS = String(RESET_MS);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: ['error', 'fatal'] });
-    app.enableShutdownHooks();
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    sample = await startSampleApp({ SAMPLE_BREAKER_RESET_MS: String(RESET_MS) });
+    ({ daprd, base } = sample);
   });
-  afterAll(async () => {
-    process.env = saved;
-    await app?.close();
-    await daprd?.dispose();
-    await peer?.close();
-  });
+  afterAll(() => sample?.close());
 
   const terminal = () => `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;
 
