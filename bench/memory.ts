@@ -1,0 +1,91 @@
+// 100k GETs through HttpClientHelper: heap growth (after full GCs) and the most sockets open at
+// once at the peer. Run by bench/run.ts as `node --expose-gc -r ts-node/register/transpile-only
+// bench/memory.ts`, in a process of its own with a peer of its own; reports over IPC (or prints
+// JSON when run by hand).
+import 'reflect-metadata';
+import { DEFAULTS, HttpClientHelper } from '../lib';
+import { bootKugel } from './http';
+import { Peer } from './support';
+
+export interface MemoryResult {
+  requests: number;
+  concurrency: number;
+  maxSockets: number;
+  seconds: number;
+  heapBeforeMB: number;
+  heapAfterMB: number;
+  heapGrowthMB: number;
+  rssGrowthMB: number;
+  /** Most connections open at once at the peer during the run. */
+  maxOpenAtPeer: number;
+  connectionsAtPeer: number;
+  errors: number;
+  gcExposed: boolean;
+}
+
+const MB = 1024 * 1024;
+
+async function settledHeap(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 4; i += 1) {
+    gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+async function main(): Promise<void> {
+  const requests = Number(process.env.BENCH_MEMORY_REQUESTS ?? 100_000);
+  const maxSockets = DEFAULTS.http.maxSockets; // the default (64)
+  const concurrency = maxSockets * 2; // more callers than sockets, so the bound is exercised
+  const peer = await Peer.start();
+  const app = await bootKugel({ services: { peer: peer.url } });
+  const client = app.get(HttpClientHelper).getServiceClient('peer');
+  let errors = 0;
+
+  const drive = async (total: number) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        next += 1;
+        await client.get('/item').catch(() => void (errors += 1));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  };
+
+  await drive(5_000); // warm-up: JIT, pool at full size
+  await peer.reset();
+  const heapBefore = await settledHeap();
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = Date.now();
+  await drive(requests);
+  const seconds = (Date.now() - t0) / 1000;
+  const heapAfter = await settledHeap();
+  const rssAfter = process.memoryUsage().rss;
+  const stats = await peer.stats();
+
+  const result: MemoryResult = {
+    requests,
+    concurrency,
+    maxSockets,
+    seconds,
+    heapBeforeMB: heapBefore / MB,
+    heapAfterMB: heapAfter / MB,
+    heapGrowthMB: (heapAfter - heapBefore) / MB,
+    rssGrowthMB: (rssAfter - rssBefore) / MB,
+    maxOpenAtPeer: stats.maxOpen,
+    connectionsAtPeer: stats.connections,
+    errors,
+    gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
+  };
+  await app.close();
+  await peer.stop();
+  if (process.send) process.send(result, () => process.exit(0));
+  else console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,166 @@
+// Diagnostics behind docs/benchmarks.md (not part of `npm run bench`):
+//   node -r ts-node/register/transpile-only bench/profile.ts breakdown
+//     CPU per request of each layer of a kugel GET, from the bare adapter up to ServiceClient.
+//   node --cpu-prof --cpu-prof-dir=.tmp/prof -r ts-node/register/transpile-only bench/profile.ts <case> [ms]
+//     one contender alone, for a CPU profile; cases: kugel-get | axios-get | raw-get | breaker-open
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import axios, { AxiosHeaders, InternalAxiosRequestConfig } from 'axios';
+import axiosRetry from 'axios-retry';
+import * as http from 'node:http';
+import { CircuitState, HttpClientHelper, KugelCommsEvents, RetryBudget } from '../lib';
+import { createNodeHttpAdapter } from '../lib/http/node-http.adapter';
+import { CallContext, createTransport } from '../lib/http/transport';
+import { bootKugel } from './http';
+import { closedLoop, closedPort, median, Peer } from './support';
+
+const keepAlive = () =>
+  new http.Agent({ keepAlive: true, maxSockets: 64, scheduling: 'lifo', timeout: 4_000 });
+
+/** Each layer alone, interleaved; client CPU µs per request (steadier than req/s). */
+async function breakdown(
+  peer: Peer,
+  kugel: ReturnType<HttpClientHelper['getServiceClient']>,
+  events: KugelCommsEvents,
+): Promise<void> {
+  const adapter = createNodeHttpAdapter(peer.url, keepAlive());
+  // The axios options createTransport uses, without its interceptors.
+  const options = (a: ReturnType<typeof createNodeHttpAdapter>) => ({
+    adapter: a,
+    timeout: 30_000,
+    maxRedirects: 0,
+    allowAbsoluteUrls: false,
+    proxy: false as const,
+    headers: { Accept: 'application/json' },
+    transformRequest: [(d: unknown) => d],
+    transformResponse: [(d: unknown) => JSON.parse(d as string)],
+  });
+  const bare = axios.create(options(createNodeHttpAdapter(peer.url, keepAlive())));
+  const withRetry = axios.create(options(createNodeHttpAdapter(peer.url, keepAlive())));
+  axiosRetry(withRetry, { retries: 3 });
+  const transport = createTransport({
+    client: 'breakdown',
+    baseUrl: peer.url,
+    timeoutMs: 30_000,
+    retries: 3,
+    retryDelayMs: 100,
+    maxRetryDelayMs: 10_000,
+    maxSockets: 64,
+    idleSocketTimeoutMs: 4_000,
+    maxContentLength: 10 * 1024 * 1024,
+    maxBodyLength: 10 * 1024 * 1024,
+    insecureSkipTlsVerify: false,
+    budget: new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 }),
+    parse: 'json',
+    events,
+    logger: new Logger('breakdown'),
+  });
+  const config = {
+    url: '/item',
+    method: 'get',
+    timeout: 30_000,
+    headers: AxiosHeaders.from({ Accept: 'application/json' }),
+  } as InternalAxiosRequestConfig;
+  const layers: [string, () => Promise<unknown>][] = [
+    ['node:http adapter alone', async () => JSON.parse((await adapter(config)).data as string)],
+    ['+ axios core', () => bare.request({ method: 'GET', url: '/item' })],
+    ['+ axios-retry', () => withRetry.request({ method: 'GET', url: '/item' })],
+    [
+      '+ kugel interceptors (createTransport)',
+      () =>
+        transport.axios.request({
+          method: 'GET',
+          url: '/item',
+          kugel: new CallContext('/item', true),
+        }),
+    ],
+    ['+ ServiceClient (= HttpClientHelper)', () => kugel.get('/item')],
+  ];
+  for (const [, op] of layers) await closedLoop(op, 32, 800);
+  const cpu: number[][] = layers.map(() => []);
+  const rate: number[][] = layers.map(() => []);
+  for (let r = 0; r < 5; r += 1) {
+    for (let i = 0; i < layers.length; i += 1) {
+      const c0 = process.cpuUsage();
+      const run = await closedLoop(layers[i][1], 32, 1_000);
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / run.ops);
+      rate[i].push(run.opsPerSec);
+    }
+  }
+  let previous = 0;
+  for (let i = 0; i < layers.length; i += 1) {
+    const us = median(cpu[i]);
+    console.log(
+      `${layers[i][0].padEnd(40)} ${us.toFixed(0).padStart(4)} CPU µs/req${i ? ` (+${(us - previous).toFixed(0)})` : ''}  ${Math.round(median(rate[i]))} req/s`,
+    );
+    previous = us;
+  }
+  transport.destroy();
+}
+
+async function main(): Promise<void> {
+  const which = process.argv[2] ?? 'breakdown';
+  const ms = Number(process.argv[3] ?? 4000);
+  if (which === 'breaker-open') {
+    const port = await closedPort();
+    const app = await bootKugel({
+      services: { dead: { baseUrl: `http://127.0.0.1:${port}`, breaker: {}, retries: 0 } },
+    });
+    const client = app.get(HttpClientHelper).getServiceClient('dead');
+    await Promise.all([0, 1, 2].map(() => client.get('/').catch(() => undefined)));
+    if (client.breaker?.state !== CircuitState.Open) throw new Error('breaker not open');
+    const r = await closedLoop(
+      () =>
+        client.get('/').then(
+          () => undefined,
+          () => undefined,
+        ),
+      1,
+      ms,
+    );
+    console.log(
+      `${which}: ${Math.round(r.opsPerSec)} calls/s, p50 ${r.p50Us.toFixed(1)} µs, p99 ${r.p99Us.toFixed(1)} µs`,
+    );
+    await app.close();
+    return;
+  }
+  const peer = await Peer.start();
+  const app = await bootKugel({ services: { peer: peer.url } });
+  const kugel = app.get(HttpClientHelper).getServiceClient('peer');
+  if (which === 'breakdown') {
+    await breakdown(peer, kugel, app.get(KugelCommsEvents));
+  } else {
+    const agent = new http.Agent({ keepAlive: true });
+    const ax = axios.create();
+    const ops: Record<string, () => Promise<unknown>> = {
+      'kugel-get': () => kugel.get('/item'),
+      'axios-get': () => ax.get(`${peer.url}/item`),
+      'raw-get': () =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: peer.port, path: '/item', agent }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+            })
+            .on('error', reject);
+        }),
+    };
+    const op = ops[which];
+    if (!op) throw new Error(`unknown case ${which}`);
+    await closedLoop(op, 32, 1000);
+    const r = await closedLoop(op, 32, ms);
+    console.log(
+      `${which}: ${Math.round(r.opsPerSec)} req/s, p50 ${Math.round(r.p50Us)} µs, p99 ${Math.round(r.p99Us)} µs, ${r.errors} errors`,
+    );
+    agent.destroy();
+  }
+  await app.close();
+  await peer.stop();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

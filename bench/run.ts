@@ -1,0 +1,440 @@
+// `npm run bench`: every benchmark side by side in one run, as ratios against baselines measured
+// in the same run. Prints tables and one PASS/FAIL line per target, writes bench/results/latest.json.
+// BENCH_QUICK=1 shortens every phase (~30 s); BENCH_SKIP_DAPR=1 leaves out the daprd phase.
+import 'reflect-metadata';
+import { execSync, fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BreakerBenchResult, benchBreaker } from './breaker';
+import { DaprBenchResult, benchDapr } from './dapr';
+import { HttpBenchResult, benchHttp } from './http';
+import type { MemoryResult } from './memory';
+import { PeerDownResult, benchPeerDown } from './peer-down';
+import { ContenderSummary, fmt, Peer, QUICK, ratio, table, TS_NODE } from './support';
+
+const P = QUICK
+  ? {
+      rounds: 3,
+      roundMs: 400,
+      warmupMs: 250,
+      daprRoundMs: 300,
+      breakerCalls: 5_000,
+      downRounds: 1,
+      downMs: 1_000,
+      memRequests: 20_000,
+    }
+  : {
+      rounds: 8,
+      roundMs: 1_000,
+      warmupMs: 1_000,
+      daprRoundMs: 600,
+      breakerCalls: 20_000,
+      downRounds: 3,
+      downMs: 2_000,
+      memRequests: 100_000,
+    };
+const CONCURRENCY = 32;
+const DOWN_RATE = 600;
+
+interface Target {
+  name: string;
+  pass: boolean;
+  value: string;
+}
+
+function runMemory(): Promise<MemoryResult> {
+  const child = fork(path.join(__dirname, 'memory.ts'), [], {
+    execArgv: ['--expose-gc', ...TS_NODE],
+    env: { ...process.env, BENCH_MEMORY_REQUESTS: String(P.memRequests) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as MemoryResult));
+    child.once('exit', (code) =>
+      code !== 0 ? reject(new Error(`bench/memory.ts exited with ${code}`)) : undefined,
+    );
+  });
+}
+
+async function runDapr(): Promise<DaprBenchResult | { skipped: string }> {
+  if (process.env.BENCH_SKIP_DAPR === '1') return { skipped: 'BENCH_SKIP_DAPR=1' };
+  // The test harness' daprd; `start` throws when there is no binary: reported as not measured.
+  const { Daprd } = await import('../test/dapr/daprd');
+  let daprd: Awaited<ReturnType<typeof Daprd.start>> | undefined;
+  try {
+    daprd = await Daprd.start({ components: 'in-memory', appId: 'kugel-bench' });
+    return await benchDapr(daprd.httpEndpoint, {
+      concurrency: CONCURRENCY,
+      rounds: P.rounds,
+      roundMs: P.daprRoundMs,
+      warmupMs: P.warmupMs,
+    });
+  } catch (error) {
+    return { skipped: (error as Error).message.split('\n')[0] };
+  } finally {
+    await daprd?.dispose();
+  }
+}
+
+function gitRevision(): string {
+  try {
+    const rev = execSync('git rev-parse --short HEAD', {
+      cwd: path.join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain -- lib', {
+      cwd: path.join(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+    return dirty ? `${rev} (lib/ modified)` : rev;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function contenderRows(
+  list: ContenderSummary[],
+  baselines: { label: string; name: string }[],
+  withPeer: boolean,
+): (string | number)[][] {
+  return list.map((c) => {
+    const row: (string | number)[] = [
+      c.name,
+      fmt(c.opsPerSec),
+      fmt(c.p50Us),
+      fmt(c.p99Us),
+      fmt(c.clientCpuUsPerOp),
+    ];
+    if (withPeer)
+      row.push(
+        c.peerCpuPct === undefined ? '-' : fmt(c.peerCpuPct),
+        c.connections === undefined ? '-' : fmt(c.connections),
+      );
+    for (const b of baselines) {
+      const base = list.find((x) => x.name === b.name);
+      row.push(base ? `${fmt(ratio(c.opsPerSec, base.opsPerSec), 2)}×` : '-');
+    }
+    if (c.errors) row.push(`${c.errors} errors: ${c.firstError}`);
+    return row;
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGB: Math.round(os.totalmem() / 1024 ** 3),
+    revision: gitRevision(),
+    quick: QUICK,
+    /** 1-minute load average before the run: other work on the machine skews every figure. */
+    loadBefore: Number(os.loadavg()[0].toFixed(2)),
+    loadAfter: NaN,
+  };
+  console.log(
+    `kugel-comms bench — Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${QUICK ? 'QUICK' : 'full'} run, rev ${machine.revision}, load ${machine.loadBefore}`,
+  );
+
+  const peer = await Peer.start();
+  console.log(`peer: pid ${peer.pid} on ${peer.url}`);
+
+  console.log(
+    `\n[1/5] REST GET, ${CONCURRENCY} in flight, ${P.rounds} interleaved rounds × ${P.roundMs} ms per contender`,
+  );
+  const httpRes: HttpBenchResult = await benchHttp(peer, {
+    concurrency: CONCURRENCY,
+    rounds: P.rounds,
+    roundMs: P.roundMs,
+    warmupMs: P.warmupMs,
+  });
+
+  console.log(`\n[2/5] open breaker, ${P.breakerCalls} sequential refused calls per case`);
+  const breakerRes: BreakerBenchResult = await benchBreaker({
+    calls: P.breakerCalls,
+    warmup: 2_000,
+  });
+
+  console.log(
+    `\n[3/5] peer down (503), ${DOWN_RATE} calls/s offered, ${P.downRounds} round(s) × ${P.downMs} ms per contender`,
+  );
+  const downRes: PeerDownResult = await benchPeerDown(peer, {
+    rate: DOWN_RATE,
+    rounds: P.downRounds,
+    roundMs: P.downMs,
+  });
+  await peer.stop();
+
+  console.log(
+    `\n[4/5] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`,
+  );
+  const memRes = await runMemory();
+
+  console.log(
+    `\n[5/5] Dapr against a real daprd (in-memory components), ${CONCURRENCY} in flight, ${P.rounds} rounds × ${P.daprRoundMs} ms`,
+  );
+  const daprRes = await runDapr();
+
+  // ---- tables ----
+  const out: string[] = [];
+  out.push(
+    `\nREST GET /item (${CONCURRENCY} in flight; medians of ${P.rounds} rounds; CPU µs/req = client process CPU per request; peer CPU % of one core; conns = new TCP connections at the peer)`,
+  );
+  out.push(
+    table(
+      [
+        'contender',
+        'req/s',
+        'p50 µs',
+        'p99 µs',
+        'CPU µs/req',
+        'peer CPU %',
+        'conns',
+        'vs axios default',
+        'vs raw node:http',
+      ],
+      contenderRows(
+        httpRes.contenders,
+        [
+          { label: 'axios', name: 'axios default instance' },
+          { label: 'raw', name: 'raw node:http (keep-alive agent)' },
+        ],
+        true,
+      ),
+    ),
+  );
+  out.push(
+    `Node ${process.version} http.globalAgent: keepAlive=${httpRes.globalAgent.keepAlive}, maxSockets=${httpRes.globalAgent.maxSockets} (what a default axios instance uses)`,
+  );
+
+  if ('ops' in daprRes) {
+    for (const op of daprRes.ops) {
+      out.push(
+        `\nDapr ${op.op} (${CONCURRENCY} in flight; medians of ${P.rounds} rounds; CPU µs/op = client process CPU per operation)`,
+      );
+      out.push(
+        table(
+          [
+            'contender',
+            'ops/s',
+            'p50 µs',
+            'p99 µs',
+            'CPU µs/op',
+            'vs @dapr/dapr',
+            'vs raw node:http',
+          ],
+          contenderRows(
+            op.contenders,
+            [
+              { label: 'dapr', name: '@dapr/dapr DaprClient (HTTP)' },
+              { label: 'raw', name: 'raw node:http (keep-alive agent)' },
+            ],
+            false,
+          ),
+        ),
+      );
+    }
+  } else {
+    out.push(`\nDapr: not measured (${daprRes.skipped})`);
+  }
+
+  out.push(
+    `\nOpen breaker (sequential calls; conns = connections accepted on the dead port after the breaker opened)`,
+  );
+  out.push(
+    table(
+      ['case', 'calls', 'p50 µs', 'p99 µs', 'max µs', 'conns', 'probe ok', 'state'],
+      breakerRes.cases.map((c) => [
+        c.name,
+        fmt(c.calls),
+        fmt(c.p50Us, 1),
+        fmt(c.p99Us, 1),
+        fmt(c.maxUs, 0),
+        c.connections,
+        c.probeVerified ? 'yes' : 'NO',
+        c.state,
+      ]),
+    ),
+  );
+
+  out.push(
+    `\nPeer down: every answer 503, ${DOWN_RATE} calls/s offered (attempts counted at the peer; median of ${P.downRounds} round(s))`,
+  );
+  out.push(
+    table(
+      ['client', 'calls/s', 'calls', 'attempts', 'attempts/call'],
+      [
+        [
+          'kugel (3 retries + retry budget)',
+          fmt(downRes.kugel.callsPerSec),
+          fmt(sumOf(downRes.kugel.rounds, 'calls')),
+          fmt(sumOf(downRes.kugel.rounds, 'attempts')),
+          fmt(downRes.kugel.attemptsPerCall, 2),
+        ],
+        [
+          'axios + axios-retry (3 retries)',
+          fmt(downRes.axiosRetry.callsPerSec),
+          fmt(sumOf(downRes.axiosRetry.rounds, 'calls')),
+          fmt(sumOf(downRes.axiosRetry.rounds, 'attempts')),
+          fmt(downRes.axiosRetry.attemptsPerCall, 2),
+        ],
+      ],
+    ),
+  );
+
+  out.push(
+    `\nMemory: ${fmt(memRes.requests)} GETs, ${memRes.concurrency} callers, maxSockets ${memRes.maxSockets}, ${fmt(memRes.seconds, 1)} s`,
+  );
+  out.push(
+    table(
+      [
+        'heap before MB',
+        'heap after MB',
+        'heap growth MB',
+        'rss growth MB',
+        'max open sockets at peer',
+        'connections',
+        'errors',
+      ],
+      [
+        [
+          fmt(memRes.heapBeforeMB, 1),
+          fmt(memRes.heapAfterMB, 1),
+          fmt(memRes.heapGrowthMB, 2),
+          fmt(memRes.rssGrowthMB, 1),
+          memRes.maxOpenAtPeer,
+          memRes.connectionsAtPeer,
+          memRes.errors,
+        ],
+      ],
+    ),
+  );
+  console.log(out.join('\n'));
+
+  // ---- targets ----
+  const targets: Target[] = [];
+  const http = (name: string) => httpRes.contenders.find((c) => c.name === name)!;
+  const kugel = http('kugel HttpClientHelper');
+  const httpErrors = httpRes.contenders.reduce((s, c) => s + c.errors, 0);
+  // The target is the throughput ratio; the CPU-per-call ratio is printed beside it because it
+  // moves far less when something else runs on the machine.
+  const cpuRatio = (k: ContenderSummary, b: ContenderSummary) =>
+    `(by CPU per call: ${fmt(ratio(b.clientCpuUsPerOp, k.clientCpuUsPerOp), 2)}×)`;
+  const axiosDefault = http('axios default instance');
+  const raw = http('raw node:http (keep-alive agent)');
+  const rAxios = ratio(kugel.opsPerSec, axiosDefault.opsPerSec);
+  const rRaw = ratio(kugel.opsPerSec, raw.opsPerSec);
+  targets.push({
+    name: 'REST GET throughput: kugel ≥ 1.5 × default axios',
+    pass: rAxios >= 1.5 && httpErrors === 0,
+    value: `${fmt(rAxios, 2)}× ${cpuRatio(kugel, axiosDefault)}`,
+  });
+  targets.push({
+    name: 'REST GET throughput: kugel ≥ 0.5 × raw node:http',
+    pass: rRaw >= 0.5 && httpErrors === 0,
+    value: `${fmt(rRaw, 2)}× ${cpuRatio(kugel, raw)}`,
+  });
+
+  if ('ops' in daprRes) {
+    for (const op of daprRes.ops) {
+      const k = op.contenders.find((c) => c.name === 'kugel DaprClientHelper')!;
+      const d = op.contenders.find((c) => c.name === '@dapr/dapr DaprClient (HTTP)')!;
+      const r = ratio(k.opsPerSec, d.opsPerSec);
+      const errs = op.contenders.reduce((s, c) => s + c.errors, 0);
+      targets.push({
+        name: `Dapr ${op.op} ops/s: kugel ≥ 1.0 × @dapr/dapr`,
+        pass: r >= 1.0 && errs === 0,
+        value: `${fmt(r, 2)}× ${cpuRatio(k, d)}${errs ? ` (${errs} errors)` : ''}`,
+      });
+    }
+  } else {
+    for (const op of ['publish', 'saveState', 'getState']) {
+      targets.push({
+        name: `Dapr ${op} ops/s: kugel ≥ 1.0 × @dapr/dapr`,
+        pass: false,
+        value: `not measured: ${daprRes.skipped}`,
+      });
+    }
+  }
+
+  for (const c of breakerRes.cases) {
+    targets.push({
+      name: `Open breaker, ${c.name}: rejection p99 ≤ 50 µs`,
+      pass: c.p99Us <= 50,
+      value: `p99 ${fmt(c.p99Us, 1)} µs (p50 ${fmt(c.p50Us, 1)} µs)`,
+    });
+    targets.push({
+      name: `Open breaker, ${c.name}: no socket opened`,
+      pass: c.connections === 0 && c.probeVerified,
+      value: `${c.connections} connections${c.probeVerified ? ' (listener verified by a control connection)' : ' (listener NOT verified)'}`,
+    });
+  }
+
+  targets.push({
+    name: `Peer down at ≥ 500 calls/s: attempts per call ≤ 1.2 (plain retries: ${fmt(downRes.axiosRetry.attemptsPerCall, 2)})`,
+    pass:
+      downRes.kugel.attemptsPerCall <= 1.2 &&
+      downRes.kugel.callsPerSec >= 500 &&
+      downRes.kugel.rounds.every((r) => r.unexpectedSuccesses === 0),
+    value: `${fmt(downRes.kugel.attemptsPerCall, 2)} at ${fmt(downRes.kugel.callsPerSec)} calls/s`,
+  });
+  targets.push({
+    name: `${fmt(memRes.requests)} requests: heap growth ≤ 10 MB`,
+    pass: memRes.gcExposed && memRes.heapGrowthMB <= 10 && memRes.errors === 0,
+    value: `${fmt(memRes.heapGrowthMB, 2)} MB${memRes.gcExposed ? '' : ' (gc not exposed)'}${memRes.errors ? `, ${memRes.errors} errors` : ''}`,
+  });
+  targets.push({
+    name: `${fmt(memRes.requests)} requests: open sockets never exceed maxSockets (${memRes.maxSockets})`,
+    pass: memRes.maxOpenAtPeer <= memRes.maxSockets,
+    value: `max ${memRes.maxOpenAtPeer} open at once`,
+  });
+
+  machine.loadAfter = Number(os.loadavg()[0].toFixed(2));
+  console.log(
+    `\nTargets (DESIGN.md §9) — 1-min load average ${machine.loadBefore} before the run (${machine.loadAfter} after, this bench included)`,
+  );
+  if (machine.loadBefore > 0.5) {
+    console.log(
+      'note: the machine was busy with other work; throughput ratios move with it (see the CPU-per-call ratios)',
+    );
+  }
+  for (const t of targets) console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value}`);
+
+  const seconds = (Date.now() - started) / 1000;
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'latest.json');
+  const report = {
+    at: new Date().toISOString(),
+    seconds,
+    machine,
+    parameters: { ...P, concurrency: CONCURRENCY, peerDownRate: DOWN_RATE },
+    http: httpRes,
+    dapr: daprRes,
+    breaker: breakerRes,
+    peerDown: downRes,
+    memory: memRes,
+    targets,
+    tables: out.join('\n'),
+  };
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(
+    `\n${targets.filter((t) => t.pass).length}/${targets.length} targets met in ${fmt(seconds, 0)} s; wrote ${path.relative(process.cwd(), file)}`,
+  );
+  process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
+}
+
+function sumOf<T extends Record<K, number>, K extends string>(rows: T[], key: K): number {
+  return rows.reduce((s, r) => s + r[key], 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(2);
+});
