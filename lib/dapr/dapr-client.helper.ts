@@ -72,7 +72,14 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
 
   /** Starts waiting for the sidecar in the background; boot is not blocked. */
   onModuleInit(): void {
-    if (this.dapr.waitForSidecarMs > 0) this.sidecarReady = this.waitForSidecar(this.dapr.waitForSidecarMs);
+    if (this.dapr.waitForSidecarMs > 0) {
+      // Once the wait is over (ready or given up), calls stop awaiting it: one await less per call.
+      const ready = this.waitForSidecar(this.dapr.waitForSidecarMs);
+      this.sidecarReady = ready;
+      void ready.finally(() => {
+        if (this.sidecarReady === ready) this.sidecarReady = undefined;
+      });
+    }
   }
 
   onApplicationShutdown(): void {
