@@ -26,11 +26,7 @@ export interface BreakerBenchResult {
 }
 
 /** Times `calls` sequential calls of `op` (after `warmup` untimed ones). */
-async function timeSequential(
-  op: () => Promise<void>,
-  calls: number,
-  warmup: number,
-): Promise<Float64Array> {
+async function timeSequential(op: () => Promise<void>, calls: number, warmup: number): Promise<Float64Array> {
   for (let i = 0; i < warmup; i += 1) await op();
   const lat = new Float64Array(calls);
   for (let i = 0; i < calls; i += 1) {
@@ -63,18 +59,14 @@ async function listenCounting(
         socket.on('close', () => resolve());
         socket.on('error', reject);
       });
-      for (let i = 0; i < 100 && connections === before; i += 1)
-        await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 100 && connections === before; i += 1) await new Promise((r) => setTimeout(r, 5));
       return connections === before + 1;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
-export async function benchBreaker(o: {
-  calls: number;
-  warmup: number;
-}): Promise<BreakerBenchResult> {
+export async function benchBreaker(o: { calls: number; warmup: number }): Promise<BreakerBenchResult> {
   const cases: BreakerCase[] = [];
 
   // 1. ServiceClient guarded by a breaker (kugel defaults otherwise: retries, budget), dead peer.
@@ -121,13 +113,11 @@ export async function benchBreaker(o: {
     const dapr = app.get(DaprClientHelper);
     await Promise.all([0, 1, 2].map((i) => dapr.saveState('statestore', `k${i}`, i)));
     const breaker = dapr.breakerFor('state', 'statestore');
-    if (breaker.state !== CircuitState.Open)
-      throw new Error(`dapr breaker did not open (state ${breaker.state})`);
+    if (breaker.state !== CircuitState.Open) throw new Error(`dapr breaker did not open (state ${breaker.state})`);
     const listener = await listenCounting(port);
     const op = async () => {
       const r = await dapr.getStateResult('statestore', 'cart-1');
-      if (r.ok || r.code !== 'ERR_CIRCUIT_OPEN')
-        throw new Error('an open breaker let a call through');
+      if (r.ok || r.code !== 'ERR_CIRCUIT_OPEN') throw new Error('an open breaker let a call through');
     };
     const lat = await timeSequential(op, o.calls, o.warmup);
     cases.push({

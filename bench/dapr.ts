@@ -24,13 +24,7 @@ const VALUE = {
 };
 
 /** One keep-alive node:http call to the sidecar; resolves to the body text. */
-function raw(
-  agent: http.Agent,
-  port: number,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<string> {
+function raw(agent: http.Agent, port: number, method: string, path: string, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = {};
     if (body !== undefined) {
@@ -111,15 +105,12 @@ export async function benchDapr(
       [
         {
           name: 'kugel DaprClientHelper',
-          op: async (i) =>
-            must(await kugel.saveState('statestore', `bench-${i % KEYS}`, VALUE), 'saveState'),
+          op: async (i) => must(await kugel.saveState('statestore', `bench-${i % KEYS}`, VALUE), 'saveState'),
         },
         {
           name: '@dapr/dapr DaprClient (HTTP)',
           op: async (i) => {
-            const r = await official.state.save('statestore', [
-              { key: `bench-${i % KEYS}`, value: VALUE },
-            ]);
+            const r = await official.state.save('statestore', [{ key: `bench-${i % KEYS}`, value: VALUE }]);
             if (r.error) throw r.error;
           },
         },
@@ -149,13 +140,11 @@ export async function benchDapr(
         },
         {
           name: '@dapr/dapr DaprClient (HTTP)',
-          op: async () =>
-            must((await official.state.get('statestore', getKey)) != null, 'getState'),
+          op: async () => must((await official.state.get('statestore', getKey)) != null, 'getState'),
         },
         {
           name: 'raw node:http (keep-alive agent)',
-          op: async () =>
-            JSON.parse(await raw(agent, port, 'GET', `/v1.0/state/statestore/${getKey}`)),
+          op: async () => JSON.parse(await raw(agent, port, 'GET', `/v1.0/state/statestore/${getKey}`)),
         },
       ],
       { ...o, label: 'Dapr getState' },

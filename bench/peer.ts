@@ -13,9 +13,7 @@ const ITEM = Buffer.from(
     taxCode: '01',
   }),
 );
-const UNAVAILABLE = Buffer.from(
-  JSON.stringify({ success: false, code: 503, message: 'unavailable' }),
-);
+const UNAVAILABLE = Buffer.from(JSON.stringify({ success: false, code: 503, message: 'unavailable' }));
 
 let connections = 0;
 let open = 0;

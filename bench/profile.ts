@@ -14,8 +14,7 @@ import { CallContext, createTransport } from '../lib/http/transport';
 import { bootKugel } from './http';
 import { closedLoop, closedPort, median, Peer } from './support';
 
-const keepAlive = () =>
-  new http.Agent({ keepAlive: true, maxSockets: 64, scheduling: 'lifo', timeout: 4_000 });
+const keepAlive = () => new http.Agent({ keepAlive: true, maxSockets: 64, scheduling: 'lifo', timeout: 4_000 });
 
 /** Each layer alone, interleaved; client CPU µs per request (steadier than req/s). */
 async function breakdown(

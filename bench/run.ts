@@ -51,9 +51,7 @@ function runMemory(): Promise<MemoryResult> {
   });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m as MemoryResult));
-    child.once('exit', (code) =>
-      code !== 0 ? reject(new Error(`bench/memory.ts exited with ${code}`)) : undefined,
-    );
+    child.once('exit', (code) => (code !== 0 ? reject(new Error(`bench/memory.ts exited with ${code}`)) : undefined));
   });
 }
 
@@ -103,13 +101,7 @@ function contenderRows(
   withPeer: boolean,
 ): (string | number)[][] {
   return list.map((c) => {
-    const row: (string | number)[] = [
-      c.name,
-      fmt(c.opsPerSec),
-      fmt(c.p50Us),
-      fmt(c.p99Us),
-      fmt(c.clientCpuUsPerOp),
-    ];
+    const row: (string | number)[] = [c.name, fmt(c.opsPerSec), fmt(c.p50Us), fmt(c.p99Us), fmt(c.clientCpuUsPerOp)];
     if (withPeer)
       row.push(
         c.peerCpuPct === undefined ? '-' : fmt(c.peerCpuPct),
@@ -171,9 +163,7 @@ async function main(): Promise<void> {
   });
   await peer.stop();
 
-  console.log(
-    `\n[4/5] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`,
-  );
+  console.log(`\n[4/5] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`);
   const memRes = await runMemory();
 
   console.log(
@@ -220,15 +210,7 @@ async function main(): Promise<void> {
       );
       out.push(
         table(
-          [
-            'contender',
-            'ops/s',
-            'p50 µs',
-            'p99 µs',
-            'CPU µs/op',
-            'vs @dapr/dapr',
-            'vs raw node:http',
-          ],
+          ['contender', 'ops/s', 'p50 µs', 'p99 µs', 'CPU µs/op', 'vs @dapr/dapr', 'vs raw node:http'],
           contenderRows(
             op.contenders,
             [
@@ -244,9 +226,7 @@ async function main(): Promise<void> {
     out.push(`\nDapr: not measured (${daprRes.skipped})`);
   }
 
-  out.push(
-    `\nOpen breaker (sequential calls; conns = connections accepted on the dead port after the breaker opened)`,
-  );
+  out.push(`\nOpen breaker (sequential calls; conns = connections accepted on the dead port after the breaker opened)`);
   out.push(
     table(
       ['case', 'calls', 'p50 µs', 'p99 µs', 'max µs', 'conns', 'probe ok', 'state'],

@@ -41,7 +41,12 @@ export type {
 } from './dapr/dapr.interfaces';
 
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker';
-export type { CircuitPermit, CircuitSnapshot, CircuitStateChange, CircuitStateChangeReason } from './circuit-breaker/circuit-breaker';
+export type {
+  CircuitPermit,
+  CircuitSnapshot,
+  CircuitStateChange,
+  CircuitStateChangeReason,
+} from './circuit-breaker/circuit-breaker';
 export { CircuitState } from './circuit-breaker/circuit-state';
 export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
 
@@ -60,7 +65,12 @@ export type {
   RetryBudgetExhaustedEvent,
   BreakerStateChangedEvent,
 } from './observability/comms-events';
-export { KugelCommsMetrics, METRIC_NAMES, CIRCUIT_STATE_GAUGE_VALUE, statusClass } from './observability/comms-metrics.service';
+export {
+  KugelCommsMetrics,
+  METRIC_NAMES,
+  CIRCUIT_STATE_GAUGE_VALUE,
+  statusClass,
+} from './observability/comms-metrics.service';
 export { activeTraceHeaders } from './observability/trace-context';
 export type { Unsubscribe } from './common/event';
 
@@ -82,7 +92,12 @@ export { PubsubManager } from './repositories/pubsub.manager';
 export type { PublishResult } from './repositories/pubsub.manager';
 export { StateStoreManager } from './repositories/state-store.manager';
 export type { StateReadResult, StateWriteResult } from './repositories/state-store.manager';
-export type { TerminalContext, ApiEnvelope, EnvelopeMetadata, PaginatedResult } from './repositories/repository.interfaces';
+export type {
+  TerminalContext,
+  ApiEnvelope,
+  EnvelopeMetadata,
+  PaginatedResult,
+} from './repositories/repository.interfaces';
 export type {
   BaseDocument,
   ItemMasterDocument,

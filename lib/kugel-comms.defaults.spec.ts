@@ -15,7 +15,11 @@ describe('resolveOptions', () => {
     const o = resolveOptions({ services: { 'master-data': 'http://127.0.0.1:8002/api/v1/' } }, {});
     expect(o.http.timeoutMs).toBe(30_000);
     expect(o.http.retries).toBe(3);
-    expect(o.services['master-data']).toMatchObject({ baseUrl: 'http://127.0.0.1:8002/api/v1', timeoutMs: 30_000, retries: 3 });
+    expect(o.services['master-data']).toMatchObject({
+      baseUrl: 'http://127.0.0.1:8002/api/v1',
+      timeoutMs: 30_000,
+      retries: 3,
+    });
     expect(o.dapr).toMatchObject({ httpEndpoint: 'http://127.0.0.1:3500', retries: DEFAULTS.dapr.retries });
     expect(o.dapr.breaker).toEqual({ failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 });
     expect(o.health.openCircuitIs).toBe('down');

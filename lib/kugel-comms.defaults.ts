@@ -110,7 +110,11 @@ export interface ResolvedKugelCommsOptions {
   services: Record<string, ResolvedServiceOptions>;
   http: ResolvedHttpOptions;
   dapr: ResolvedDaprOptions;
-  auth: { apiKey?: string; serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> & Pick<ServiceTokenOptions, 'issuer' | 'audience'> };
+  auth: {
+    apiKey?: string;
+    serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
+      Pick<ServiceTokenOptions, 'issuer' | 'audience'>;
+  };
   health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
@@ -168,10 +172,7 @@ export function resolveService(
     timeoutMs: positiveInt(`${option}.timeoutMs`, spec.timeoutMs ?? http.timeoutMs),
     retries: nonNegativeInt(`${option}.retries`, spec.retries ?? http.retries),
     maxSockets: positiveInt(`${option}.maxSockets`, spec.maxSockets ?? http.maxSockets),
-    breaker:
-      spec.breaker === undefined
-        ? http.breaker
-        : resolveBreakerOrFalse(`${option}.breaker`, spec.breaker),
+    breaker: spec.breaker === undefined ? http.breaker : resolveBreakerOrFalse(`${option}.breaker`, spec.breaker),
   };
 }
 
@@ -255,13 +256,27 @@ function resolveAuth(o: NonNullable<KugelCommsModuleOptions['auth']>): ResolvedK
   }
   const algorithm = t.algorithm ?? DEFAULTS.serviceToken.algorithm;
   if (!JWT_ALGORITHMS.includes(algorithm)) {
-    throw new InvalidOptionsError('auth.serviceToken.algorithm', algorithm, `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`);
+    throw new InvalidOptionsError(
+      'auth.serviceToken.algorithm',
+      algorithm,
+      `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`,
+    );
   }
-  const expiresInSec = positiveInt('auth.serviceToken.expiresInSec', t.expiresInSec ?? DEFAULTS.serviceToken.expiresInSec);
+  const expiresInSec = positiveInt(
+    'auth.serviceToken.expiresInSec',
+    t.expiresInSec ?? DEFAULTS.serviceToken.expiresInSec,
+  );
   if (expiresInSec > DEFAULTS.serviceToken.maxExpiresInSec) {
-    throw new InvalidOptionsError('auth.serviceToken.expiresInSec', expiresInSec, `must be at most ${DEFAULTS.serviceToken.maxExpiresInSec}`);
+    throw new InvalidOptionsError(
+      'auth.serviceToken.expiresInSec',
+      expiresInSec,
+      `must be at most ${DEFAULTS.serviceToken.maxExpiresInSec}`,
+    );
   }
-  return { apiKey: o.apiKey, serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer, audience: t.audience } };
+  return {
+    apiKey: o.apiKey,
+    serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer, audience: t.audience },
+  };
 }
 
 function resolveHealth(o: NonNullable<KugelCommsModuleOptions['health']>): ResolvedKugelCommsOptions['health'] {
@@ -269,7 +284,10 @@ function resolveHealth(o: NonNullable<KugelCommsModuleOptions['health']>): Resol
   if (openCircuitIs !== 'down' && openCircuitIs !== 'up') {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
-  if (o.criticalBreakers !== undefined && (!Array.isArray(o.criticalBreakers) || o.criticalBreakers.some((b) => typeof b !== 'string'))) {
+  if (
+    o.criticalBreakers !== undefined &&
+    (!Array.isArray(o.criticalBreakers) || o.criticalBreakers.some((b) => typeof b !== 'string'))
+  ) {
     throw new InvalidOptionsError('health.criticalBreakers', o.criticalBreakers, 'must be an array of breaker names');
   }
   return { openCircuitIs, criticalBreakers: o.criticalBreakers };
@@ -281,11 +299,19 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
   const enabled = o.enabled ?? 'all';
   if (enabled !== 'all') {
     if (!Array.isArray(enabled)) {
-      throw new InvalidOptionsError('repositories.enabled', enabled, `must be 'all' or an array of ${REPOSITORY_NAMES.join(', ')}`);
+      throw new InvalidOptionsError(
+        'repositories.enabled',
+        enabled,
+        `must be 'all' or an array of ${REPOSITORY_NAMES.join(', ')}`,
+      );
     }
     for (const name of enabled) {
       if (!REPOSITORY_NAMES.includes(name)) {
-        throw new InvalidOptionsError('repositories.enabled', name, `is not a repository name (one of ${REPOSITORY_NAMES.join(', ')})`);
+        throw new InvalidOptionsError(
+          'repositories.enabled',
+          name,
+          `is not a repository name (one of ${REPOSITORY_NAMES.join(', ')})`,
+        );
       }
     }
   }
@@ -295,11 +321,16 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
     throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');
   }
   const s = o.services ?? {};
-  if (typeof s !== 'object' || s === null) throw new InvalidOptionsError('repositories.services', s, 'must be an object');
+  if (typeof s !== 'object' || s === null)
+    throw new InvalidOptionsError('repositories.services', s, 'must be an object');
   const serviceName = (key: 'masterData' | 'terminal' | 'cart'): string => {
     const value = s[key] ?? d.services[key];
     if (typeof value !== 'string' || !SERVICE_NAME.test(value)) {
-      throw new InvalidOptionsError(`repositories.services.${key}`, value, 'must be a service name of letters, digits, ".", "_" or "-"');
+      throw new InvalidOptionsError(
+        `repositories.services.${key}`,
+        value,
+        'must be a service name of letters, digits, ".", "_" or "-"',
+      );
     }
     return value;
   };
@@ -319,14 +350,28 @@ function resolveMetrics(o: MetricsOptions): ResolvedMetricsOptions {
   const d = DEFAULTS.metrics;
   const prefix = o.prefix ?? d.prefix;
   if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix)) {
-    throw new InvalidOptionsError('metrics.prefix', prefix, 'must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) or ""');
+    throw new InvalidOptionsError(
+      'metrics.prefix',
+      prefix,
+      'must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) or ""',
+    );
   }
   const registry = o.registry;
   if (registry !== undefined) {
     const r = registry as unknown as Record<string, unknown> | null;
-    if (typeof r !== 'object' || r === null || typeof r.registerMetric !== 'function' || typeof r.getSingleMetric !== 'function' || typeof r.metrics !== 'function') {
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof r.registerMetric !== 'function' ||
+      typeof r.getSingleMetric !== 'function' ||
+      typeof r.metrics !== 'function'
+    ) {
       // The value itself is not printed: a registry is a large object.
-      throw new InvalidOptionsError('metrics.registry', r === null || typeof r !== 'object' ? r : '[an object that is not a Registry]', 'must be a prom-client Registry');
+      throw new InvalidOptionsError(
+        'metrics.registry',
+        r === null || typeof r !== 'object' ? r : '[an object that is not a Registry]',
+        'must be a prom-client Registry',
+      );
     }
   }
   const buckets = o.buckets ?? d.buckets;
@@ -335,7 +380,11 @@ function resolveMetrics(o: MetricsOptions): ResolvedMetricsOptions {
     buckets.length === 0 ||
     buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]))
   ) {
-    throw new InvalidOptionsError('metrics.buckets', buckets, 'must be a non-empty array of increasing numbers > 0 (seconds)');
+    throw new InvalidOptionsError(
+      'metrics.buckets',
+      buckets,
+      'must be a non-empty array of increasing numbers > 0 (seconds)',
+    );
   }
   return { enabled: bool('metrics.enabled', o.enabled ?? d.enabled), prefix, registry, buckets: [...buckets] };
 }
@@ -359,7 +408,11 @@ export function checkBaseUrl(option: string, value: unknown): string {
     throw new InvalidOptionsError(option, value, 'must use http: or https:');
   }
   if (url.username || url.password) {
-    throw new InvalidOptionsError(option, `${url.protocol}//***@${url.host}`, 'must not carry credentials (use auth options)');
+    throw new InvalidOptionsError(
+      option,
+      `${url.protocol}//***@${url.host}`,
+      'must not carry credentials (use auth options)',
+    );
   }
   if (url.search || url.hash) {
     throw new InvalidOptionsError(option, value, 'must not have a query or fragment');

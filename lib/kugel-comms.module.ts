@@ -57,7 +57,10 @@ export class KugelCommsModule extends KugelCommsConfigurableModule {
   }
 }
 
-function withRepositories(module: DynamicModule, repositories: Array<new (...args: never[]) => unknown>): DynamicModule {
+function withRepositories(
+  module: DynamicModule,
+  repositories: Array<new (...args: never[]) => unknown>,
+): DynamicModule {
   return {
     ...module,
     providers: [...(module.providers ?? []), ...repositories],

@@ -27,7 +27,10 @@ export function terminalAuth(terminal: TerminalCredentials): {
 } {
   if (terminal.jwtToken) return { headers: bearerHeaders(terminal.jwtToken), params: {} };
   if (terminal.apiKey) {
-    return { headers: apiKeyHeaders(terminal.apiKey), params: terminal.terminalId ? { terminal_id: terminal.terminalId } : {} };
+    return {
+      headers: apiKeyHeaders(terminal.apiKey),
+      params: terminal.terminalId ? { terminal_id: terminal.terminalId } : {},
+    };
   }
   return { headers: {}, params: terminal.terminalId ? { terminal_id: terminal.terminalId } : {} };
 }

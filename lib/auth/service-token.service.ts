@@ -32,8 +32,10 @@ export class ServiceTokenService {
   createServiceToken(tenantId: string, serviceName: string): string {
     const config = this.options.auth.serviceToken;
     if (!config) throw new Error('no service token configured: set KugelCommsModule option auth.serviceToken.secret');
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new Error('createServiceToken: tenantId must be a non-empty string');
-    if (typeof serviceName !== 'string' || serviceName.length === 0) throw new Error('createServiceToken: serviceName must be a non-empty string');
+    if (typeof tenantId !== 'string' || tenantId.length === 0)
+      throw new Error('createServiceToken: tenantId must be a non-empty string');
+    if (typeof serviceName !== 'string' || serviceName.length === 0)
+      throw new Error('createServiceToken: serviceName must be a non-empty string');
     const claims: ServiceTokenClaims = {
       sub: `service:${serviceName}`,
       tenant_id: tenantId,
@@ -60,9 +62,13 @@ export class ServiceTokenService {
     } catch (error) {
       const apiKey = this.options.auth.apiKey;
       if (!apiKey) {
-        throw new Error(`service token for "${serviceName}" could not be made (${(error as Error).message}) and no auth.apiKey is configured`);
+        throw new Error(
+          `service token for "${serviceName}" could not be made (${(error as Error).message}) and no auth.apiKey is configured`,
+        );
       }
-      this.logger.warn(`service token for "${serviceName}" could not be made (${(error as Error).message}); falling back to the API key`);
+      this.logger.warn(
+        `service token for "${serviceName}" could not be made (${(error as Error).message}); falling back to the API key`,
+      );
       return { ...apiKeyHeaders(apiKey), 'X-Tenant-ID': tenantId };
     }
   }

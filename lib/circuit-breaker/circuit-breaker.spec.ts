@@ -7,7 +7,12 @@ describe('CircuitBreaker', () => {
   afterEach(() => jest.useRealTimers());
 
   const make = (o = {}) => {
-    const breaker = new CircuitBreaker('state:store', { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1, ...o });
+    const breaker = new CircuitBreaker('state:store', {
+      failureThreshold: 3,
+      resetTimeoutMs: 60_000,
+      halfOpenMaxCalls: 1,
+      ...o,
+    });
     const changes: CircuitStateChange[] = [];
     breaker.onStateChange.on((c) => changes.push(c));
     return { breaker, changes };
@@ -24,10 +29,21 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe(CircuitState.Open);
     expect(breaker.tryAcquire()).toBeUndefined();
     expect(changes).toEqual([
-      expect.objectContaining({ breaker: 'state:store', from: 'closed', to: 'open', reason: 'failure-threshold', failures: 3 }),
+      expect.objectContaining({
+        breaker: 'state:store',
+        from: 'closed',
+        to: 'open',
+        reason: 'failure-threshold',
+        failures: 3,
+      }),
     ]);
     const snap = breaker.snapshot();
-    expect(snap).toMatchObject({ state: 'open', consecutiveFailures: 3, openedAt: 1_000_000, nextAttemptAt: 1_060_000 });
+    expect(snap).toMatchObject({
+      state: 'open',
+      consecutiveFailures: 3,
+      openedAt: 1_000_000,
+      nextAttemptAt: 1_060_000,
+    });
   });
 
   it('a success while closed resets the count', () => {
@@ -48,7 +64,10 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe(CircuitState.Open);
     jest.advanceTimersByTime(1);
     expect(breaker.state).toBe(CircuitState.HalfOpen);
-    expect(changes.map((c) => `${c.from}>${c.to}:${c.reason}`)).toEqual(['closed>open:failure-threshold', 'open>half_open:reset-timeout']);
+    expect(changes.map((c) => `${c.from}>${c.to}:${c.reason}`)).toEqual([
+      'closed>open:failure-threshold',
+      'open>half_open:reset-timeout',
+    ]);
   });
 
   it('half-open admits halfOpenMaxCalls trials and rejects the rest while they run', () => {
@@ -138,7 +157,12 @@ describe('CircuitBreaker', () => {
 
   it('execute: errors judged not to be failures count as successes', async () => {
     const { breaker } = make({ failureThreshold: 1 });
-    await expect(breaker.execute(() => Promise.reject(new Error('409')), () => false)).rejects.toThrow('409');
+    await expect(
+      breaker.execute(
+        () => Promise.reject(new Error('409')),
+        () => false,
+      ),
+    ).rejects.toThrow('409');
     expect(breaker.state).toBe(CircuitState.Closed);
     await expect(breaker.execute(() => Promise.reject(new Error('500')))).rejects.toThrow('500');
     expect(breaker.state).toBe(CircuitState.Open);

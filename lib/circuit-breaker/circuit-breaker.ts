@@ -157,7 +157,10 @@ export class CircuitBreaker {
         if (this.current.kind !== CircuitState.Closed) return;
         this.current.failures += 1;
         if (this.current.failures >= this.opts.failureThreshold) {
-          this.transition({ kind: CircuitState.Open, failures: this.current.failures, openedAt: this.now() }, 'failure-threshold');
+          this.transition(
+            { kind: CircuitState.Open, failures: this.current.failures, openedAt: this.now() },
+            'failure-threshold',
+          );
         }
       },
       release: () => {
@@ -197,13 +200,23 @@ export class CircuitBreaker {
   private advance(): void {
     const s = this.current;
     if (s.kind === CircuitState.Open && this.now() - s.openedAt >= this.opts.resetTimeoutMs) {
-      this.transition({ kind: CircuitState.HalfOpen, failures: s.failures, openedAt: s.openedAt, inFlight: 0 }, 'reset-timeout');
+      this.transition(
+        { kind: CircuitState.HalfOpen, failures: s.failures, openedAt: s.openedAt, inFlight: 0 },
+        'reset-timeout',
+      );
     }
   }
 
   private transition(next: InternalState, reason: CircuitStateChangeReason): void {
     const from = this.current.kind;
     this.current = next;
-    this.onStateChange.emit({ breaker: this.name, from, to: next.kind, reason, failures: next.failures, at: this.now() });
+    this.onStateChange.emit({
+      breaker: this.name,
+      from,
+      to: next.kind,
+      reason,
+      failures: next.failures,
+      at: this.now(),
+    });
   }
 }

@@ -96,7 +96,10 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     let last = 'no answer';
     while (!this.stopped) {
       try {
-        const res = await this.transport.axios.get('/v1.0/healthz/outbound', { timeout: 1000, validateStatus: () => true });
+        const res = await this.transport.axios.get('/v1.0/healthz/outbound', {
+          timeout: 1000,
+          validateStatus: () => true,
+        });
         if (res.status === 204 || res.status === 200) {
           this.logger.log(`sidecar at ${this.dapr.httpEndpoint} is ready`);
           return true;
@@ -108,7 +111,10 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       if (Date.now() >= deadline) break;
       await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
     }
-    if (!this.stopped) this.logger.warn(`sidecar at ${this.dapr.httpEndpoint} not ready after ${timeoutMs} ms (${last}); going on without it`);
+    if (!this.stopped)
+      this.logger.warn(
+        `sidecar at ${this.dapr.httpEndpoint} not ready after ${timeoutMs} ms (${last}); going on without it`,
+      );
     return false;
   }
 
@@ -116,7 +122,9 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   async checkSidecarHealth(timeoutMs = 2000): Promise<{ healthy: boolean; status?: number; error?: string }> {
     try {
       const res = await this.transport.axios.get('/v1.0/healthz', { timeout: timeoutMs, validateStatus: () => true });
-      return res.status === 204 || res.status === 200 ? { healthy: true, status: res.status } : { healthy: false, status: res.status, error: `HTTP ${res.status}` };
+      return res.status === 204 || res.status === 200
+        ? { healthy: true, status: res.status }
+        : { healthy: false, status: res.status, error: `HTTP ${res.status}` };
     } catch (error) {
       return { healthy: false, error: (error as AxiosError).code ?? 'unreachable' };
     }
@@ -134,20 +142,32 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return (await this.publishEventResult(pubsub, topic, data, options)).ok;
   }
 
-  async publishEventResult(pubsub: string, topic: string, data: unknown, options: PublishOptions = {}): Promise<DaprResult<void>> {
+  async publishEventResult(
+    pubsub: string,
+    topic: string,
+    data: unknown,
+    options: PublishOptions = {},
+  ): Promise<DaprResult<void>> {
     const what = `publish to ${pubsub}/${topic}`;
-    return this.run<void>(what, 'pubsub', pubsub, () => {
-      const metadata: Record<string, string | number | boolean> = { ...options.metadata };
-      if (options.rawPayload) metadata.rawPayload = 'true';
-      const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
-      return {
-        method: 'POST',
-        url: `/v1.0/publish/${encodePathSegment(pubsub)}/${encodePathSegment(topic)}${query(undefined, metadata)}`,
-        data: serialise(data, 'event data'),
-        headers: { 'Content-Type': contentType, ...traceHeaders(options) },
-        route: '/v1.0/publish/:pubsub/:topic',
-      };
-    }, () => undefined);
+    return this.run<void>(
+      what,
+      'pubsub',
+      pubsub,
+      () => {
+        const metadata: Record<string, string | number | boolean> = { ...options.metadata };
+        if (options.rawPayload) metadata.rawPayload = 'true';
+        const contentType =
+          options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
+        return {
+          method: 'POST',
+          url: `/v1.0/publish/${encodePathSegment(pubsub)}/${encodePathSegment(topic)}${query(undefined, metadata)}`,
+          data: serialise(data, 'event data'),
+          headers: { 'Content-Type': contentType, ...traceHeaders(options) },
+          route: '/v1.0/publish/:pubsub/:topic',
+        };
+      },
+      () => undefined,
+    );
   }
 
   // ---- state -----------------------------------------------------------------------------------
@@ -157,23 +177,34 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return (await this.saveStateResult(store, key, value, options)).ok;
   }
 
-  async saveStateResult(store: string, key: string, value: unknown, options: SaveStateOptions = {}): Promise<DaprResult<void>> {
-    return this.run<void>(`save state ${store}/${key}`, 'state', store, () => {
-      checkKey(key);
-      checkValue(value, 'state value');
-      const item: Record<string, unknown> = { key, value };
-      if (options.etag !== undefined) item.etag = options.etag;
-      if (options.metadata) item.metadata = stringMap(options.metadata);
-      const opts = stateOptions(options);
-      if (opts) item.options = opts;
-      return {
-        method: 'POST',
-        url: `/v1.0/state/${encodePathSegment(store)}`,
-        data: serialise([item], 'state value'),
-        headers: { 'Content-Type': 'application/json' },
-        route: '/v1.0/state/:store',
-      };
-    }, () => undefined);
+  async saveStateResult(
+    store: string,
+    key: string,
+    value: unknown,
+    options: SaveStateOptions = {},
+  ): Promise<DaprResult<void>> {
+    return this.run<void>(
+      `save state ${store}/${key}`,
+      'state',
+      store,
+      () => {
+        checkKey(key);
+        checkValue(value, 'state value');
+        const item: Record<string, unknown> = { key, value };
+        if (options.etag !== undefined) item.etag = options.etag;
+        if (options.metadata) item.metadata = stringMap(options.metadata);
+        const opts = stateOptions(options);
+        if (opts) item.options = opts;
+        return {
+          method: 'POST',
+          url: `/v1.0/state/${encodePathSegment(store)}`,
+          data: serialise([item], 'state value'),
+          headers: { 'Content-Type': 'application/json' },
+          route: '/v1.0/state/:store',
+        };
+      },
+      () => undefined,
+    );
   }
 
   /** The stored value, or `null` when the key does not exist or the store could not be read. */
@@ -186,15 +217,25 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
    * The value and its ETag: `{ ok: true, value: { value: null } }` when the key does not exist,
    * `{ ok: false, error }` when the store could not be read — the two are never confused.
    */
-  async getStateResult<T = unknown>(store: string, key: string, options: GetStateOptions = {}): Promise<DaprResult<StateEntry<T | null>>> {
-    return this.run<StateEntry<T | null>>(`get state ${store}/${key}`, 'state', store, () => {
-      checkKey(key);
-      return {
-        method: 'GET',
-        url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(options.consistency ? { consistency: options.consistency } : undefined, options.metadata)}`,
-        route: '/v1.0/state/:store/:key',
-      };
-    }, (status, body, etag) => (status === 204 || body === undefined ? { value: null } : { value: body as T, etag }));
+  async getStateResult<T = unknown>(
+    store: string,
+    key: string,
+    options: GetStateOptions = {},
+  ): Promise<DaprResult<StateEntry<T | null>>> {
+    return this.run<StateEntry<T | null>>(
+      `get state ${store}/${key}`,
+      'state',
+      store,
+      () => {
+        checkKey(key);
+        return {
+          method: 'GET',
+          url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(options.consistency ? { consistency: options.consistency } : undefined, options.metadata)}`,
+          route: '/v1.0/state/:store/:key',
+        };
+      },
+      (status, body, etag) => (status === 204 || body === undefined ? { value: null } : { value: body as T, etag }),
+    );
   }
 
   /** Deletes `key` (also `true` when it did not exist); `If-Match` when `etag` is given. */
@@ -203,73 +244,110 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   }
 
   async deleteStateResult(store: string, key: string, options: DeleteStateOptions = {}): Promise<DaprResult<void>> {
-    return this.run<void>(`delete state ${store}/${key}`, 'state', store, () => {
-      checkKey(key);
-      const q: Record<string, string> = {};
-      if (options.consistency) q.consistency = options.consistency;
-      if (options.concurrency) q.concurrency = options.concurrency;
-      return {
-        method: 'DELETE',
-        url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(q, options.metadata)}`,
-        headers: options.etag !== undefined ? { 'If-Match': checkHeaderValue(options.etag, 'etag') } : undefined,
-        route: '/v1.0/state/:store/:key',
-      };
-    }, () => undefined);
+    return this.run<void>(
+      `delete state ${store}/${key}`,
+      'state',
+      store,
+      () => {
+        checkKey(key);
+        const q: Record<string, string> = {};
+        if (options.consistency) q.consistency = options.consistency;
+        if (options.concurrency) q.concurrency = options.concurrency;
+        return {
+          method: 'DELETE',
+          url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(q, options.metadata)}`,
+          headers: options.etag !== undefined ? { 'If-Match': checkHeaderValue(options.etag, 'etag') } : undefined,
+          route: '/v1.0/state/:store/:key',
+        };
+      },
+      () => undefined,
+    );
   }
 
   /**
    * Values of `keys` as `{ key: value }` (keys that do not exist are left out), or `null` when the
    * store could not be read.
    */
-  async getBulkState<T = unknown>(store: string, keys: string[], options: BulkStateOptions = {}): Promise<Record<string, T> | null> {
+  async getBulkState<T = unknown>(
+    store: string,
+    keys: string[],
+    options: BulkStateOptions = {},
+  ): Promise<Record<string, T> | null> {
     const result = await this.getBulkStateResult<T>(store, keys, options);
     return result.ok ? result.value : null;
   }
 
-  async getBulkStateResult<T = unknown>(store: string, keys: string[], options: BulkStateOptions = {}): Promise<DaprResult<Record<string, T>>> {
-    return this.run<Record<string, T>>(`bulk get state ${store} (${Array.isArray(keys) ? keys.length : 0} keys)`, 'state', store, () => {
-      if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings');
-      keys.forEach(checkKey);
-      const body: Record<string, unknown> = { keys };
-      if (options.parallelism !== undefined) body.parallelism = options.parallelism;
-      return {
-        method: 'POST',
-        url: `/v1.0/state/${encodePathSegment(store)}/bulk${query(undefined, options.metadata)}`,
-        data: serialise(body, 'bulk request'),
-        headers: { 'Content-Type': 'application/json' },
-        route: '/v1.0/state/:store/bulk',
-      };
-    }, (_status, body) => {
-      const out: Record<string, T> = {};
-      if (!Array.isArray(body)) throw new TypeError('bulk state answer is not an array');
-      for (const item of body as Array<{ key?: string; data?: unknown; error?: string }>) {
-        if (item && typeof item.key === 'string' && item.data !== undefined && !item.error) out[item.key] = item.data as T;
-      }
-      return out;
-    });
+  async getBulkStateResult<T = unknown>(
+    store: string,
+    keys: string[],
+    options: BulkStateOptions = {},
+  ): Promise<DaprResult<Record<string, T>>> {
+    return this.run<Record<string, T>>(
+      `bulk get state ${store} (${Array.isArray(keys) ? keys.length : 0} keys)`,
+      'state',
+      store,
+      () => {
+        if (!Array.isArray(keys)) throw new TypeError('keys must be an array of strings');
+        keys.forEach(checkKey);
+        const body: Record<string, unknown> = { keys };
+        if (options.parallelism !== undefined) body.parallelism = options.parallelism;
+        return {
+          method: 'POST',
+          url: `/v1.0/state/${encodePathSegment(store)}/bulk${query(undefined, options.metadata)}`,
+          data: serialise(body, 'bulk request'),
+          headers: { 'Content-Type': 'application/json' },
+          route: '/v1.0/state/:store/bulk',
+        };
+      },
+      (_status, body) => {
+        const out: Record<string, T> = {};
+        if (!Array.isArray(body)) throw new TypeError('bulk state answer is not an array');
+        for (const item of body as Array<{ key?: string; data?: unknown; error?: string }>) {
+          if (item && typeof item.key === 'string' && item.data !== undefined && !item.error)
+            out[item.key] = item.data as T;
+        }
+        return out;
+      },
+    );
   }
 
   /** Applies upserts and deletes atomically; `true` when the sidecar committed them. */
-  async executeStateTransaction(store: string, operations: StateTransactionOperation[], metadata?: Record<string, string>): Promise<boolean> {
+  async executeStateTransaction(
+    store: string,
+    operations: StateTransactionOperation[],
+    metadata?: Record<string, string>,
+  ): Promise<boolean> {
     return (await this.executeStateTransactionResult(store, operations, metadata)).ok;
   }
 
-  async executeStateTransactionResult(store: string, operations: StateTransactionOperation[], metadata?: Record<string, string>): Promise<DaprResult<void>> {
-    return this.run<void>(`state transaction ${store} (${Array.isArray(operations) ? operations.length : 0} operations)`, 'state', store, () => {
-      if (!Array.isArray(operations) || operations.length === 0) throw new TypeError('operations must be a non-empty array');
-      for (const op of operations) {
-        if (!op || (op.operation !== 'upsert' && op.operation !== 'delete')) throw new TypeError('each operation must be "upsert" or "delete"');
-        checkKey(op.request?.key);
-        if (op.operation === 'upsert') checkValue(op.request.value, `value of "${op.request.key}"`);
-      }
-      return {
-        method: 'POST',
-        url: `/v1.0/state/${encodePathSegment(store)}/transaction`,
-        data: serialise(metadata ? { operations, metadata } : { operations }, 'transaction'),
-        headers: { 'Content-Type': 'application/json' },
-        route: '/v1.0/state/:store/transaction',
-      };
-    }, () => undefined);
+  async executeStateTransactionResult(
+    store: string,
+    operations: StateTransactionOperation[],
+    metadata?: Record<string, string>,
+  ): Promise<DaprResult<void>> {
+    return this.run<void>(
+      `state transaction ${store} (${Array.isArray(operations) ? operations.length : 0} operations)`,
+      'state',
+      store,
+      () => {
+        if (!Array.isArray(operations) || operations.length === 0)
+          throw new TypeError('operations must be a non-empty array');
+        for (const op of operations) {
+          if (!op || (op.operation !== 'upsert' && op.operation !== 'delete'))
+            throw new TypeError('each operation must be "upsert" or "delete"');
+          checkKey(op.request?.key);
+          if (op.operation === 'upsert') checkValue(op.request.value, `value of "${op.request.key}"`);
+        }
+        return {
+          method: 'POST',
+          url: `/v1.0/state/${encodePathSegment(store)}/transaction`,
+          data: serialise(metadata ? { operations, metadata } : { operations }, 'transaction'),
+          headers: { 'Content-Type': 'application/json' },
+          route: '/v1.0/state/:store/transaction',
+        };
+      },
+      () => undefined,
+    );
   }
 
   // ---- machinery -------------------------------------------------------------------------------
@@ -288,7 +366,8 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   ): Promise<DaprResult<T>> {
     let request: ReturnType<typeof build>;
     try {
-      if (typeof component !== 'string' || component.length === 0) throw new TypeError(`${kind} component name must be a non-empty string`);
+      if (typeof component !== 'string' || component.length === 0)
+        throw new TypeError(`${kind} component name must be a non-empty string`);
       request = build();
     } catch (error) {
       const message = `${what}: bad input: ${(error as Error).message} (nothing was sent)`;
@@ -337,7 +416,11 @@ function describeFailure(what: string, error: unknown, attempts: number): DaprRe
         error: `${what}: sidecar answered HTTP ${error.response.status}${code ? ` ${code}` : ''}${detail} (${attempts} attempt${attempts === 1 ? '' : 's'})`,
       };
     }
-    return { ok: false, code: error.code, error: `${what}: ${error.code ?? 'network error'} (${error.message}) after ${attempts} attempt${attempts === 1 ? '' : 's'}` };
+    return {
+      ok: false,
+      code: error.code,
+      error: `${what}: ${error.code ?? 'network error'} (${error.message}) after ${attempts} attempt${attempts === 1 ? '' : 's'}`,
+    };
   }
   return { ok: false, error: `${what}: ${(error as Error)?.message ?? String(error)}` };
 }
@@ -368,7 +451,8 @@ function checkValue(value: unknown, what: string): void {
 }
 
 function checkHeaderValue(value: string, name: string): string {
-  if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw new TypeError(`${name} must be a string without CR, LF or NUL`);
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+    throw new TypeError(`${name} must be a string without CR, LF or NUL`);
   return value;
 }
 

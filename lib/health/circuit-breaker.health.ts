@@ -42,7 +42,10 @@ export class CircuitBreakerHealthIndicator {
   ) {}
 
   /** Reports every breaker under `key` (breakers by name in the details). */
-  isHealthy<const Key extends string = 'circuit-breakers'>(key: Key = 'circuit-breakers' as Key, options: BreakerCheckOptions = {}): HealthIndicatorResult<Key> {
+  isHealthy<const Key extends string = 'circuit-breakers'>(
+    key: Key = 'circuit-breakers' as Key,
+    options: BreakerCheckOptions = {},
+  ): HealthIndicatorResult<Key> {
     const openIsDown = (options.openCircuitIs ?? this.options.health.openCircuitIs) === 'down';
     const critical = options.criticalBreakers ?? this.options.health.criticalBreakers;
     const details: Record<string, BreakerHealthDetails> = {};
@@ -67,9 +70,14 @@ export class CircuitBreakerHealthIndicator {
   }
 
   /** `GET /v1.0/healthz` of the pod's own sidecar: a per-pod fault, so a readiness check. */
-  async isSidecarHealthy<const Key extends string = 'dapr-sidecar'>(key: Key = 'dapr-sidecar' as Key, timeoutMs = 2000): Promise<HealthIndicatorResult<Key>> {
+  async isSidecarHealthy<const Key extends string = 'dapr-sidecar'>(
+    key: Key = 'dapr-sidecar' as Key,
+    timeoutMs = 2000,
+  ): Promise<HealthIndicatorResult<Key>> {
     const result = await this.dapr.checkSidecarHealth(timeoutMs);
     const session = this.health.check(key);
-    return result.healthy ? session.up() : session.down({ message: `sidecar not healthy: ${result.error ?? 'unknown'}` });
+    return result.healthy
+      ? session.up()
+      : session.down({ message: `sidecar not healthy: ${result.error ?? 'unknown'}` });
   }
 }

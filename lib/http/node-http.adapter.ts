@@ -27,7 +27,13 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
     new Promise<AxiosResponse>((resolve, reject) => {
       const url = config.url ?? '';
       if (/^[a-z][a-z0-9+.-]*:|^\/\//i.test(url)) {
-        reject(new AxiosError(`absolute URL refused: requests go to ${base.origin} only`, AxiosError.ERR_BAD_REQUEST, config));
+        reject(
+          new AxiosError(
+            `absolute URL refused: requests go to ${base.origin} only`,
+            AxiosError.ERR_BAD_REQUEST,
+            config,
+          ),
+        );
         return;
       }
       const signal = config.signal as AbortSignal | undefined;
@@ -82,7 +88,11 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         // Reject before destroying: destroying emits 'aborted', whose "stream has been aborted"
         // would win the race, read as a retryable cut-off stream, and hide the limit.
         const tooLarge = () => {
-          finish(() => reject(new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req)));
+          finish(() =>
+            reject(
+              new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req),
+            ),
+          );
           res.destroy();
           req.destroy();
         };

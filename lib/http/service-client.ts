@@ -106,8 +106,10 @@ export class ServiceClient {
       signal: req.signal,
       kugel: new CallContext(req.route ?? url.split('?', 1)[0], idempotent, this.breaker),
     };
-    if (req.timeoutMs !== undefined) config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, this.inputError(method, url));
-    if (req.retries !== undefined) config['axios-retry'] = { retries: checkCount('retries', req.retries, 0, this.inputError(method, url)) };
+    if (req.timeoutMs !== undefined)
+      config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, this.inputError(method, url));
+    if (req.retries !== undefined)
+      config['axios-retry'] = { retries: checkCount('retries', req.retries, 0, this.inputError(method, url)) };
     try {
       const response = await this.transport.axios.request(config);
       return {
@@ -124,8 +126,10 @@ export class ServiceClient {
     const { path } = req;
     const fail = this.inputError(req.method, typeof path === 'string' ? path : '-');
     if (typeof path !== 'string') throw fail(`path must be a string, got ${typeof path}`);
-    if (ABSOLUTE_URL.test(path)) throw fail('path must be relative to the service base URL (absolute URLs are refused)');
-    if (/[\s#\\]/.test(path) || BAD_HEADER_VALUE.test(path)) throw fail('path contains whitespace, "#", "\\" or control characters; encode values with pathOf');
+    if (ABSOLUTE_URL.test(path))
+      throw fail('path must be relative to the service base URL (absolute URLs are refused)');
+    if (/[\s#\\]/.test(path) || BAD_HEADER_VALUE.test(path))
+      throw fail('path contains whitespace, "#", "\\" or control characters; encode values with pathOf');
     if (DOT_SEGMENT.test(path)) throw fail('path contains a "." or ".." segment');
     let url = path.startsWith('/') || path.length === 0 ? path : `/${path}`;
     if (req.params) {
@@ -141,7 +145,8 @@ export class ServiceClient {
     const fail = this.inputError(req.method, url);
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;
-      if (!HEADER_NAME.test(name)) throw fail(`header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`);
+      if (!HEADER_NAME.test(name))
+        throw fail(`header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`);
       if (typeof value !== 'string') throw fail(`header "${name}" must be a string, got ${typeof value}`);
       // The value is never quoted: it may be a credential.
       if (BAD_HEADER_VALUE.test(value)) throw fail(`header "${name}" contains CR, LF or NUL`);
@@ -157,10 +162,15 @@ export class ServiceClient {
     try {
       json = JSON.stringify(req.body);
     } catch (error) {
-      throw this.inputError(req.method, url)(`body is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`);
+      throw this.inputError(
+        req.method,
+        url,
+      )(`body is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`);
     }
-    if (json === undefined) throw this.inputError(req.method, url)(`body of type ${typeof req.body} is not JSON-serialisable`);
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    if (json === undefined)
+      throw this.inputError(req.method, url)(`body of type ${typeof req.body} is not JSON-serialisable`);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
     return json;
   }
 
@@ -181,7 +191,12 @@ export class ServiceClient {
     const label = `${method} ${this.name} ${redactUrl(url)}`;
     if (isBrokenCircuitError(error)) {
       return new HttpClientError(`${label}: circuit "${error.breaker}" is open (nothing was sent)`, {
-        service: this.name, method, url: safeUrl, attempts: 0, code: error.code, cause: error,
+        service: this.name,
+        method,
+        url: safeUrl,
+        attempts: 0,
+        code: error.code,
+        cause: error,
       });
     }
     if (axios.isAxiosError(error)) {
@@ -192,18 +207,35 @@ export class ServiceClient {
         // A 2xx/3xx whose body could not be read (e.g. malformed JSON): say so, not "failed with HTTP 200".
         const what = status < 400 ? `got HTTP ${status} but ${e.message}` : `failed with HTTP ${status}`;
         return new HttpClientError(`${label} ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
-          service: this.name, method, url: safeUrl, statusCode: status, response: e.response.data, attempts, code: e.code, cause,
+          service: this.name,
+          method,
+          url: safeUrl,
+          statusCode: status,
+          response: e.response.data,
+          attempts,
+          code: e.code,
+          cause,
         });
       }
       const code = e.code ?? 'ERR_NETWORK';
       const what = code === 'ERR_CANCELED' ? 'was aborted' : `failed: ${code} (${e.message})`;
       return new HttpClientError(`${label} ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
-        service: this.name, method, url: safeUrl, attempts, code, cause,
+        service: this.name,
+        method,
+        url: safeUrl,
+        attempts,
+        code,
+        cause,
       });
     }
     const message = error instanceof Error ? error.message : String(error);
     return new HttpClientError(`${label} failed: ${message}`, {
-      service: this.name, method, url: safeUrl, attempts, code: (error as { code?: string })?.code, cause: error instanceof Error ? plainCause(error) : undefined,
+      service: this.name,
+      method,
+      url: safeUrl,
+      attempts,
+      code: (error as { code?: string })?.code,
+      cause: error instanceof Error ? plainCause(error) : undefined,
     });
   }
 }
@@ -216,7 +248,8 @@ function buildQuery(params: NonNullable<RequestOptions['params']>, fail: (why: s
       if (value === undefined || value === null) continue;
       let text: string;
       if (value instanceof Date) text = value.toISOString();
-      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') text = String(value);
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+        text = String(value);
       else throw fail(`query parameter "${key}" has a ${typeof value} value; use strings, numbers, booleans or dates`);
       parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
     }
@@ -242,9 +275,10 @@ function plainCause(error: Error & { code?: string }): Error {
 function plainHeaders(headers: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers || typeof headers !== 'object') return out;
-  const source = typeof (headers as { toJSON?: unknown }).toJSON === 'function'
-    ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
-    : (headers as Record<string, unknown>);
+  const source =
+    typeof (headers as { toJSON?: unknown }).toJSON === 'function'
+      ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
+      : (headers as Record<string, unknown>);
   for (const [k, v] of Object.entries(source)) {
     if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
   }

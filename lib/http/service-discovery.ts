@@ -26,7 +26,10 @@ export function discoverService(
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceTarget {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw unknownService(String(name), `service name ${JSON.stringify(String(name))} is not valid (letters, digits, ".", "_", "-")`);
+    throw unknownService(
+      String(name),
+      `service name ${JSON.stringify(String(name))} is not valid (letters, digits, ".", "_", "-")`,
+    );
   }
   if (Object.prototype.hasOwnProperty.call(options.services, name)) {
     return { options: options.services[name], source: 'options' };
@@ -56,5 +59,11 @@ export function discoverService(
 }
 
 function unknownService(name: string, message: string): HttpClientError {
-  return new HttpClientError(message, { service: name, method: '-', url: '-', attempts: 0, code: 'ERR_UNKNOWN_SERVICE' });
+  return new HttpClientError(message, {
+    service: name,
+    method: '-',
+    url: '-',
+    attempts: 0,
+    code: 'ERR_UNKNOWN_SERVICE',
+  });
 }

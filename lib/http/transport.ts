@@ -132,7 +132,9 @@ export function createTransport(o: TransportOptions): Transport {
         // `traceparent` set by the caller is left untouched (and nothing else is added).
         if (o.propagateTrace && !config.headers.has('traceparent')) {
           const trace = activeTraceHeaders();
-          if (trace) for (const [name, value] of Object.entries(trace)) if (!config.headers.has(name)) config.headers.set(name, value);
+          if (trace)
+            for (const [name, value] of Object.entries(trace))
+              if (!config.headers.has(name)) config.headers.set(name, value);
         }
         o.budget?.recordRequest();
         if (ctx.breaker) {
@@ -238,7 +240,11 @@ function shouldRetry(error: AxiosError, o: TransportOptions): boolean {
   if (!isRetryableOutcome(error, ctx, o.retryNonIdempotentTimeouts === true)) return false;
   if (o.budget && !o.budget.tryRetry()) {
     if (o.events.retryBudgetExhausted.hasListeners) {
-      o.events.retryBudgetExhausted.emit({ client: o.client, method: (error.config?.method ?? 'get').toUpperCase(), route: ctx.route });
+      o.events.retryBudgetExhausted.emit({
+        client: o.client,
+        method: (error.config?.method ?? 'get').toUpperCase(),
+        route: ctx.route,
+      });
     }
     return false;
   }
@@ -303,7 +309,9 @@ function rejected(o: TransportOptions, ctx: CallContext, config: InternalAxiosRe
   // DEBUG, not ERROR: the state change itself is logged at WARN, and an open breaker may refuse
   // thousands of calls a second.
   if (Logger.isLevelEnabled('debug')) {
-    o.logger.debug(`${method} ${o.client} ${redactUrl(config.url ?? '')} → rejected: circuit "${ctx.breaker?.name}" is open`);
+    o.logger.debug(
+      `${method} ${o.client} ${redactUrl(config.url ?? '')} → rejected: circuit "${ctx.breaker?.name}" is open`,
+    );
   }
   if (o.events.requestCompleted.hasListeners) {
     o.events.requestCompleted.emit({
@@ -336,7 +344,13 @@ function parseJsonBody(this: unknown, data: unknown, headers?: { [k: string]: un
     // axios' dispatcher sets `config.response` while response transforms run.
     const config = this as InternalAxiosRequestConfig & { response?: AxiosResponse };
     const response = config?.response ? { ...config.response, data: data.slice(0, 1024) } : undefined;
-    throw new AxiosError(`response body is not valid JSON: ${(error as Error).message}`, AxiosError.ERR_BAD_RESPONSE, config, undefined, response);
+    throw new AxiosError(
+      `response body is not valid JSON: ${(error as Error).message}`,
+      AxiosError.ERR_BAD_RESPONSE,
+      config,
+      undefined,
+      response,
+    );
   }
 }
 

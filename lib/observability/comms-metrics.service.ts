@@ -160,29 +160,23 @@ export class KugelCommsMetrics implements OnModuleDestroy {
           registers: [registry],
         }),
     );
-    const state = reuseOrCreate(
-      registry,
-      'Gauge',
-      ['breaker'],
-      name(METRIC_NAMES.breakerState),
-      (n, labelNames) => {
-        const gauge: PromClient.Gauge<string> = new prom.Gauge({
-          name: n,
-          help: 'Circuit breaker state: 0 closed, 1 half_open, 2 open',
-          labelNames,
-          registers: [registry],
-          // Read at scrape time, so an open breaker whose reset timeout passed reads as half-open.
-          collect: () => {
-            gauge.reset();
-            for (const source of gaugeSources.get(gauge) ?? []) {
-              for (const breaker of source().all())
-                gauge.set({ breaker: breaker.name }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
-            }
-          },
-        });
-        return gauge;
-      },
-    );
+    const state = reuseOrCreate(registry, 'Gauge', ['breaker'], name(METRIC_NAMES.breakerState), (n, labelNames) => {
+      const gauge: PromClient.Gauge<string> = new prom.Gauge({
+        name: n,
+        help: 'Circuit breaker state: 0 closed, 1 half_open, 2 open',
+        labelNames,
+        registers: [registry],
+        // Read at scrape time, so an open breaker whose reset timeout passed reads as half-open.
+        collect: () => {
+          gauge.reset();
+          for (const source of gaugeSources.get(gauge) ?? []) {
+            for (const breaker of source().all())
+              gauge.set({ breaker: breaker.name }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
+          }
+        },
+      });
+      return gauge;
+    });
     this.gauge = state;
     if (!gaugeSources.has(state)) gaugeSources.set(state, new Set());
     gaugeSources.get(state)!.add(this.source);
@@ -195,9 +189,7 @@ export class KugelCommsMetrics implements OnModuleDestroy {
         if (e.outcome !== 'rejected') duration.observe(labels, e.durationMs / 1000);
       }),
       this.events.retryScheduled.on((e) => retries.inc({ service: e.client, method: e.method })),
-      this.events.breakerStateChanged.on((e) =>
-        transitions.inc({ breaker: e.breaker, from: e.from, to: e.to }),
-      ),
+      this.events.breakerStateChanged.on((e) => transitions.inc({ breaker: e.breaker, from: e.from, to: e.to })),
     );
     this.logger.log(`Prometheus metrics ${o.prefix}* enabled`);
   }
@@ -246,13 +238,10 @@ function reuseOrCreate<K extends Kind>(
   name: string,
   create: (name: string, labelNames: string[]) => MetricOf<K>,
 ): MetricOf<K> {
-  const existing = registry.getSingleMetric(name) as
-    (MetricOf<K> & { labelNames?: string[] }) | undefined;
+  const existing = registry.getSingleMetric(name) as (MetricOf<K> & { labelNames?: string[] }) | undefined;
   if (!existing) return create(name, labelNames);
   const sameKind = existing.constructor?.name === kind;
-  const sameLabels =
-    JSON.stringify([...(existing.labelNames ?? [])].sort()) ===
-    JSON.stringify([...labelNames].sort());
+  const sameLabels = JSON.stringify([...(existing.labelNames ?? [])].sort()) === JSON.stringify([...labelNames].sort());
   if (!sameKind || !sameLabels) {
     throw new Error(
       `metric "${name}" is already in the registry as a ${existing.constructor?.name ?? 'metric'} with labels [${(existing.labelNames ?? []).join(', ')}]; ` +

@@ -43,10 +43,7 @@ describe('metrics and tracing options', () => {
   });
 
   it.each([
-    [
-      { metrics: { enabled: 'yes' } },
-      'KugelCommsModule option "metrics.enabled" must be true or false; got "yes"',
-    ],
+    [{ metrics: { enabled: 'yes' } }, 'KugelCommsModule option "metrics.enabled" must be true or false; got "yes"'],
     [
       { metrics: { prefix: 'kugel-comms' } },
       'option "metrics.prefix" must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) or ""; got "kugel-comms"',
@@ -62,10 +59,7 @@ describe('metrics and tracing options', () => {
       { metrics: { registry: {} } },
       'option "metrics.registry" must be a prom-client Registry; got "[an object that is not a Registry]"',
     ],
-    [
-      { metrics: { registry: 'global' } },
-      'option "metrics.registry" must be a prom-client Registry; got "global"',
-    ],
+    [{ metrics: { registry: 'global' } }, 'option "metrics.registry" must be a prom-client Registry; got "global"'],
     [{ metrics: 'on' }, 'option "metrics" must be an object; got "on"'],
     [{ tracing: { propagate: 1 } }, 'option "tracing.propagate" must be true or false; got 1'],
   ])('refuses %j naming the option and the value', (options, message) => {
@@ -102,14 +96,9 @@ describe('optional peers', () => {
     let service: { enabled: boolean } | undefined;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { KugelCommsMetrics } =
-        require('./comms-metrics.service') as typeof import('./comms-metrics.service');
+      const { KugelCommsMetrics } = require('./comms-metrics.service') as typeof import('./comms-metrics.service');
       const events = new KugelCommsEvents();
-      service = new KugelCommsMetrics(
-        resolveOptions({ metrics }, {}),
-        events,
-        new CircuitBreakerRegistry(events),
-      );
+      service = new KugelCommsMetrics(resolveOptions({ metrics }, {}), events, new CircuitBreakerRegistry(events));
     });
     return service!;
   }

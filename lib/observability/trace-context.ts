@@ -50,8 +50,7 @@ export function activeTraceHeaders(): Record<string, string> | undefined {
     let out: Record<string, string> | undefined;
     for (const [name, value] of Object.entries(carrier)) {
       // A propagator's output is sent only when it is a valid header.
-      if (typeof value !== 'string' || !HEADER_NAME.test(name) || BAD_HEADER_VALUE.test(value))
-        continue;
+      if (typeof value !== 'string' || !HEADER_NAME.test(name) || BAD_HEADER_VALUE.test(value)) continue;
       (out ??= {})[name] = value;
     }
     return out;

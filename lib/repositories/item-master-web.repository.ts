@@ -20,10 +20,7 @@ import { WebCall, WebRepository } from './web-repository';
 export class ItemMasterWebRepository extends WebRepository {
   private readonly cache: TtlCache<ItemMasterDocument>;
 
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
     this.cache = new TtlCache({
       ttlMs: options.repositories.cacheTtlMs,
@@ -47,16 +44,13 @@ export class ItemMasterWebRepository extends WebRepository {
         `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}/items/${encodePathSegment(itemCode)}/details`,
     };
     this.checkContext(call, context);
-    const { value } = await this.cache.getOrLoad(
-      cacheKey(context.tenantId, context.storeCode, itemCode),
-      async () => {
-        const envelope = await this.fetchEnvelope(call);
-        return this.dataOf<ItemMasterDocument>(call, envelope, {
-          kind: 'object',
-          id: { name: 'itemCode', type: 'string' },
-        });
-      },
-    );
+    const { value } = await this.cache.getOrLoad(cacheKey(context.tenantId, context.storeCode, itemCode), async () => {
+      const envelope = await this.fetchEnvelope(call);
+      return this.dataOf<ItemMasterDocument>(call, envelope, {
+        kind: 'object',
+        id: { name: 'itemCode', type: 'string' },
+      });
+    });
     return structuredClone(value);
   }
 

@@ -21,10 +21,7 @@ import { WebCall, WebRepository } from './web-repository';
 export class PaymentMasterWebRepository extends WebRepository {
   private readonly cache: TtlCache<PaymentMasterDocument>;
 
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
     this.cache = new TtlCache({
       ttlMs: options.repositories.cacheTtlMs,
@@ -33,10 +30,7 @@ export class PaymentMasterWebRepository extends WebRepository {
   }
 
   /** The payment method `paymentCode`. Rejects with `NotFoundError` (404) or `RepositoryError`. */
-  async getPaymentByCode(
-    context: TerminalContext,
-    paymentCode: string,
-  ): Promise<PaymentMasterDocument> {
+  async getPaymentByCode(context: TerminalContext, paymentCode: string): Promise<PaymentMasterDocument> {
     const call: WebCall = {
       service: this.repositoryOptions.services.masterData,
       operation: 'getPaymentByCode',
@@ -44,8 +38,7 @@ export class PaymentMasterWebRepository extends WebRepository {
       key: String(paymentCode),
       route: '/tenants/:tenant/payments/:code',
       context,
-      path: () =>
-        `/tenants/${encodePathSegment(context.tenantId)}/payments/${encodePathSegment(paymentCode)}`,
+      path: () => `/tenants/${encodePathSegment(context.tenantId)}/payments/${encodePathSegment(paymentCode)}`,
     };
     this.checkContext(call, context);
     const { value } = await this.cache.getOrLoad(
@@ -62,15 +55,9 @@ export class PaymentMasterWebRepository extends WebRepository {
   }
 
   /** Seeds the cache of the context's tenant and store (entries expire like fetched ones). */
-  preload(
-    context: Pick<TerminalContext, 'tenantId' | 'storeCode'>,
-    payments: PaymentMasterDocument[],
-  ): void {
+  preload(context: Pick<TerminalContext, 'tenantId' | 'storeCode'>, payments: PaymentMasterDocument[]): void {
     for (const payment of payments) {
-      this.cache.set(
-        cacheKey(context.tenantId, context.storeCode, payment.paymentCode),
-        structuredClone(payment),
-      );
+      this.cache.set(cacheKey(context.tenantId, context.storeCode, payment.paymentCode), structuredClone(payment));
     }
   }
 

@@ -23,8 +23,7 @@ export const REPOSITORY_CLASSES: Record<RepositoryName, new (...args: never[]) =
 };
 
 /** Every repository class `KugelCommsModule` can register. */
-export const REPOSITORY_PROVIDERS: Array<new (...args: never[]) => unknown> =
-  Object.values(REPOSITORY_CLASSES);
+export const REPOSITORY_PROVIDERS: Array<new (...args: never[]) => unknown> = Object.values(REPOSITORY_CLASSES);
 
 /**
  * The classes `forRoot` registers for `repositories.enabled`: all of them for `'all'` or when
@@ -33,8 +32,7 @@ export const REPOSITORY_PROVIDERS: Array<new (...args: never[]) => unknown> =
 export function repositoryProviders(
   enabled: RepositoryName[] | 'all' | undefined,
 ): Array<new (...args: never[]) => unknown> {
-  if (enabled === undefined || enabled === 'all' || !Array.isArray(enabled))
-    return REPOSITORY_PROVIDERS;
+  if (enabled === undefined || enabled === 'all' || !Array.isArray(enabled)) return REPOSITORY_PROVIDERS;
   const classes = enabled.map((name) => REPOSITORY_CLASSES[name]).filter((c) => c !== undefined);
   return [...new Set(classes)];
 }

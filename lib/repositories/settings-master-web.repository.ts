@@ -23,10 +23,7 @@ export class SettingsMasterWebRepository extends WebRepository {
   private readonly lists: TtlCache<SettingsMasterDocument[]>;
   private readonly values: TtlCache<SettingValue>;
 
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
     const cache = {
       ttlMs: options.repositories.cacheTtlMs,
@@ -68,10 +65,7 @@ export class SettingsMasterWebRepository extends WebRepository {
   }
 
   /** The value of setting `name` for the context's store and terminal; `null` on 404. */
-  async getSettingValueByName(
-    context: TerminalContext,
-    name: string,
-  ): Promise<SettingValue | null> {
+  async getSettingValueByName(context: TerminalContext, name: string): Promise<SettingValue | null> {
     const call: WebCall = {
       service: this.repositoryOptions.services.masterData,
       operation: 'getSettingValueByName',
@@ -80,8 +74,7 @@ export class SettingsMasterWebRepository extends WebRepository {
       route: '/tenants/:tenant/settings/:name/value',
       context,
       params: this.scope(context),
-      path: () =>
-        `/tenants/${encodePathSegment(context.tenantId)}/settings/${encodePathSegment(name)}/value`,
+      path: () => `/tenants/${encodePathSegment(context.tenantId)}/settings/${encodePathSegment(name)}/value`,
     };
     this.checkContext(call, context);
     try {

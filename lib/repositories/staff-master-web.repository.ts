@@ -10,10 +10,7 @@ import { WebCall, WebRepository } from './web-repository';
 /** Staff from master-data: `GET /tenants/{tenant}/staff/{id}`. Not cached. */
 @Injectable()
 export class StaffMasterWebRepository extends WebRepository {
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 
@@ -26,8 +23,7 @@ export class StaffMasterWebRepository extends WebRepository {
       key: String(staffId),
       route: '/tenants/:tenant/staff/:id',
       context,
-      path: () =>
-        `/tenants/${encodePathSegment(context.tenantId)}/staff/${encodePathSegment(staffId)}`,
+      path: () => `/tenants/${encodePathSegment(context.tenantId)}/staff/${encodePathSegment(staffId)}`,
     };
     this.checkContext(call, context);
     const envelope = await this.fetchEnvelope(call);

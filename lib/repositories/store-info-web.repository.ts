@@ -10,10 +10,7 @@ import { WebCall, WebRepository } from './web-repository';
 /** The store of the terminal, from the terminal service: `GET /tenants/{tenant}/stores/{store}`. Not cached. */
 @Injectable()
 export class StoreInfoWebRepository extends WebRepository {
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 
@@ -26,8 +23,7 @@ export class StoreInfoWebRepository extends WebRepository {
       key: String(context?.storeCode),
       route: '/tenants/:tenant/stores/:store',
       context,
-      path: () =>
-        `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}`,
+      path: () => `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}`,
     };
     this.checkContext(call, context);
     const envelope = await this.fetchEnvelope(call);

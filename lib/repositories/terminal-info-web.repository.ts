@@ -15,10 +15,7 @@ import { WebCall, WebRepository } from './web-repository';
  */
 @Injectable()
 export class TerminalInfoWebRepository extends WebRepository {
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 
@@ -46,10 +43,7 @@ export class TerminalInfoWebRepository extends WebRepository {
    * Terminal `terminalNo` of the context's store (`{tenant}-{store}-{no}`). Rejects with
    * `NotFoundError` (404) or `RepositoryError`.
    */
-  async getTerminalInfo(
-    context: TerminalContext,
-    terminalNo: number | string,
-  ): Promise<TerminalInfoDocument> {
+  async getTerminalInfo(context: TerminalContext, terminalNo: number | string): Promise<TerminalInfoDocument> {
     const terminalId = `${context?.tenantId}-${context?.storeCode}-${terminalNo}`;
     const call: WebCall = {
       service: this.repositoryOptions.services.terminal,

@@ -32,10 +32,7 @@ export interface TranlogQuery {
  */
 @Injectable()
 export class TranlogWebRepository extends WebRepository {
-  constructor(
-    http: HttpClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
-  ) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 
@@ -44,10 +41,7 @@ export class TranlogWebRepository extends WebRepository {
    * Rejects with `NotFoundError` (404) or `RepositoryError` (other failures, an envelope without
    * `data` array or `metadata.total`).
    */
-  async getTranlogList(
-    context: TerminalContext,
-    query: TranlogQuery,
-  ): Promise<PaginatedResult<TransactionDocument>> {
+  async getTranlogList(context: TerminalContext, query: TranlogQuery): Promise<PaginatedResult<TransactionDocument>> {
     const limit = query?.limit ?? 0;
     const page = query?.page ?? 1;
     const call: WebCall = {
@@ -71,9 +65,7 @@ export class TranlogWebRepository extends WebRepository {
       limit,
       page,
       transaction_type: query.transactionTypes,
-      sort: query.sort?.length
-        ? query.sort.map(([field, direction]) => `${field}:${direction}`).join(',')
-        : undefined,
+      sort: query.sort?.length ? query.sort.map(([field, direction]) => `${field}:${direction}`).join(',') : undefined,
     };
     const envelope = await this.fetchEnvelope(call);
     const data = this.dataOf<TransactionDocument[]>(call, envelope, {
@@ -111,8 +103,7 @@ export class TranlogWebRepository extends WebRepository {
     if (!Number.isSafeInteger(page) || page < 1) throw fail('page must be an integer ≥ 1');
     if (
       query.transactionTypes !== undefined &&
-      (!Array.isArray(query.transactionTypes) ||
-        !query.transactionTypes.every(Number.isSafeInteger))
+      (!Array.isArray(query.transactionTypes) || !query.transactionTypes.every(Number.isSafeInteger))
     ) {
       throw fail('transactionTypes must be an array of integers');
     }

@@ -46,9 +46,7 @@ describe('TtlCache', () => {
       loads += 1;
       return Promise.reject(new Error('down'));
     };
-    await expect(
-      Promise.all([cache.getOrLoad('k', failing), cache.getOrLoad('k', failing)]),
-    ).rejects.toThrow('down');
+    await expect(Promise.all([cache.getOrLoad('k', failing), cache.getOrLoad('k', failing)])).rejects.toThrow('down');
     expect(loads).toBe(1);
     expect(cache.get('k')).toBeUndefined();
     const ok = async () => {

@@ -70,8 +70,7 @@ export abstract class WebRepository {
   protected dataOf<T>(call: WebCall, envelope: Record<string, unknown>, shape: Shape): T {
     const data = envelope.data;
     if (shape.kind === 'array') {
-      if (!Array.isArray(data))
-        throw this.malformed(call, `"data" is ${describe(data)}, expected an array`);
+      if (!Array.isArray(data)) throw this.malformed(call, `"data" is ${describe(data)}, expected an array`);
       data.forEach((element, i) => this.checkDocument(call, element, `data[${i}]`, shape.id));
       return data as T;
     }
@@ -90,18 +89,14 @@ export abstract class WebRepository {
         collection: call.collection,
         operation: call.operation,
       });
-    if (typeof context !== 'object' || context === null)
-      throw fail('the terminal context is missing');
+    if (typeof context !== 'object' || context === null) throw fail('the terminal context is missing');
     for (const field of ['tenantId', 'storeCode'] as const) {
       if (typeof context[field] !== 'string' || context[field].length === 0)
         throw fail(`context.${field} must be a non-empty string`);
     }
     if (needs.includes('terminalNo')) {
       const no = context.terminalNo;
-      if (!(
-        (typeof no === 'number' && Number.isFinite(no)) ||
-        (typeof no === 'string' && no.length > 0)
-      )) {
+      if (!((typeof no === 'number' && Number.isFinite(no)) || (typeof no === 'string' && no.length > 0))) {
         throw fail('context.terminalNo must be a number or a non-empty string');
       }
     }
@@ -124,8 +119,7 @@ export abstract class WebRepository {
       const said = typeof envelope.message === 'string' ? `: ${show(envelope.message, 200)}` : '';
       throw this.malformed(call, `"success" is false (code ${String(envelope.code)})${said}`);
     }
-    if (!('data' in envelope) || envelope.data === undefined)
-      throw this.malformed(call, 'it has no "data"');
+    if (!('data' in envelope) || envelope.data === undefined) throw this.malformed(call, 'it has no "data"');
     return envelope;
   }
 

@@ -7,9 +7,15 @@ import { CartService } from './cart.service';
  * or `X-API-KEY` (plus `terminal_id`); the repositories forward them by the same rule. Without
  * either, the demo uses `SAMPLE_API_KEY` so that `curl` works out of the box.
  */
-function contextOf(tenantId: string, storeCode: string, terminalNo: string, headers: Record<string, string | undefined>): TerminalContext {
+function contextOf(
+  tenantId: string,
+  storeCode: string,
+  terminalNo: string,
+  headers: Record<string, string | undefined>,
+): TerminalContext {
   const no = Number(terminalNo);
-  if (!Number.isInteger(no) || no < 1) throw new BadRequestException(`terminal number must be a positive integer, got ${JSON.stringify(terminalNo)}`);
+  if (!Number.isInteger(no) || no < 1)
+    throw new BadRequestException(`terminal number must be a positive integer, got ${JSON.stringify(terminalNo)}`);
   const bearer = /^Bearer (\S+)$/.exec(headers.authorization ?? '')?.[1];
   return {
     tenantId,
@@ -29,7 +35,8 @@ function positive(name: string, value: unknown): number {
 }
 
 function text(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw new BadRequestException(`${name} must be a non-empty string`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new BadRequestException(`${name} must be a non-empty string`);
   return value;
 }
 
@@ -38,12 +45,23 @@ export class CartController {
   constructor(private readonly carts: CartService) {}
 
   @Post('carts')
-  create(@Param('tenantId') t: string, @Param('storeCode') s: string, @Param('terminalNo') n: string, @Headers() h: Record<string, string>) {
+  create(
+    @Param('tenantId') t: string,
+    @Param('storeCode') s: string,
+    @Param('terminalNo') n: string,
+    @Headers() h: Record<string, string>,
+  ) {
     return this.carts.create(contextOf(t, s, n, h));
   }
 
   @Get('carts/:cartId')
-  get(@Param('tenantId') t: string, @Param('storeCode') s: string, @Param('terminalNo') n: string, @Param('cartId') id: string, @Headers() h: Record<string, string>) {
+  get(
+    @Param('tenantId') t: string,
+    @Param('storeCode') s: string,
+    @Param('terminalNo') n: string,
+    @Param('cartId') id: string,
+    @Headers() h: Record<string, string>,
+  ) {
     return this.carts.get(contextOf(t, s, n, h), id);
   }
 
@@ -56,7 +74,12 @@ export class CartController {
     @Body() body: { itemCode?: unknown; quantity?: unknown },
     @Headers() h: Record<string, string>,
   ) {
-    return this.carts.addItem(contextOf(t, s, n, h), id, text('itemCode', body?.itemCode), positive('quantity', body?.quantity ?? 1));
+    return this.carts.addItem(
+      contextOf(t, s, n, h),
+      id,
+      text('itemCode', body?.itemCode),
+      positive('quantity', body?.quantity ?? 1),
+    );
   }
 
   @Post('carts/:cartId/payments')
@@ -68,12 +91,23 @@ export class CartController {
     @Body() body: { paymentCode?: unknown; amount?: unknown },
     @Headers() h: Record<string, string>,
   ) {
-    return this.carts.addPayment(contextOf(t, s, n, h), id, text('paymentCode', body?.paymentCode), positive('amount', body?.amount));
+    return this.carts.addPayment(
+      contextOf(t, s, n, h),
+      id,
+      text('paymentCode', body?.paymentCode),
+      positive('amount', body?.amount),
+    );
   }
 
   @Post('carts/:cartId/bill')
   @HttpCode(200)
-  bill(@Param('tenantId') t: string, @Param('storeCode') s: string, @Param('terminalNo') n: string, @Param('cartId') id: string, @Headers() h: Record<string, string>) {
+  bill(
+    @Param('tenantId') t: string,
+    @Param('storeCode') s: string,
+    @Param('terminalNo') n: string,
+    @Param('cartId') id: string,
+    @Headers() h: Record<string, string>,
+  ) {
     return this.carts.bill(contextOf(t, s, n, h), id);
   }
 
@@ -86,6 +120,10 @@ export class CartController {
     @Query('open_counter') openCounter: string | undefined,
     @Headers() h: Record<string, string>,
   ) {
-    return this.carts.transactions(contextOf(t, s, n, h), businessDate ?? new Date().toISOString().slice(0, 10).replace(/-/g, ''), Number(openCounter ?? 1));
+    return this.carts.transactions(
+      contextOf(t, s, n, h),
+      businessDate ?? new Date().toISOString().slice(0, 10).replace(/-/g, ''),
+      Number(openCounter ?? 1),
+    );
   }
 }

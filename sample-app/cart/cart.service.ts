@@ -122,8 +122,15 @@ export class CartService {
     return cart;
   }
 
-  transactions(ctx: TerminalContext, businessDate: string, openCounter: number): Promise<PaginatedResult<TransactionDocument>> {
-    return this.lookup(() => this.tranlogs.getTranlogList(ctx, { businessDate, openCounter, limit: 100, page: 1 }), 'transactions');
+  transactions(
+    ctx: TerminalContext,
+    businessDate: string,
+    openCounter: number,
+  ): Promise<PaginatedResult<TransactionDocument>> {
+    return this.lookup(
+      () => this.tranlogs.getTranlogList(ctx, { businessDate, openCounter, limit: 100, page: 1 }),
+      'transactions',
+    );
   }
 
   private async open(ctx: TerminalContext, cartId: string): Promise<Cart> {

@@ -24,6 +24,9 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.breakers.isHealthy('circuit-breakers'), () => this.breakers.isSidecarHealthy('dapr-sidecar')]);
+    return this.health.check([
+      () => this.breakers.isHealthy('circuit-breakers'),
+      () => this.breakers.isSidecarHealthy('dapr-sidecar'),
+    ]);
   }
 }

@@ -11,9 +11,7 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async scrape(
-    @Res({ passthrough: true }) res: { setHeader(name: string, value: string): unknown },
-  ): Promise<string> {
+  async scrape(@Res({ passthrough: true }) res: { setHeader(name: string, value: string): unknown }): Promise<string> {
     const registry = this.metrics.registry;
     if (!registry) throw new NotFoundException('metrics are not enabled');
     res.setHeader('Content-Type', registry.contentType);

@@ -35,20 +35,48 @@ export async function startMasterDataPeer(port = 0, host = '127.0.0.1'): Promise
     requests += 1;
     const url = new URL(req.url ?? '/', 'http://peer');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const authed = typeof req.headers['x-api-key'] === 'string' || /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
+    const authed =
+      typeof req.headers['x-api-key'] === 'string' || /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
     if (!authed) return send(res, 401, envelope(false, 401, 'credentials required', null));
     // /api/v1/tenants/{t}/stores/{s}/items/{code}/details
-    if (parts.length === 9 && parts[2] === 'tenants' && parts[4] === 'stores' && parts[6] === 'items' && parts[8] === 'details') {
+    if (
+      parts.length === 9 &&
+      parts[2] === 'tenants' &&
+      parts[4] === 'stores' &&
+      parts[6] === 'items' &&
+      parts[8] === 'details'
+    ) {
       const [tenantId, storeCode, itemCode] = [parts[3], parts[5], parts[7]];
       const item = ITEMS[itemCode];
       if (!item) return send(res, 404, envelope(false, 404, `item ${itemCode} not found`, null));
-      return send(res, 200, envelope(true, 200, 'ok', { tenantId, storeCode, itemCode, ...item, isDiscountRestricted: false, isDeleted: false }));
+      return send(
+        res,
+        200,
+        envelope(true, 200, 'ok', {
+          tenantId,
+          storeCode,
+          itemCode,
+          ...item,
+          isDiscountRestricted: false,
+          isDeleted: false,
+        }),
+      );
     }
     // /api/v1/tenants/{t}/payments/{code}
     if (parts.length === 6 && parts[2] === 'tenants' && parts[4] === 'payments') {
       const payment = PAYMENTS[parts[5]];
       if (!payment) return send(res, 404, envelope(false, 404, `payment ${parts[5]} not found`, null));
-      return send(res, 200, envelope(true, 200, 'ok', { tenantId: parts[3], paymentCode: parts[5], ...payment, canDepositOver: true, isActive: true }));
+      return send(
+        res,
+        200,
+        envelope(true, 200, 'ok', {
+          tenantId: parts[3],
+          paymentCode: parts[5],
+          ...payment,
+          canDepositOver: true,
+          isActive: true,
+        }),
+      );
     }
     // /api/v1/tenants/{t}/stores/{s}/terminals/{no}/transactions (the cart service's endpoint)
     if (parts.length === 9 && parts[6] === 'terminals' && parts[8] === 'transactions') {
@@ -60,9 +88,18 @@ export async function startMasterDataPeer(port = 0, host = '127.0.0.1'): Promise
         transactionType: 101,
         businessDate: url.searchParams.get('business_date') ?? '20261124',
         openCounter: Number(url.searchParams.get('open_counter') ?? 1),
-        sales: { totalAmount: 150 * n, totalAmountWithTax: 165 * n, taxAmount: 15 * n, totalQuantity: n, isCancelled: false },
+        sales: {
+          totalAmount: 150 * n,
+          totalAmountWithTax: 165 * n,
+          taxAmount: 15 * n,
+          totalQuantity: n,
+          isCancelled: false,
+        },
       }));
-      return send(res, 200, { ...envelope(true, 200, 'ok', data), metadata: { total: data.length, page: 1, limit: 0 } });
+      return send(res, 200, {
+        ...envelope(true, 200, 'ok', data),
+        metadata: { total: data.length, page: 1, limit: 0 },
+      });
     }
     send(res, 404, envelope(false, 404, `no route ${url.pathname}`, null));
   });

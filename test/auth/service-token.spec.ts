@@ -15,8 +15,14 @@ describe('auth headers and service tokens', () => {
   });
 
   it('follows the terminal rule: JWT → bearer only; else API key plus terminal_id', () => {
-    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k', jwtToken: 'j' })).toEqual({ headers: { Authorization: 'Bearer j' }, params: {} });
-    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k' })).toEqual({ headers: { 'X-API-KEY': 'k' }, params: { terminal_id: 'A-B-1' } });
+    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k', jwtToken: 'j' })).toEqual({
+      headers: { Authorization: 'Bearer j' },
+      params: {},
+    });
+    expect(terminalAuth({ terminalId: 'A-B-1', apiKey: 'k' })).toEqual({
+      headers: { 'X-API-KEY': 'k' },
+      params: { terminal_id: 'A-B-1' },
+    });
   });
 
   describe('ServiceTokenService', () => {
@@ -34,12 +40,25 @@ describe('auth headers and service tokens', () => {
         }
       });
       try {
-        app = await bootKugelComms({ services: { 'master-data': peer.url }, auth: { serviceToken: { secret: SECRET } }, dapr: { waitForSidecarMs: 0 } });
+        app = await bootKugelComms({
+          services: { 'master-data': peer.url },
+          auth: { serviceToken: { secret: SECRET } },
+          dapr: { waitForSidecarMs: 0 },
+        });
         const tokens = app.get(ServiceTokenService);
         const headers = tokens.serviceAuthHeaders('T0001', 'report');
-        const answer = await app.get(HttpClientHelper).getServiceClient('master-data').get<{ claims: jwt.JwtPayload; tenant: string }>('/staff', { headers });
+        const answer = await app
+          .get(HttpClientHelper)
+          .getServiceClient('master-data')
+          .get<{ claims: jwt.JwtPayload; tenant: string }>('/staff', { headers });
         expect(answer.tenant).toBe('T0001');
-        expect(answer.claims).toMatchObject({ sub: 'service:report', tenant_id: 'T0001', service: 'report', is_service_account: true, is_superuser: false });
+        expect(answer.claims).toMatchObject({
+          sub: 'service:report',
+          tenant_id: 'T0001',
+          service: 'report',
+          is_service_account: true,
+          is_superuser: false,
+        });
         expect(answer.claims.exp! - answer.claims.iat!).toBe(300);
         expect(jwt.decode(tokens.createServiceToken('T1', 's'), { complete: true })?.header.alg).toBe('HS256');
       } finally {
@@ -48,7 +67,10 @@ describe('auth headers and service tokens', () => {
     });
 
     it('a token signed with another algorithm or secret is refused by the verifier (pinned algorithm)', async () => {
-      app = await bootKugelComms({ auth: { serviceToken: { secret: SECRET, algorithm: 'HS512', expiresInSec: 60 } }, dapr: { waitForSidecarMs: 0 } });
+      app = await bootKugelComms({
+        auth: { serviceToken: { secret: SECRET, algorithm: 'HS512', expiresInSec: 60 } },
+        dapr: { waitForSidecarMs: 0 },
+      });
       const token = app.get(ServiceTokenService).createServiceToken('T1', 'cart');
       expect(() => jwt.verify(token, SECRET, { algorithms: ['HS256'] })).toThrow(/invalid algorithm/);
       expect(() => jwt.verify(token, 'other', { algorithms: ['HS512'] })).toThrow(/invalid signature/);
@@ -72,7 +94,9 @@ describe('auth headers and service tokens', () => {
 
     it('throws when neither a token nor an API key is available', async () => {
       app = await bootKugelComms({ dapr: { waitForSidecarMs: 0 } });
-      expect(() => app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report')).toThrow(/no auth.apiKey is configured/);
+      expect(() => app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report')).toThrow(
+        /no auth.apiKey is configured/,
+      );
     });
   });
 });

@@ -123,7 +123,10 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
   it('answers false for an unknown store or pub/sub without opening a breaker (4xx)', async () => {
     for (let i = 0; i < 4; i += 1) {
       await expect(dapr.saveStateResult('no-such-store', 'k', 1)).resolves.toMatchObject({ ok: false, status: 400 });
-      await expect(dapr.publishEventResult('no-such-pubsub', 't', {})).resolves.toMatchObject({ ok: false, status: 404 });
+      await expect(dapr.publishEventResult('no-such-pubsub', 't', {})).resolves.toMatchObject({
+        ok: false,
+        status: 404,
+      });
     }
     expect(dapr.breakerFor('state', 'no-such-store').state).toBe(CircuitState.Closed);
     expect(dapr.breakerFor('pubsub', 'no-such-pubsub').state).toBe(CircuitState.Closed);
@@ -135,10 +138,22 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     const off = events.requestCompleted.on((e) => seen.push(e));
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await expect(dapr.saveStateResult('statestore', 'a||b', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
-    await expect(dapr.saveStateResult('statestore', '..', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
-    await expect(dapr.saveStateResult('statestore', 'c', circular)).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
-    await expect(dapr.publishEventResult('pubsub', 't', { n: BigInt(1) })).resolves.toMatchObject({ ok: false, code: 'ERR_BAD_REQUEST_INPUT' });
+    await expect(dapr.saveStateResult('statestore', 'a||b', 1)).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_BAD_REQUEST_INPUT',
+    });
+    await expect(dapr.saveStateResult('statestore', '..', 1)).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_BAD_REQUEST_INPUT',
+    });
+    await expect(dapr.saveStateResult('statestore', 'c', circular)).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_BAD_REQUEST_INPUT',
+    });
+    await expect(dapr.publishEventResult('pubsub', 't', { n: BigInt(1) })).resolves.toMatchObject({
+      ok: false,
+      code: 'ERR_BAD_REQUEST_INPUT',
+    });
     off();
     expect(seen).toEqual([]);
   });
@@ -150,7 +165,9 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
 
   it('sends dapr-api-token on every call and fails (4xx, breaker closed) without it', async () => {
     daprd = await Daprd.start({ apiToken: SECRETS.daprApiToken });
-    const withToken = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, apiToken: SECRETS.daprApiToken, waitForSidecarMs: 0 } });
+    const withToken = await bootKugelComms({
+      dapr: { httpEndpoint: daprd.httpEndpoint, apiToken: SECRETS.daprApiToken, waitForSidecarMs: 0 },
+    });
     const without = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0 } });
     try {
       const ok = withToken.get(DaprClientHelper);
@@ -183,7 +200,13 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
   it('opens after 3 failures, answers at once without I/O, and closes after one trial once daprd is back', async () => {
     daprd = await Daprd.start();
     app = await bootKugelComms({
-      dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 1, timeoutMs: 2000, breaker: { failureThreshold: 3, resetTimeoutMs: 1500 } },
+      dapr: {
+        httpEndpoint: daprd.httpEndpoint,
+        waitForSidecarMs: 0,
+        retries: 1,
+        timeoutMs: 2000,
+        breaker: { failureThreshold: 3, resetTimeoutMs: 1500 },
+      },
       http: { retryDelayMs: 1 },
     });
     const dapr = app.get(DaprClientHelper);
@@ -208,7 +231,10 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     });
     await new Promise<void>((r) => listener.listen(daprd.httpPort, '127.0.0.1', r));
     for (let i = 0; i < 20; i += 1) {
-      await expect(dapr.saveStateResult('statestore', 'x', 1)).resolves.toMatchObject({ ok: false, code: 'ERR_CIRCUIT_OPEN' });
+      await expect(dapr.saveStateResult('statestore', 'x', 1)).resolves.toMatchObject({
+        ok: false,
+        code: 'ERR_CIRCUIT_OPEN',
+      });
       await expect(dapr.getState('statestore', 'before')).resolves.toBeNull();
     }
     expect(connections).toBe(0);
@@ -216,7 +242,9 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
 
     await daprd.startProcess();
     await waitUntil(async () => breaker.state === CircuitState.HalfOpen, 5000, 'half-open after the reset timeout');
-    const trials = await Promise.all(Array.from({ length: 10 }, (_, i) => dapr.saveStateResult('statestore', `t${i}`, i)));
+    const trials = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => dapr.saveStateResult('statestore', `t${i}`, i)),
+    );
     expect(trials.filter((t) => t.ok)).toHaveLength(1);
     expect(trials.filter((t) => !t.ok && t.code === 'ERR_CIRCUIT_OPEN')).toHaveLength(9);
     expect(breaker.state).toBe(CircuitState.Closed);
@@ -258,7 +286,9 @@ describe('DaprClientHelper with the Redis state store across a sidecar crash', (
   it('reads back every save that answered true before the crash', async () => {
     redis = await RedisServer.start();
     daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
-    app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 0, breaker: { resetTimeoutMs: 300 } } });
+    app = await bootKugelComms({
+      dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 0, breaker: { resetTimeoutMs: 300 } },
+    });
     const dapr = app.get(DaprClientHelper);
     const results = new Map<string, boolean>();
     const writers = Array.from({ length: 20 }, async (_, w) => {
@@ -278,7 +308,11 @@ describe('DaprClientHelper with the Redis state store across a sidecar crash', (
     // timeout closes it again.
     expect(dapr.breakerFor('state', 'statestore').state).not.toBe(CircuitState.Closed);
     await daprd.startProcess();
-    await waitUntil(async () => (await dapr.getStateResult('statestore', saved[0])).ok, 5_000, 'the state breaker to close');
+    await waitUntil(
+      async () => (await dapr.getStateResult('statestore', saved[0])).ok,
+      5_000,
+      'the state breaker to close',
+    );
     const lost: string[] = [];
     for (const key of saved) {
       const [, w, i] = key.split('-').map(Number);

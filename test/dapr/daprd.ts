@@ -80,16 +80,25 @@ export class Daprd {
   async startProcess(timeoutMs = 30_000): Promise<void> {
     const o = this.options;
     const args = [
-      '--app-id', o.appId ?? 'kugel-test',
-      '--dapr-http-port', String(this.httpPort),
-      '--dapr-grpc-port', String(this.grpcPort),
-      '--dapr-internal-grpc-port', String(this.internalGrpcPort),
-      '--dapr-listen-addresses', '127.0.0.1',
-      '--dapr-internal-grpc-listen-address', '127.0.0.1',
+      '--app-id',
+      o.appId ?? 'kugel-test',
+      '--dapr-http-port',
+      String(this.httpPort),
+      '--dapr-grpc-port',
+      String(this.grpcPort),
+      '--dapr-internal-grpc-port',
+      String(this.internalGrpcPort),
+      '--dapr-listen-addresses',
+      '127.0.0.1',
+      '--dapr-internal-grpc-listen-address',
+      '127.0.0.1',
       '--enable-metrics=false',
-      '--resources-path', this.resourcesDir,
-      '--config', CONFIG,
-      '--log-level', o.logLevel ?? 'warn',
+      '--resources-path',
+      this.resourcesDir,
+      '--config',
+      CONFIG,
+      '--log-level',
+      o.logLevel ?? 'warn',
     ];
     if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', 'http');
     const env: NodeJS.ProcessEnv = { ...process.env, DAPR_HOST_IP: '127.0.0.1' };
@@ -98,10 +107,15 @@ export class Daprd {
     this.proc = spawnLogged(daprdBinary(), args, env);
     const health = o.appPort !== undefined ? '/v1.0/healthz' : '/v1.0/healthz/outbound';
     try {
-      await waitUntil(async () => {
-        if (!this.running) throw new Error('daprd exited');
-        return (await probeStatus(`${this.httpEndpoint}${health}`)) === 204;
-      }, timeoutMs, `daprd ${health}`, 100);
+      await waitUntil(
+        async () => {
+          if (!this.running) throw new Error('daprd exited');
+          return (await probeStatus(`${this.httpEndpoint}${health}`)) === 204;
+        },
+        timeoutMs,
+        `daprd ${health}`,
+        100,
+      );
     } catch (error) {
       const tail = this.output.slice(-30).join('\n');
       await this.kill();

@@ -6,9 +6,7 @@ import { json, startTestServer, TestServer } from '../support/test-server';
 import { Daprd } from './daprd';
 
 /** A subscribing app: answers /dapr/subscribe and records the events daprd delivers. */
-async function startSubscriber(
-  topic: string,
-): Promise<{ server: TestServer; events: Array<Record<string, unknown>> }> {
+async function startSubscriber(topic: string): Promise<{ server: TestServer; events: Array<Record<string, unknown>> }> {
   const events: Array<Record<string, unknown>> = [];
   const server = await startTestServer((req, res, body) => {
     if (req.method === 'GET' && req.url === '/dapr/subscribe') {
@@ -143,11 +141,7 @@ describe('StateStoreManager and PubsubManager with the sidecar killed', () => {
     expect(refused).toEqual({ ok: false, error: expect.stringMatching(/circuit .* is open/) });
 
     await daprd.startProcess();
-    await waitUntil(
-      async () => (await state.saveState('evt-after', 1)).ok,
-      10_000,
-      'state store back',
-    );
+    await waitUntil(async () => (await state.saveState('evt-after', 1)).ok, 10_000, 'state store back');
     // the in-memory store lost its data with the process: a real "no such key" now
     await expect(state.getState('evt-before')).resolves.toEqual({ ok: true, found: false });
     await expect(state.getState('evt-after')).resolves.toEqual({ ok: true, found: true, data: 1 });

@@ -10,9 +10,7 @@ import { Daprd } from './daprd';
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** A subscribing app that records the CloudEvents daprd delivers (and the headers they came with). */
-async function startSubscriber(
-  topic: string,
-): Promise<{
+async function startSubscriber(topic: string): Promise<{
   server: TestServer;
   events: Array<{ body: Record<string, unknown>; traceparent?: string }>;
 }> {
@@ -39,10 +37,7 @@ async function startSubscriber(
  * own `traceparent` header must carry the same one. (Span ids are not compared: a daprd with
  * tracing turned on makes its own child span.)
  */
-function traceIdOf(event: {
-  body: Record<string, unknown>;
-  traceparent?: string;
-}): string | undefined {
+function traceIdOf(event: { body: Record<string, unknown>; traceparent?: string }): string | undefined {
   const attribute = String(event.body.traceparent ?? '').match(TRACEPARENT)?.[1];
   const header = String(event.traceparent ?? '').match(TRACEPARENT)?.[1];
   expect(header).toBe(attribute);
@@ -89,9 +84,7 @@ describe('observability of sidecar calls on a real daprd', () => {
   it('carries a caller-set traceparent through daprd to the subscriber (same trace id)', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
-    const event = await publishAndReceive(1, () =>
-      dapr.publishEvent('pubsub', 'traced', { n: 1 }, { traceparent }),
-    );
+    const event = await publishAndReceive(1, () => dapr.publishEvent('pubsub', 'traced', { n: 1 }, { traceparent }));
     expect(traceIdOf(event)).toBe(traceId);
   });
 
@@ -121,15 +114,13 @@ describe('observability of sidecar calls on a real daprd', () => {
     await expect(dapr.getState('statestore', 'obs-1')).resolves.toEqual({ v: 1 });
     await expect(dapr.getState('statestore', 'obs-missing')).resolves.toBeNull();
     expect(
-      completed
-        .slice(before)
-        .map(({ client, method, route, status, outcome }) => ({
-          client,
-          method,
-          route,
-          status,
-          outcome,
-        })),
+      completed.slice(before).map(({ client, method, route, status, outcome }) => ({
+        client,
+        method,
+        route,
+        status,
+        outcome,
+      })),
     ).toEqual([
       {
         client: 'dapr',
@@ -153,20 +144,13 @@ describe('observability of sidecar calls on a real daprd', () => {
         outcome: 'success',
       },
     ]);
-    const metric = (await registry.getMetricsAsJSON()).find(
-      (m) => m.name === 'kugel_comms_requests_total',
-    )!;
+    const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'kugel_comms_requests_total')!;
     const byLabels = Object.fromEntries(
-      metric.values.map((v) => [
-        `${v.labels.service} ${v.labels.method} ${v.labels.status_class}`,
-        v.value,
-      ]),
+      metric.values.map((v) => [`${v.labels.service} ${v.labels.method} ${v.labels.status_class}`, v.value]),
     );
     // 3 publishes, 1 save, 2 gets
     expect(byLabels).toEqual({ 'dapr POST 2xx': 4, 'dapr GET 2xx': 2 });
-    const gauge = (await registry.getMetricsAsJSON()).find(
-      (m) => m.name === 'kugel_comms_circuit_breaker_state',
-    )!;
+    const gauge = (await registry.getMetricsAsJSON()).find((m) => m.name === 'kugel_comms_circuit_breaker_state')!;
     expect(Object.fromEntries(gauge.values.map((v) => [v.labels.breaker, v.value]))).toEqual({
       'pubsub:pubsub': 0,
       'state:statestore': 0,

@@ -60,11 +60,31 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
       return o;
     };
     it.each<[string, () => Promise<unknown>, RegExp]>([
-      ['a CR/LF header value', () => peer().get('/x', { headers: { 'X-Note': 'a\r\nX-Injected: 1' } }), /header "X-Note" contains CR, LF or NUL/],
-      ['a LF-only header value', () => peer().get('/x', { headers: { 'X-Note': 'a\nb' } }), /header "X-Note" contains CR, LF or NUL/],
-      ['a NUL in a header value', () => peer().get('/x', { headers: { 'X-Note': 'a\0b' } }), /header "X-Note" contains CR, LF or NUL/],
-      ['a CR/LF in a credential header', () => peer().get('/x', { headers: { 'X-API-KEY': `${SECRETS.apiKey}\r\nX-Evil: 1` } }), /header "X-API-KEY" contains CR, LF or NUL/],
-      ['a non-string header value', () => peer().get('/x', { headers: { 'X-Count': 3 as unknown as string } }), /header "X-Count" must be a string/],
+      [
+        'a CR/LF header value',
+        () => peer().get('/x', { headers: { 'X-Note': 'a\r\nX-Injected: 1' } }),
+        /header "X-Note" contains CR, LF or NUL/,
+      ],
+      [
+        'a LF-only header value',
+        () => peer().get('/x', { headers: { 'X-Note': 'a\nb' } }),
+        /header "X-Note" contains CR, LF or NUL/,
+      ],
+      [
+        'a NUL in a header value',
+        () => peer().get('/x', { headers: { 'X-Note': 'a\0b' } }),
+        /header "X-Note" contains CR, LF or NUL/,
+      ],
+      [
+        'a CR/LF in a credential header',
+        () => peer().get('/x', { headers: { 'X-API-KEY': `${SECRETS.apiKey}\r\nX-Evil: 1` } }),
+        /header "X-API-KEY" contains CR, LF or NUL/,
+      ],
+      [
+        'a non-string header value',
+        () => peer().get('/x', { headers: { 'X-Count': 3 as unknown as string } }),
+        /header "X-Count" must be a string/,
+      ],
       ['a header name with a space', () => peer().get('/x', { headers: { 'X Bad': 'v' } }), /not a valid HTTP token/],
       ['a raw ".." segment', () => peer().get('/items/../admin'), /"\." or "\.\." segment/],
       ['an encoded "%2e%2e" segment', () => peer().get('/items/%2e%2e/admin'), /"\." or "\.\." segment/],
@@ -77,13 +97,21 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
       ['a "#" in the path', () => peer().get('/x#frag'), /"#"/],
       ['pathOf with ".."', () => Promise.resolve().then(() => peer().get(pathOf`/items/${'..'}`)), /is a dot segment/],
       ['pathOf with ""', () => Promise.resolve().then(() => peer().get(pathOf`/items/${''}/x`)), /is empty/],
-      ['pathOf with NaN', () => Promise.resolve().then(() => peer().get(pathOf`/items/${Number.NaN}`)), /not a finite number/],
+      [
+        'pathOf with NaN',
+        () => Promise.resolve().then(() => peer().get(pathOf`/items/${Number.NaN}`)),
+        /not a finite number/,
+      ],
       ['a circular body', () => peer().post('/x', circular()), /not JSON-serialisable/],
       ['a BigInt body', () => peer().post('/x', { n: BigInt(7) }), /not JSON-serialisable/],
       ['a function body', () => peer().post('/x', () => 1), /body of type function is not JSON-serialisable/],
       ['a symbol body', () => peer().put('/x', Symbol('s')), /body of type symbol is not JSON-serialisable/],
       ['an object query value', () => peer().get('/x', { params: { q: { a: 1 } as never } }), /query parameter "q"/],
-      ['a negative per-call timeout', () => peer().get('/x', { timeoutMs: -1 }), /timeoutMs must be an integer ≥ 1, got -1/],
+      [
+        'a negative per-call timeout',
+        () => peer().get('/x', { timeoutMs: -1 }),
+        /timeoutMs must be an integer ≥ 1, got -1/,
+      ],
       ['a fractional retries', () => peer().get('/x', { retries: 1.5 }), /retries must be an integer ≥ 0, got 1.5/],
     ])('%s', async (_what, call, message) => {
       const before = server.requests.length;
@@ -126,22 +154,65 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
       ['a non-string key', () => dapr().getStateResult('statestore', 42 as unknown as string), /non-empty string/],
       ['a circular value', () => dapr().saveStateResult('statestore', 'k', circular()), /not JSON-serialisable/],
       ['a BigInt value', () => dapr().saveStateResult('statestore', 'k', { n: BigInt(1) }), /not JSON-serialisable/],
-      ['an undefined value', () => dapr().saveStateResult('statestore', 'k', undefined), /state value of type undefined/],
+      [
+        'an undefined value',
+        () => dapr().saveStateResult('statestore', 'k', undefined),
+        /state value of type undefined/,
+      ],
       ['a function value', () => dapr().saveStateResult('statestore', 'k', () => 1), /state value of type function/],
       ['an empty store name', () => dapr().saveStateResult('', 'k', 1), /component name must be a non-empty string/],
       ['a ".." store name', () => dapr().getStateResult('..', 'k'), /dot segment/],
-      ['a CR/LF ETag', () => dapr().deleteStateResult('statestore', 'k', { etag: '1\r\nX-Evil: 1' }), /etag must be a string without CR, LF or NUL/],
-      ['bulk keys that are not an array', () => dapr().getBulkStateResult('statestore', 'k' as unknown as string[]), /keys must be an array/],
+      [
+        'a CR/LF ETag',
+        () => dapr().deleteStateResult('statestore', 'k', { etag: '1\r\nX-Evil: 1' }),
+        /etag must be a string without CR, LF or NUL/,
+      ],
+      [
+        'bulk keys that are not an array',
+        () => dapr().getBulkStateResult('statestore', 'k' as unknown as string[]),
+        /keys must be an array/,
+      ],
       ['a bad key among bulk keys', () => dapr().getBulkStateResult('statestore', ['ok', '']), /non-empty string/],
       ['an empty transaction', () => dapr().executeStateTransactionResult('statestore', []), /non-empty array/],
-      ['an unknown transaction operation', () => dapr().executeStateTransactionResult('statestore', [{ operation: 'merge' as 'upsert', request: { key: 'k' } }]), /"upsert" or "delete"/],
-      ['an upsert without a value', () => dapr().executeStateTransactionResult('statestore', [{ operation: 'upsert', request: { key: 'k' } }]), /value of "k" of type undefined/],
-      ['a "||" key in a transaction', () => dapr().executeStateTransactionResult('statestore', [{ operation: 'delete', request: { key: 'a||b' } }]), /"\|\|"/],
-      ['an empty pub/sub name', () => dapr().publishEventResult('', 'orders', {}), /component name must be a non-empty string/],
+      [
+        'an unknown transaction operation',
+        () =>
+          dapr().executeStateTransactionResult('statestore', [
+            { operation: 'merge' as 'upsert', request: { key: 'k' } },
+          ]),
+        /"upsert" or "delete"/,
+      ],
+      [
+        'an upsert without a value',
+        () => dapr().executeStateTransactionResult('statestore', [{ operation: 'upsert', request: { key: 'k' } }]),
+        /value of "k" of type undefined/,
+      ],
+      [
+        'a "||" key in a transaction',
+        () => dapr().executeStateTransactionResult('statestore', [{ operation: 'delete', request: { key: 'a||b' } }]),
+        /"\|\|"/,
+      ],
+      [
+        'an empty pub/sub name',
+        () => dapr().publishEventResult('', 'orders', {}),
+        /component name must be a non-empty string/,
+      ],
       ['a ".." topic', () => dapr().publishEventResult('pubsub', '..', {}), /dot segment/],
-      ['circular event data', () => dapr().publishEventResult('pubsub', 'orders', circular()), /event data is not JSON-serialisable/],
-      ['undefined event data', () => dapr().publishEventResult('pubsub', 'orders', undefined), /event data of type undefined/],
-      ['an empty metadata key', () => dapr().publishEventResult('pubsub', 'orders', {}, { metadata: { '': 'x' } }), /metadata keys must be non-empty/],
+      [
+        'circular event data',
+        () => dapr().publishEventResult('pubsub', 'orders', circular()),
+        /event data is not JSON-serialisable/,
+      ],
+      [
+        'undefined event data',
+        () => dapr().publishEventResult('pubsub', 'orders', undefined),
+        /event data of type undefined/,
+      ],
+      [
+        'an empty metadata key',
+        () => dapr().publishEventResult('pubsub', 'orders', {}, { metadata: { '': 'x' } }),
+        /metadata keys must be non-empty/,
+      ],
     ])('%s → ERR_BAD_REQUEST_INPUT, nothing sent, breaker untouched', async (_what, call, message) => {
       const before = server.requests.length;
       const result = await call();
@@ -153,7 +224,10 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
       expect(result.error).toMatch(/nothing was sent/);
       expect(result.error).not.toContain(SECRETS.daprApiToken);
       expect(server.requests.length).toBe(before);
-      for (const [kind, name] of [['state', 'statestore'], ['pubsub', 'pubsub']] as const) {
+      for (const [kind, name] of [
+        ['state', 'statestore'],
+        ['pubsub', 'pubsub'],
+      ] as const) {
         const snapshot = dapr().breakerFor(kind, name).snapshot();
         expect(snapshot).toMatchObject({ state: CircuitState.Closed, consecutiveFailures: 0 });
       }
@@ -175,18 +249,58 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
     it.each<[string, () => KugelCommsModuleOptions, RegExp]>([
       ['a negative timeout', () => ({ http: { timeoutMs: -5 } }), /"http\.timeoutMs".*got -5/],
       ['zero maxSockets', () => ({ http: { maxSockets: 0 } }), /"http\.maxSockets".*got 0/],
-      ['a fractional service retries', () => ({ services: { peer: { baseUrl: url(), retries: 1.5 } } }), /"services\.peer\.retries".*got 1\.5/],
-      ['an ftp base URL', () => ({ services: { peer: 'ftp://127.0.0.1/x' } }), /"services\.peer".*http: or https:.*ftp:\/\/127\.0\.0\.1\/x/],
-      ['a base URL with credentials', () => ({ services: { peer: 'http://user:pw-secret@127.0.0.1:1' } }), /"services\.peer".*must not carry credentials/],
-      ['a base URL with a query', () => ({ services: { peer: `${url()}?token=x` } }), /"services\.peer".*query or fragment/],
+      [
+        'a fractional service retries',
+        () => ({ services: { peer: { baseUrl: url(), retries: 1.5 } } }),
+        /"services\.peer\.retries".*got 1\.5/,
+      ],
+      [
+        'an ftp base URL',
+        () => ({ services: { peer: 'ftp://127.0.0.1/x' } }),
+        /"services\.peer".*http: or https:.*ftp:\/\/127\.0\.0\.1\/x/,
+      ],
+      [
+        'a base URL with credentials',
+        () => ({ services: { peer: 'http://user:pw-secret@127.0.0.1:1' } }),
+        /"services\.peer".*must not carry credentials/,
+      ],
+      [
+        'a base URL with a query',
+        () => ({ services: { peer: `${url()}?token=x` } }),
+        /"services\.peer".*query or fragment/,
+      ],
       ['a bad service name', () => ({ services: { 'a/b': url() } }), /"services\.a\/b".*service name/],
-      ['a sidecar endpoint that is not a URL', () => ({ dapr: { httpEndpoint: 'not a url' } }), /"dapr\.httpEndpoint".*"not a url"/],
-      ['a zero breaker threshold', () => ({ dapr: { breaker: { failureThreshold: 0 } } }), /"dapr\.breaker\.failureThreshold".*got 0/],
+      [
+        'a sidecar endpoint that is not a URL',
+        () => ({ dapr: { httpEndpoint: 'not a url' } }),
+        /"dapr\.httpEndpoint".*"not a url"/,
+      ],
+      [
+        'a zero breaker threshold',
+        () => ({ dapr: { breaker: { failureThreshold: 0 } } }),
+        /"dapr\.breaker\.failureThreshold".*got 0/,
+      ],
       ['a budget ratio over 1', () => ({ http: { retryBudget: { ratio: 2 } } }), /"http\.retryBudget\.ratio".*got 2/],
-      ['a string for a boolean', () => ({ http: { insecureSkipTlsVerify: 'yes' as unknown as boolean } }), /"http\.insecureSkipTlsVerify".*"yes"/],
-      ['an unknown health mode', () => ({ health: { openCircuitIs: 'maybe' as 'up' } }), /"health\.openCircuitIs".*"maybe"/],
-      ['an API key with CR/LF (value hidden)', () => ({ auth: { apiKey: `${SECRETS.apiKey}\r\n` } }), /"auth\.apiKey".*value hidden/],
-      ['a sidecar token with LF (value hidden)', () => ({ dapr: { apiToken: `${SECRETS.daprApiToken}\n` } }), /"dapr\.apiToken".*value hidden/],
+      [
+        'a string for a boolean',
+        () => ({ http: { insecureSkipTlsVerify: 'yes' as unknown as boolean } }),
+        /"http\.insecureSkipTlsVerify".*"yes"/,
+      ],
+      [
+        'an unknown health mode',
+        () => ({ health: { openCircuitIs: 'maybe' as 'up' } }),
+        /"health\.openCircuitIs".*"maybe"/,
+      ],
+      [
+        'an API key with CR/LF (value hidden)',
+        () => ({ auth: { apiKey: `${SECRETS.apiKey}\r\n` } }),
+        /"auth\.apiKey".*value hidden/,
+      ],
+      [
+        'a sidecar token with LF (value hidden)',
+        () => ({ dapr: { apiToken: `${SECRETS.daprApiToken}\n` } }),
+        /"dapr\.apiToken".*value hidden/,
+      ],
     ])('%s', async (_what, options, message) => {
       const before = server.requests.length;
       let error: unknown;
@@ -200,7 +314,8 @@ describe('faults: bad input is refused with a clear error and nothing is sent', 
       teeToScan(`[bad-options] ${String(error)}`);
       expect(isInvalidOptionsError(error)).toBe(true);
       expect((error as Error).message).toMatch(message);
-      for (const secret of [SECRETS.apiKey, SECRETS.daprApiToken, 'pw-secret']) expect((error as Error).message).not.toContain(secret);
+      for (const secret of [SECRETS.apiKey, SECRETS.daprApiToken, 'pw-secret'])
+        expect((error as Error).message).not.toContain(secret);
       expect(server.requests.length).toBe(before);
     });
   });

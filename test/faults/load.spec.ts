@@ -24,7 +24,10 @@ describe('faults: 1,000 concurrent calls to one peer', () => {
       setTimeout(() => json(res, 200, { url: req.url, pad: 'p'.repeat(200) }), 2);
     });
     quietLogs();
-    app = await bootKugelComms({ services: { peer: { baseUrl: server.url, maxSockets: MAX_SOCKETS } }, dapr: { waitForSidecarMs: 0 } });
+    app = await bootKugelComms({
+      services: { peer: { baseUrl: server.url, maxSockets: MAX_SOCKETS } },
+      dapr: { waitForSidecarMs: 0 },
+    });
     quietLogs();
   });
   afterEach(() => scenario?.dispose());
@@ -38,7 +41,9 @@ describe('faults: 1,000 concurrent calls to one peer', () => {
     const client = app.get(HttpClientHelper).getServiceClient('peer');
     const gc = exposeGc();
     const round = (s: Scenario, r: number) =>
-      Promise.all(Array.from({ length: CALLS }, (_, i) => s.http(() => client.get<{ url: string }>(`/items/${r}-${i}`), 60_000)));
+      Promise.all(
+        Array.from({ length: CALLS }, (_, i) => s.http(() => client.get<{ url: string }>(`/items/${r}-${i}`), 60_000)),
+      );
     // Warm-up round: code paths compiled, pool filled.
     await Promise.all(Array.from({ length: CALLS }, (_, i) => client.get(`/items/0-${i}`)));
     // The test server keeps a record of every request in this same process: drop it before each
@@ -59,7 +64,13 @@ describe('faults: 1,000 concurrent calls to one peer', () => {
         `heap after GC ${(baseline / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MB (${growthMb >= 0 ? '+' : ''}${growthMb.toFixed(2)} MB)`,
     );
     expect(server.maxConcurrentConnections).toBeLessThanOrEqual(MAX_SOCKETS);
-    expect(row).toMatchObject({ attempted: 3 * CALLS, succeeded: 3 * CALLS, failedReported: 0, lost: 0, unhandledRejections: 0 });
+    expect(row).toMatchObject({
+      attempted: 3 * CALLS,
+      succeeded: 3 * CALLS,
+      failedReported: 0,
+      lost: 0,
+      unhandledRejections: 0,
+    });
     // Loose bound: 3,000 calls must not leave megabytes behind (a leak of 1 KB per call would be ~3 MB).
     expect(growthMb).toBeLessThan(2);
   }, 120_000);

@@ -132,7 +132,9 @@ describe('faults: a misbehaving peer', () => {
   it('503 in bursts: retried GETs mostly recover; the rest are reported with the status and the attempts', async () => {
     scenario = new Scenario('peer answers 503 in bursts (200 GETs, retries 3)');
     const before = requestsTo('burst');
-    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => scenario!.http(() => client('burst').get(`/burst/${i}`), DEADLINE)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => scenario!.http(() => client('burst').get(`/burst/${i}`), DEADLINE)),
+    );
     const failures = outcomes.filter((o) => !o.ok).map((o) => (o as { error: HttpClientError }).error);
     for (const e of failures) {
       expect(e.statusCode).toBe(503);
@@ -151,8 +153,12 @@ describe('faults: a misbehaving peer', () => {
 
   it('a reset mid-response: GETs are retried and succeed; POSTs (not idempotent) are reported, never re-sent', async () => {
     scenario = new Scenario('connection reset after headers + part of the body (100 GET, 50 POST)');
-    const gets = Array.from({ length: 100 }, (_, i) => scenario!.http(() => client('reset').get<{ second: boolean }>(`/reset/g${i}`), DEADLINE));
-    const posts = Array.from({ length: 50 }, (_, i) => scenario!.http(() => client('reset').post(`/reset/p${i}`, { i }), DEADLINE));
+    const gets = Array.from({ length: 100 }, (_, i) =>
+      scenario!.http(() => client('reset').get<{ second: boolean }>(`/reset/g${i}`), DEADLINE),
+    );
+    const posts = Array.from({ length: 50 }, (_, i) =>
+      scenario!.http(() => client('reset').post(`/reset/p${i}`, { i }), DEADLINE),
+    );
     const [g, p] = await Promise.all([Promise.all(gets), Promise.all(posts)]);
     expect(g.every((o) => o.ok && (o.value as { second: boolean }).second === true)).toBe(true);
     for (const o of p) {
@@ -162,14 +168,18 @@ describe('faults: a misbehaving peer', () => {
       expect(e.code).toMatch(/ECONNRESET|ERR_BAD_RESPONSE|EPIPE/);
     }
     expect(server.requests.filter((r) => r.url.startsWith('/reset/p'))).toHaveLength(50);
-    const row = await scenario.finish('each GET took 2 attempts; each POST 1 (the peer may have acted on it: reported, not repeated)');
+    const row = await scenario.finish(
+      'each GET took 2 attempts; each POST 1 (the peer may have acted on it: reported, not repeated)',
+    );
     expect(row).toMatchObject({ attempted: 150, succeeded: 100, failedReported: 50, lost: 0, unhandledRejections: 0 });
   });
 
   it('a stall past the timeout: every attempt times out (ECONNABORTED) and the call is reported', async () => {
     scenario = new Scenario('peer stalls past timeoutMs (40 GETs, timeout 150 ms, retries 1)');
     const outcomes = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => scenario!.http(() => client('stall').get(`/stall/${i}`, { timeoutMs: 150, retries: 1 }), DEADLINE)),
+      Array.from({ length: 40 }, (_, i) =>
+        scenario!.http(() => client('stall').get(`/stall/${i}`, { timeoutMs: 150, retries: 1 }), DEADLINE),
+      ),
     );
     for (const o of outcomes) {
       const e = (o as { error: HttpClientError }).error;
@@ -185,21 +195,29 @@ describe('faults: a misbehaving peer', () => {
     // Within: 12 bytes × 40 ms ≈ 0.5 s, timeout 3 s. Past: 60 bytes × 40 ms ≈ 2.4 s, timeout 600 ms;
     // every byte arrives well within the timeout of the one before, so only a deadline on the
     // whole attempt (not an idle timer) can end it.
-    const within = Array.from({ length: 10 }, () => scenario!.http(() => slow().get<{ s: string }>('/trickle/40/12', { timeoutMs: 3_000 }), DEADLINE));
-    const past = Array.from({ length: 10 }, () => scenario!.http(() => slow().get('/trickle/40/60', { timeoutMs: 600 }), DEADLINE));
+    const within = Array.from({ length: 10 }, () =>
+      scenario!.http(() => slow().get<{ s: string }>('/trickle/40/12', { timeoutMs: 3_000 }), DEADLINE),
+    );
+    const past = Array.from({ length: 10 }, () =>
+      scenario!.http(() => slow().get('/trickle/40/60', { timeoutMs: 600 }), DEADLINE),
+    );
     const [w, p] = await Promise.all([Promise.all(within), Promise.all(past)]);
     for (const o of w) expect(o.ok && (o.value as { s: string }).s).toBe('z'.repeat(4));
     for (const o of p) {
       expect(o.ok).toBe(false);
       expect((o as { error: HttpClientError }).error.code).toBe('ECONNABORTED');
     }
-    const row = await scenario.finish('decision: timeoutMs is a deadline for the whole attempt (connect to last byte), not an idle timer');
+    const row = await scenario.finish(
+      'decision: timeoutMs is a deadline for the whole attempt (connect to last byte), not an idle timer',
+    );
     expect(row).toMatchObject({ attempted: 20, succeeded: 10, failedReported: 10, lost: 0, unhandledRejections: 0 });
   });
 
   it('malformed JSON under a JSON content type is a reported HttpClientError, once per call, not a crash', async () => {
     scenario = new Scenario('peer sends malformed JSON with a JSON content type (30 GETs)');
-    const outcomes = await Promise.all(Array.from({ length: 30 }, () => scenario!.http(() => client('malformed').get('/malformed/x'), DEADLINE)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () => scenario!.http(() => client('malformed').get('/malformed/x'), DEADLINE)),
+    );
     for (const o of outcomes) {
       const e = (o as { error: HttpClientError }).error;
       expect(e).toBeInstanceOf(HttpClientError);
@@ -215,7 +233,9 @@ describe('faults: a misbehaving peer', () => {
   });
 
   it('a body over maxContentLength fails with a clear error naming the limit, attempts counted', async () => {
-    scenario = new Scenario(`body over http.maxContentLength (${MAX_CONTENT} B; 20 with Content-Length, 20 chunked, 10 small)`);
+    scenario = new Scenario(
+      `body over http.maxContentLength (${MAX_CONTENT} B; 20 with Content-Length, 20 chunked, 10 small)`,
+    );
     const sized = Array.from({ length: 20 }, () => scenario!.http(() => client('big').get('/big/sized'), DEADLINE));
     const chunked = Array.from({ length: 20 }, () => scenario!.http(() => client('big').get('/big/chunked'), DEADLINE));
     const small = Array.from({ length: 10 }, () => scenario!.http(() => client('big').get('/small/1'), DEADLINE));
@@ -245,7 +265,8 @@ describe('faults: a misbehaving peer', () => {
       } else {
         scenario.attempted += 1;
         if (o.kind === 'value') scenario.succeeded += 1;
-        else scenario.markLost(o.kind === 'timeout' ? 'no outcome within 20 s' : `not an HttpClientError: ${o.message}`);
+        else
+          scenario.markLost(o.kind === 'timeout' ? 'no outcome within 20 s' : `not an HttpClientError: ${o.message}`);
       }
     }
     scenario.unhandledRejections += unhandled;
@@ -271,15 +292,25 @@ type ProbeOutcome =
  */
 async function runDnsProbe(calls: number): Promise<{ outcomes: ProbeOutcome[]; unhandled: number }> {
   const root = path.resolve(__dirname, '..', '..');
-  const args = ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'fixtures', 'dns-probe.ts'), String(calls)];
+  const args = [
+    '-r',
+    'ts-node/register/transpile-only',
+    path.join(__dirname, 'fixtures', 'dns-probe.ts'),
+    String(calls),
+  ];
   const prefix = loopbackOnlyPrefix();
   const [cmd, ...rest] = [...prefix, process.execPath, ...args];
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(cmd, rest, { cwd: root, timeout: 60_000, env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') } }, (error, out, err) => {
-      teeToScan(`[dns-probe stdout] ${out}\n[dns-probe stderr] ${err}`);
-      if (error) reject(new Error(`dns-probe failed: ${error.message}\n${err.slice(-2000)}`));
-      else resolve({ stdout: out, stderr: err });
-    });
+    execFile(
+      cmd,
+      rest,
+      { cwd: root, timeout: 60_000, env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') } },
+      (error, out, err) => {
+        teeToScan(`[dns-probe stdout] ${out}\n[dns-probe stderr] ${err}`);
+        if (error) reject(new Error(`dns-probe failed: ${error.message}\n${err.slice(-2000)}`));
+        else resolve({ stdout: out, stderr: err });
+      },
+    );
   });
   const last = stdout.trim().split('\n').pop() ?? '';
   try {
@@ -297,7 +328,10 @@ function loopbackOnlyPrefix(): string[] {
     .map((l) => l.split(':')[0].trim())
     .filter(Boolean);
   if (interfaces.every((name) => name === 'lo')) return [];
-  for (const prefix of [['unshare', '-n'], ['unshare', '-rn']]) {
+  for (const prefix of [
+    ['unshare', '-n'],
+    ['unshare', '-rn'],
+  ]) {
     try {
       execFileSync(prefix[0], [...prefix.slice(1), 'true'], { stdio: 'ignore' });
       return prefix;

@@ -8,7 +8,13 @@ import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { DaprClientHelper, HttpClientError, HttpClientHelper, isInvalidOptionsError, ServiceTokenService } from '../../lib';
+import {
+  DaprClientHelper,
+  HttpClientError,
+  HttpClientHelper,
+  isInvalidOptionsError,
+  ServiceTokenService,
+} from '../../lib';
 import { describeFindings, runDir, scanLogDir, teeToScan } from '../support/log-scan';
 import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
@@ -19,12 +25,11 @@ import { errorOf } from '../support/errors';
 /** The real process: Node's TLS code reads the real `process.env`, not jest's copy of it. */
 const realProcess = vm.runInThisContext('process') as NodeJS.Process;
 
-
 describe('security', () => {
   afterAll(() => restoreLogs());
 
   describe('(a) the end-of-run log scan', () => {
-    it('tees Nest log lines of every level into this run\'s scan file', () => {
+    it("tees Nest log lines of every level into this run's scan file", () => {
       const canary = `canary-${process.pid}-${Date.now()}`;
       Logger.overrideLogger(['error']); // not printed: the tee sees lines whatever the level
       new Logger('LogTeeCheck').debug(`${canary} debug`);
@@ -39,9 +44,15 @@ describe('security', () => {
     it('finds each secret and any JWT signed with the test secret, naming the file and line count, never the value', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-scan-'));
       try {
-        const minted = jwt.sign({ sub: 'service:x' }, SECRETS.serviceTokenSecret, { algorithm: 'HS256', expiresIn: 60 });
+        const minted = jwt.sign({ sub: 'service:x' }, SECRETS.serviceTokenSecret, {
+          algorithm: 'HS256',
+          expiresIn: 60,
+        });
         const foreign = jwt.sign({ sub: 'service:x' }, 'another-secret', { algorithm: 'HS256' });
-        fs.writeFileSync(path.join(dir, '1.log'), `ok line\nkey ${SECRETS.apiKey}\nagain ${SECRETS.apiKey}\nbearer ${minted}\nforeign ${foreign}\n`);
+        fs.writeFileSync(
+          path.join(dir, '1.log'),
+          `ok line\nkey ${SECRETS.apiKey}\nagain ${SECRETS.apiKey}\nbearer ${minted}\nforeign ${foreign}\n`,
+        );
         fs.writeFileSync(path.join(dir, '2.log'), `token=${SECRETS.daprApiToken}\n`);
         const findings = scanLogDir(dir);
         expect(findings).toEqual(
@@ -86,17 +97,20 @@ describe('security', () => {
       await elsewhere?.close();
     });
 
-    it.each([301, 302, 303, 307, 308])('REST: a %i answer is an HttpClientError; the other host sees nothing', async (status) => {
-      const client = app.get(HttpClientHelper).getServiceClient('peer');
-      const headers = { 'X-API-KEY': SECRETS.apiKey, Authorization: `Bearer ${SECRETS.jwt}` };
-      const get = await errorOf(client.get(`/${status}/item`, { headers }));
-      const post = await errorOf(client.post(`/${status}/item`, { a: 1 }, { headers, idempotent: true }));
-      for (const e of [get, post]) {
-        expect(e.statusCode).toBe(status);
-        expect(e.attempts).toBe(1);
-      }
-      expect(elsewhere.requests).toHaveLength(0);
-    });
+    it.each([301, 302, 303, 307, 308])(
+      'REST: a %i answer is an HttpClientError; the other host sees nothing',
+      async (status) => {
+        const client = app.get(HttpClientHelper).getServiceClient('peer');
+        const headers = { 'X-API-KEY': SECRETS.apiKey, Authorization: `Bearer ${SECRETS.jwt}` };
+        const get = await errorOf(client.get(`/${status}/item`, { headers }));
+        const post = await errorOf(client.post(`/${status}/item`, { a: 1 }, { headers, idempotent: true }));
+        for (const e of [get, post]) {
+          expect(e.statusCode).toBe(status);
+          expect(e.attempts).toBe(1);
+        }
+        expect(elsewhere.requests).toHaveLength(0);
+      },
+    );
 
     it('sidecar: a redirecting sidecar gets a reported failure; the token never reaches the other host', async () => {
       const dapr = app.get(DaprClientHelper);
@@ -142,14 +156,38 @@ describe('security', () => {
       const fixtures = path.join(__dirname, 'fixtures');
       try {
         certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-tls-'));
-        execFileSync('openssl', [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-          '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'),
-          '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-        ], { stdio: 'ignore' });
-        return { key: fs.readFileSync(path.join(certDir, 'key.pem')), cert: fs.readFileSync(path.join(certDir, 'cert.pem')) };
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-keyout',
+            path.join(certDir, 'key.pem'),
+            '-out',
+            path.join(certDir, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+          ],
+          { stdio: 'ignore' },
+        );
+        return {
+          key: fs.readFileSync(path.join(certDir, 'key.pem')),
+          cert: fs.readFileSync(path.join(certDir, 'cert.pem')),
+        };
       } catch {
-        return { key: fs.readFileSync(path.join(fixtures, 'self-signed.key')), cert: fs.readFileSync(path.join(fixtures, 'self-signed.crt')) };
+        return {
+          key: fs.readFileSync(path.join(fixtures, 'self-signed.key')),
+          cert: fs.readFileSync(path.join(fixtures, 'self-signed.crt')),
+        };
       }
     }
 
@@ -183,10 +221,12 @@ describe('security', () => {
       try {
         // Control: a plain node:https client does accept the certificate under this variable.
         const plain = await new Promise<number>((resolve, reject) => {
-          https.get(`${url}/plain`, { agent: false }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          }).on('error', reject);
+          https
+            .get(`${url}/plain`, { agent: false }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            })
+            .on('error', reject);
         });
         expect(plain).toBe(200);
         const before = seen.length;
@@ -217,15 +257,30 @@ describe('security', () => {
 
   describe('(d) service JWTs: pinned algorithm, bounded lifetime', () => {
     it.each([
-      ['algorithm "none"', { algorithm: 'none' }, /"auth\.serviceToken\.algorithm".*"none" is never allowed.*got "none"/],
+      [
+        'algorithm "none"',
+        { algorithm: 'none' },
+        /"auth\.serviceToken\.algorithm".*"none" is never allowed.*got "none"/,
+      ],
       ['an unknown algorithm', { algorithm: 'HS1' }, /"auth\.serviceToken\.algorithm".*got "HS1"/],
-      ['a lifetime over an hour', { expiresInSec: 3601 }, /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 3601/],
-      ['a day-long lifetime', { expiresInSec: 86_400 }, /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 86400/],
+      [
+        'a lifetime over an hour',
+        { expiresInSec: 3601 },
+        /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 3601/,
+      ],
+      [
+        'a day-long lifetime',
+        { expiresInSec: 86_400 },
+        /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 86400/,
+      ],
       ['a zero lifetime', { expiresInSec: 0 }, /"auth\.serviceToken\.expiresInSec".*got 0/],
     ])('boot refuses %s', async (_what, extra, message) => {
       let error: unknown;
       try {
-        const app = await bootKugelComms({ auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, ...(extra as object) } }, dapr: { waitForSidecarMs: 0 } });
+        const app = await bootKugelComms({
+          auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, ...(extra as object) } },
+          dapr: { waitForSidecarMs: 0 },
+        });
         await app.close();
       } catch (e) {
         error = e;
@@ -238,7 +293,10 @@ describe('security', () => {
     });
 
     it('the longest allowed token lives one hour, signed with the configured algorithm only', async () => {
-      const app = await bootKugelComms({ auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, algorithm: 'HS384', expiresInSec: 3600 } }, dapr: { waitForSidecarMs: 0 } });
+      const app = await bootKugelComms({
+        auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, algorithm: 'HS384', expiresInSec: 3600 } },
+        dapr: { waitForSidecarMs: 0 },
+      });
       quietLogs();
       try {
         const token = app.get(ServiceTokenService).createServiceToken('T1', 'cart');
@@ -246,7 +304,9 @@ describe('security', () => {
         expect(decoded.header.alg).toBe('HS384');
         const claims = decoded.payload as jwt.JwtPayload;
         expect(claims.exp! - claims.iat!).toBe(3600);
-        expect(() => jwt.verify(token, SECRETS.serviceTokenSecret, { algorithms: ['HS256'] })).toThrow(/invalid algorithm/);
+        expect(() => jwt.verify(token, SECRETS.serviceTokenSecret, { algorithms: ['HS256'] })).toThrow(
+          /invalid algorithm/,
+        );
       } finally {
         await app.close();
       }
@@ -265,7 +325,12 @@ describe('security', () => {
       });
       quietLogs();
       const app = await bootKugelComms({
-        dapr: { httpEndpoint: sidecar.url, apiToken: SECRETS.daprApiToken, waitForSidecarMs: 5_000, serviceInvocation: true },
+        dapr: {
+          httpEndpoint: sidecar.url,
+          apiToken: SECRETS.daprApiToken,
+          waitForSidecarMs: 5_000,
+          serviceInvocation: true,
+        },
       });
       quietLogs();
       try {
@@ -275,9 +340,13 @@ describe('security', () => {
         await expect(dapr.getState('statestore', 'k')).resolves.toBe('v');
         await expect(dapr.deleteState('statestore', 'k', { etag: '1' })).resolves.toBe(true);
         await expect(dapr.getBulkState('statestore', ['k'])).resolves.toEqual({ k: 'v' });
-        await expect(dapr.executeStateTransaction('statestore', [{ operation: 'upsert', request: { key: 'k', value: 1 } }])).resolves.toBe(true);
+        await expect(
+          dapr.executeStateTransaction('statestore', [{ operation: 'upsert', request: { key: 'k', value: 1 } }]),
+        ).resolves.toBe(true);
         await expect(dapr.checkSidecarHealth()).resolves.toMatchObject({ healthy: true });
-        await expect(app.get(HttpClientHelper).getServiceClient('other-app').get('/x')).resolves.toEqual({ invoked: true });
+        await expect(app.get(HttpClientHelper).getServiceClient('other-app').get('/x')).resolves.toEqual({
+          invoked: true,
+        });
         const kinds = (r: RecordedRequest) => `${r.method} ${r.url.split('?')[0].replace(/\/k$/, '/:key')}`;
         expect(new Set(sidecar.requests.map(kinds))).toEqual(
           new Set([

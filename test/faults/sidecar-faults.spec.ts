@@ -39,7 +39,13 @@ describe('faults: the sidecar and its state store', () => {
   async function boot(daprd: Daprd): Promise<{ dapr: DaprClientHelper; changes: CircuitStateChange[] }> {
     quietLogs();
     app = await bootKugelComms({
-      dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, timeoutMs: 3_000, retries: 1, breaker: { resetTimeoutMs: 300 } },
+      dapr: {
+        httpEndpoint: daprd.httpEndpoint,
+        waitForSidecarMs: 0,
+        timeoutMs: 3_000,
+        retries: 1,
+        breaker: { resetTimeoutMs: 300 },
+      },
       http: { retryDelayMs: 10, maxRetryDelayMs: 50 },
     });
     quietLogs();
@@ -91,58 +97,86 @@ describe('faults: the sidecar and its state store', () => {
     for (let from = 0; from < entries.length; from += 100) {
       const chunk = entries.slice(from, from + 100);
       let values: Record<string, unknown> | null = null;
-      await waitUntil(async () => (values = await dapr.getBulkState('statestore', chunk.map((e) => e.key))) !== null, 10_000, 'bulk read-back', 100);
+      await waitUntil(
+        async () =>
+          (values = await dapr.getBulkState(
+            'statestore',
+            chunk.map((e) => e.key),
+          )) !== null,
+        10_000,
+        'bulk read-back',
+        100,
+      );
       for (const e of chunk) {
         checked += 1;
         const got = values![e.key];
-        if (!isDeepStrictEqual(got, e.value)) s.markLost(`save of ${e.key} answered true but reads back as ${JSON.stringify(got)}`);
+        if (!isDeepStrictEqual(got, e.value))
+          s.markLost(`save of ${e.key} answered true but reads back as ${JSON.stringify(got)}`);
       }
     }
     return checked;
   }
 
   const closed = (dapr: DaprClientHelper) =>
-    dapr.breakerFor('state', 'statestore').state === CircuitState.Closed && dapr.breakerFor('pubsub', 'pubsub').state === CircuitState.Closed;
-  const opened = (changes: CircuitStateChange[], name: string) => changes.some((c) => c.breaker === name && c.to === CircuitState.Open);
+    dapr.breakerFor('state', 'statestore').state === CircuitState.Closed &&
+    dapr.breakerFor('pubsub', 'pubsub').state === CircuitState.Closed;
+  const opened = (changes: CircuitStateChange[], name: string) =>
+    changes.some((c) => c.breaker === name && c.to === CircuitState.Open);
 
   it.each([
     ['in-memory', 'saves acknowledged after the restart (in-memory state dies with the process)'],
     ['redis-state', 'every acknowledged save, before and after the kill (state in Redis)'],
-  ] as const)('daprd (%s) killed under 100 callers and restarted: every call reported, acknowledged saves read back', async (components, readBackScope) => {
-    const daprd = await Daprd.start({ components, redisHost: redis.host });
-    try {
-      scenario = new Scenario(`sidecar (${components}) SIGKILLed under ${CALLERS} callers publishing and saving, then restarted`);
-      const { dapr, changes } = await boot(daprd);
-      const load = startLoad(scenario, dapr, `kill-${components}`);
-      await sleep(400);
-      await daprd.kill();
-      await sleep(600);
-      await daprd.startProcess();
-      const restartedAt = Date.now();
-      await waitUntil(async () => closed(dapr) && load.acked.some((a) => a.startedAt > restartedAt), 15_000, 'breakers closed after the restart', 50);
-      await sleep(400);
-      await load.stop();
-      const toCheck = components === 'redis-state' ? load.acked : load.acked.filter((a) => a.startedAt > restartedAt);
-      const checked = await readBack(scenario, dapr, toCheck);
-      const row = await scenario.finish(
-        `read back ${checked} ${readBackScope}; publish ${load.publish.ok} ok / ${load.publish.failed} reported; ` +
-          `breaker changes: ${changes.map((c) => `${c.breaker} ${c.to}`).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`,
-      );
-      expect(opened(changes, 'state:statestore')).toBe(true);
-      expect(opened(changes, 'pubsub:pubsub')).toBe(true);
-      expect(row.failedReported).toBeGreaterThan(0);
-      expect(checked).toBeGreaterThan(0);
-      expect(row).toMatchObject({ lost: 0, unhandledRejections: 0 });
-      expect(row.succeeded + row.failedReported).toBe(row.attempted);
-    } finally {
-      await daprd.dispose();
-    }
-  }, 120_000);
+  ] as const)(
+    'daprd (%s) killed under 100 callers and restarted: every call reported, acknowledged saves read back',
+    async (components, readBackScope) => {
+      const daprd = await Daprd.start({ components, redisHost: redis.host });
+      try {
+        scenario = new Scenario(
+          `sidecar (${components}) SIGKILLed under ${CALLERS} callers publishing and saving, then restarted`,
+        );
+        const { dapr, changes } = await boot(daprd);
+        const load = startLoad(scenario, dapr, `kill-${components}`);
+        await sleep(400);
+        await daprd.kill();
+        await sleep(600);
+        await daprd.startProcess();
+        const restartedAt = Date.now();
+        await waitUntil(
+          async () => closed(dapr) && load.acked.some((a) => a.startedAt > restartedAt),
+          15_000,
+          'breakers closed after the restart',
+          50,
+        );
+        await sleep(400);
+        await load.stop();
+        const toCheck = components === 'redis-state' ? load.acked : load.acked.filter((a) => a.startedAt > restartedAt);
+        const checked = await readBack(scenario, dapr, toCheck);
+        const row = await scenario.finish(
+          `read back ${checked} ${readBackScope}; publish ${load.publish.ok} ok / ${load.publish.failed} reported; ` +
+            `breaker changes: ${changes
+              .map((c) => `${c.breaker} ${c.to}`)
+              .filter((v, i, a) => a.indexOf(v) === i)
+              .join(', ')}`,
+        );
+        expect(opened(changes, 'state:statestore')).toBe(true);
+        expect(opened(changes, 'pubsub:pubsub')).toBe(true);
+        expect(row.failedReported).toBeGreaterThan(0);
+        expect(checked).toBeGreaterThan(0);
+        expect(row).toMatchObject({ lost: 0, unhandledRejections: 0 });
+        expect(row.succeeded + row.failedReported).toBe(row.attempted);
+      } finally {
+        await daprd.dispose();
+      }
+    },
+    120_000,
+  );
 
   it('Redis stopped behind a running sidecar: the state breaker opens, publishing goes on, state recovers', async () => {
     const daprd = await Daprd.start({ components: 'redis-state', redisHost: redis.host });
     try {
-      scenario = new Scenario(`Redis stopped behind a running sidecar (redis-state) under ${CALLERS} callers, then restarted`);
+      scenario = new Scenario(
+        `Redis stopped behind a running sidecar (redis-state) under ${CALLERS} callers, then restarted`,
+      );
       const { dapr, changes } = await boot(daprd);
       const load = startLoad(scenario, dapr, 'redis-down');
       await sleep(400);
@@ -151,15 +185,27 @@ describe('faults: the sidecar and its state store', () => {
       await sleep(800);
       await redis.startProcess();
       const upAt = Date.now();
-      await waitUntil(async () => closed(dapr) && load.acked.some((a) => a.startedAt > upAt), 20_000, 'the state breaker to close', 50);
+      await waitUntil(
+        async () => closed(dapr) && load.acked.some((a) => a.startedAt > upAt),
+        20_000,
+        'the state breaker to close',
+        50,
+      );
       await sleep(400);
       await load.stop();
       // Redis runs without persistence here, so saves acknowledged before it was killed are gone
       // with it; those made after it came back must all read back.
-      const checked = await readBack(scenario, dapr, load.acked.filter((a) => a.startedAt > upAt));
+      const checked = await readBack(
+        scenario,
+        dapr,
+        load.acked.filter((a) => a.startedAt > upAt),
+      );
       const row = await scenario.finish(
         `publish ${load.publish.ok} ok / ${load.publish.failed} reported (in-memory pub/sub, own breaker); read back ${checked} saves made after Redis returned; ` +
-          `breaker changes: ${changes.map((c) => `${c.breaker} ${c.to}`).filter((v, i, a) => a.indexOf(v) === i).join(', ')}`,
+          `breaker changes: ${changes
+            .map((c) => `${c.breaker} ${c.to}`)
+            .filter((v, i, a) => a.indexOf(v) === i)
+            .join(', ')}`,
       );
       expect(load.publish.failed).toBe(0);
       expect(opened(changes, 'pubsub:pubsub')).toBe(false);

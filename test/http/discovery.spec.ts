@@ -30,7 +30,10 @@ describe('service discovery', () => {
   });
 
   it('finds BASE_URL_<NAME> in the environment, base path included', async () => {
-    await expect(helper().getServiceClient('master-data').get('/tenants/t1/items')).resolves.toEqual({ from: 'env', url: '/api/v1/tenants/t1/items' });
+    await expect(helper().getServiceClient('master-data').get('/tenants/t1/items')).resolves.toEqual({
+      from: 'env',
+      url: '/api/v1/tenants/t1/items',
+    });
   });
 
   it('prefers options.services over the environment', async () => {

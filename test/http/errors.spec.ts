@@ -7,7 +7,6 @@ import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 import { errorOf } from '../support/errors';
 
-
 describe('errors, timeouts, abort, redirects, redaction and path encoding', () => {
   let server: TestServer;
   let elsewhere: TestServer;
@@ -32,7 +31,11 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
       }
       json(res, 200, { url, method: req.method });
     });
-    app = await bootKugelComms({ services: { peer: server.url }, http: { retryDelayMs: 1 }, dapr: { waitForSidecarMs: 0 } });
+    app = await bootKugelComms({
+      services: { peer: server.url },
+      http: { retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -44,7 +47,11 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
 
   it('request() resolves to { data, status, headers }; non-JSON bodies come back as text', async () => {
     const r = await client().request({ method: 'GET', path: '/text' });
-    expect(r).toEqual({ data: 'plain', status: 200, headers: expect.objectContaining({ 'x-trace': 't1', 'content-type': 'text/plain' }) });
+    expect(r).toEqual({
+      data: 'plain',
+      status: 200,
+      headers: expect.objectContaining({ 'x-trace': 't1', 'content-type': 'text/plain' }),
+    });
     await expect(client().put('/things/1', { a: 1 })).resolves.toEqual({ url: '/things/1', method: 'PUT' });
     await expect(client().patch('/things/1', { a: 1 })).resolves.toEqual({ url: '/things/1', method: 'PATCH' });
     await expect(client().delete('/things/1')).resolves.toEqual({ url: '/things/1', method: 'DELETE' });
@@ -96,9 +103,13 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
   });
 
   it('keeps a hostile id inside one path segment', async () => {
-    await expect(client().get(pathOf`/items/${'../x?y#z'}/details`)).resolves.toMatchObject({ url: '/items/..%2Fx%3Fy%23z/details' });
+    await expect(client().get(pathOf`/items/${'../x?y#z'}/details`)).resolves.toMatchObject({
+      url: '/items/..%2Fx%3Fy%23z/details',
+    });
     await expect(client().get(pathOf`/items/${'%2F'}`)).resolves.toMatchObject({ url: '/items/%252F' });
-    await expect(client().get('/items', { params: { code: 'a&b=c#d' } })).resolves.toMatchObject({ url: '/items?code=a%26b%3Dc%23d' });
+    await expect(client().get('/items', { params: { code: 'a&b=c#d' } })).resolves.toMatchObject({
+      url: '/items?code=a%26b%3Dc%23d',
+    });
   });
 
   it.each([
@@ -106,9 +117,21 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     ['a protocol-relative URL', () => client().get('//evil.example/x'), /absolute URLs are refused/],
     ['a dot segment', () => client().get('/items/../admin'), /"\." or "\.\." segment/],
     ['a raw "#"', () => client().get('/items/a#b'), /"#"/],
-    ['a CR/LF header value', () => client().get('/x', { headers: { 'X-Note': 'a\r\nX-Evil: 1' } }), /header "X-Note" contains CR, LF or NUL/],
+    [
+      'a CR/LF header value',
+      () => client().get('/x', { headers: { 'X-Note': 'a\r\nX-Evil: 1' } }),
+      /header "X-Note" contains CR, LF or NUL/,
+    ],
     ['a bad header name', () => client().get('/x', { headers: { 'Bad Name': 'v' } }), /not a valid HTTP token/],
-    ['a circular body', () => { const o: Record<string, unknown> = {}; o.self = o; return client().post('/x', o); }, /not JSON-serialisable/],
+    [
+      'a circular body',
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return client().post('/x', o);
+      },
+      /not JSON-serialisable/,
+    ],
     ['a BigInt body', () => client().post('/x', { n: BigInt(1) }), /not JSON-serialisable/],
     ['an object query value', () => client().get('/x', { params: { q: {} as never } }), /query parameter "q"/],
     ['a bad per-call timeout', () => client().get('/x', { timeoutMs: -1 }), /timeoutMs must be an integer/],
@@ -147,7 +170,10 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     } finally {
       await local.close();
     }
-    const everything = [logs.logger.text(), ...errors.map((e) => `${inspect(e, { depth: 10 })}\n${JSON.stringify(e)}`)].join('\n');
+    const everything = [
+      logs.logger.text(),
+      ...errors.map((e) => `${inspect(e, { depth: 10 })}\n${JSON.stringify(e)}`),
+    ].join('\n');
     // Every kind of line was produced: DEBUG successes, WARN retries and 404s, ERROR failures,
     // and the sidecar helper's own lines.
     const levels = new Set(logs.logger.lines.map((l) => l.level));

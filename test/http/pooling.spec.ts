@@ -31,7 +31,10 @@ describe('connection pooling (keep-alive agent per service)', () => {
 
   it('bounds concurrent connections by maxSockets', async () => {
     server = await startTestServer((req, res) => void setTimeout(() => json(res, 200, { ok: true }), 30));
-    app = await bootKugelComms({ services: { peer: { baseUrl: server.url, maxSockets: 4 } }, dapr: { waitForSidecarMs: 0 } });
+    app = await bootKugelComms({
+      services: { peer: { baseUrl: server.url, maxSockets: 4 } },
+      dapr: { waitForSidecarMs: 0 },
+    });
     const client = app.get(HttpClientHelper).getServiceClient('peer');
     const results = await Promise.all(Array.from({ length: 40 }, (_, i) => client.get(`/slow/${i}`)));
     expect(results).toHaveLength(40);
@@ -50,7 +53,11 @@ describe('connection pooling (keep-alive agent per service)', () => {
       if (n > 1) return void req.socket.destroy();
       json(res, 200, { ok: true });
     });
-    app = await bootKugelComms({ services: { peer: server.url }, http: { retryDelayMs: 1 }, dapr: { waitForSidecarMs: 0 } });
+    app = await bootKugelComms({
+      services: { peer: server.url },
+      http: { retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
     const client = app.get(HttpClientHelper).getServiceClient('peer');
     await client.get('/first');
     const response = await client.get('/second');
@@ -67,7 +74,11 @@ describe('connection pooling (keep-alive agent per service)', () => {
 
   it('retires idle sockets before the server keep-alive timeout', async () => {
     server = await startTestServer((req, res) => json(res, 200, {}));
-    app = await bootKugelComms({ services: { peer: server.url }, http: { idleSocketTimeoutMs: 100 }, dapr: { waitForSidecarMs: 0 } });
+    app = await bootKugelComms({
+      services: { peer: server.url },
+      http: { idleSocketTimeoutMs: 100 },
+      dapr: { waitForSidecarMs: 0 },
+    });
     await app.get(HttpClientHelper).getServiceClient('peer').get('/x');
     expect(server.openConnections).toBe(1);
     await waitUntil(async () => server.openConnections === 0, 2_000, 'the idle socket to close');

@@ -15,13 +15,16 @@ function flaky(status: number, okAfter = Infinity, headers: Record<string, strin
   };
 }
 
-
 describe('retries (axios-retry, counted by the server)', () => {
   let server: TestServer;
   let app: TestingModule;
   let status = 503;
   const boot = (opts: KugelCommsModuleOptions = {}) =>
-    bootKugelComms({ services: { peer: server.url }, http: { retryDelayMs: 1, ...opts.http }, dapr: { waitForSidecarMs: 0 } });
+    bootKugelComms({
+      services: { peer: server.url },
+      http: { retryDelayMs: 1, ...opts.http },
+      dapr: { waitForSidecarMs: 0 },
+    });
 
   beforeAll(async () => {
     server = await startTestServer((req, res) => json(res, status, { status }));
@@ -35,7 +38,10 @@ describe('retries (axios-retry, counted by the server)', () => {
   const attemptsFor = async (method: 'get' | 'post' | 'put' | 'patch' | 'delete', s: number, options = {}) => {
     status = s;
     const before = server.requests.length;
-    const call = method === 'get' || method === 'delete' ? client()[method]('/r', options) : client()[method]('/r', { a: 1 }, options);
+    const call =
+      method === 'get' || method === 'delete'
+        ? client()[method]('/r', options)
+        : client()[method]('/r', { a: 1 }, options);
     const error = await errorOf(call);
     const seen = server.requests.length - before;
     expect(error.attempts).toBe(seen);
@@ -73,7 +79,11 @@ describe('retries (axios-retry, counted by the server)', () => {
 
   it('succeeds when a retry succeeds', async () => {
     const peer = await startTestServer(flaky(503, 2));
-    const local = await bootKugelComms({ services: { p: peer.url }, http: { retryDelayMs: 1 }, dapr: { waitForSidecarMs: 0 } });
+    const local = await bootKugelComms({
+      services: { p: peer.url },
+      http: { retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
     try {
       await expect(local.get(HttpClientHelper).getServiceClient('p').get('/x')).resolves.toEqual({ n: 3 });
       expect(peer.requests).toHaveLength(3);
@@ -85,7 +95,11 @@ describe('retries (axios-retry, counted by the server)', () => {
 
   it('POST to a peer that refuses connections is retried (it never reached the server)', async () => {
     const port = await closedPort();
-    const local = await bootKugelComms({ services: { down: `http://127.0.0.1:${port}` }, http: { retryDelayMs: 1, retryBudget: false }, dapr: { waitForSidecarMs: 0 } });
+    const local = await bootKugelComms({
+      services: { down: `http://127.0.0.1:${port}` },
+      http: { retryDelayMs: 1, retryBudget: false },
+      dapr: { waitForSidecarMs: 0 },
+    });
     try {
       const error = await errorOf(local.get(HttpClientHelper).getServiceClient('down').post('/orders', { id: 1 }));
       expect(error.code).toBe('ECONNREFUSED');
@@ -100,7 +114,11 @@ describe('retries (axios-retry, counted by the server)', () => {
     const peer = await startTestServer((req, res) => json(res, 503, {}));
     const stamps: number[] = [];
     peer.server.on('request', () => stamps.push(performance.now()));
-    const local = await bootKugelComms({ services: { p: peer.url }, http: { retryDelayMs: 40, retryBudget: false }, dapr: { waitForSidecarMs: 0 } });
+    const local = await bootKugelComms({
+      services: { p: peer.url },
+      http: { retryDelayMs: 40, retryBudget: false },
+      dapr: { waitForSidecarMs: 0 },
+    });
     try {
       await errorOf(local.get(HttpClientHelper).getServiceClient('p').get('/x'));
       const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
@@ -119,11 +137,19 @@ describe('retries (axios-retry, counted by the server)', () => {
     const peer = await startTestServer(flaky(503, 1, { 'Retry-After': '1' }));
     const stamps: number[] = [];
     peer.server.on('request', () => stamps.push(performance.now()));
-    const local = await bootKugelComms({ services: { p: peer.url }, http: { retryDelayMs: 1 }, dapr: { waitForSidecarMs: 0 } });
+    const local = await bootKugelComms({
+      services: { p: peer.url },
+      http: { retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
     const capped = await startTestServer(flaky(429, 1, { 'Retry-After': '120' }));
     const cappedStamps: number[] = [];
     capped.server.on('request', () => cappedStamps.push(performance.now()));
-    const local2 = await bootKugelComms({ services: { p: capped.url }, http: { retryDelayMs: 1, maxRetryDelayMs: 200 }, dapr: { waitForSidecarMs: 0 } });
+    const local2 = await bootKugelComms({
+      services: { p: capped.url },
+      http: { retryDelayMs: 1, maxRetryDelayMs: 200 },
+      dapr: { waitForSidecarMs: 0 },
+    });
     try {
       await expect(local.get(HttpClientHelper).getServiceClient('p').get('/x')).resolves.toEqual({ n: 2 });
       expect(stamps[1] - stamps[0]).toBeGreaterThanOrEqual(990);

@@ -32,7 +32,10 @@ class KugelOptionsFactory {
   constructor(private readonly config: ConfigService) {}
 
   createKugelCommsOptions(): KugelCommsModuleOptions {
-    return { services: { 'master-data': this.config.getOrThrow<string>('MASTER_DATA_URL') }, dapr: { waitForSidecarMs: 0 } };
+    return {
+      services: { 'master-data': this.config.getOrThrow<string>('MASTER_DATA_URL') },
+      dapr: { waitForSidecarMs: 0 },
+    };
   }
 }
 
@@ -56,7 +59,8 @@ describe('module registration paths', () => {
     await moduleRef.init();
     return moduleRef;
   };
-  const configModule = () => ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ MASTER_DATA_URL: peer.url })] });
+  const configModule = () =>
+    ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ MASTER_DATA_URL: peer.url })] });
   const expectWorking = async (ref: TestingModule) => {
     await expect(ref.get(CartService).item('i1')).resolves.toEqual({ url: '/items/i1' });
     expect(ref.get(DaprClientHelper)).toBeInstanceOf(DaprClientHelper);
@@ -65,7 +69,9 @@ describe('module registration paths', () => {
   };
 
   it('forRoot(options)', async () => {
-    const ref = await compile([KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } })]);
+    const ref = await compile([
+      KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }),
+    ]);
     await expectWorking(ref);
     const resolved = ref.get<ResolvedKugelCommsOptions>(KUGEL_COMMS_OPTIONS);
     expect(resolved.http.timeoutMs).toBe(30_000);
@@ -99,7 +105,10 @@ describe('module registration paths', () => {
   });
 
   it('forRootAsync with useClass', async () => {
-    const ref = await compile([configModule(), KugelCommsModule.forRootAsync({ imports: [ConfigModule], useClass: KugelOptionsFactory })]);
+    const ref = await compile([
+      configModule(),
+      KugelCommsModule.forRootAsync({ imports: [ConfigModule], useClass: KugelOptionsFactory }),
+    ]);
     await expectWorking(ref);
   });
 
@@ -115,7 +124,14 @@ describe('module registration paths', () => {
     @Module({ providers: [CartService], exports: [CartService] })
     class FeatureModule {}
     const ref = await compile(
-      [KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 }, isGlobal: true }), FeatureModule],
+      [
+        KugelCommsModule.forRoot({
+          services: { 'master-data': peer.url },
+          dapr: { waitForSidecarMs: 0 },
+          isGlobal: true,
+        }),
+        FeatureModule,
+      ],
       [],
     );
     await expect(ref.get(CartService).item('g')).resolves.toEqual({ url: '/items/g' });
@@ -125,7 +141,13 @@ describe('module registration paths', () => {
     @Module({ providers: [CartService], exports: [CartService] })
     class FeatureModule {}
     await expect(
-      compile([KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }), FeatureModule], []),
+      compile(
+        [
+          KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }),
+          FeatureModule,
+        ],
+        [],
+      ),
     ).rejects.toThrow(/HttpClientHelper/);
   });
 

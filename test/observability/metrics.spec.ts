@@ -241,9 +241,9 @@ describe('Prometheus metrics and events on real sockets', () => {
         metrics: { enabled: true, registry },
       });
       try {
-        await expect(
-          other.get(HttpClientHelper).getServiceClient('gone').get('/x'),
-        ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        await expect(other.get(HttpClientHelper).getServiceClient('gone').get('/x')).rejects.toMatchObject({
+          code: 'ECONNREFUSED',
+        });
         expect(
           await value(registry, 'kugel_comms_requests_total', {
             service: 'gone',
@@ -279,8 +279,7 @@ describe('Prometheus metrics and events on real sockets', () => {
       });
       const changes: BreakerStateChangedEvent[] = [];
       app.get(KugelCommsEvents).breakerStateChanged.on((e) => changes.push(e));
-      const gauge = () =>
-        value(registry, 'kugel_comms_circuit_breaker_state', { breaker: 'http:x' });
+      const gauge = () => value(registry, 'kugel_comms_circuit_breaker_state', { breaker: 'http:x' });
       try {
         const x = app.get(HttpClientHelper).getServiceClient('x');
         expect(await gauge()).toBe(0);
@@ -326,9 +325,7 @@ describe('Prometheus metrics and events on real sockets', () => {
           'breaker=http:x,from=open,to=half_open': 1,
           'breaker=http:x,from=half_open,to=closed': 1,
         });
-        expect(
-          changes.map(({ breaker, from, to, reason }) => ({ breaker, from, to, reason })),
-        ).toEqual([
+        expect(changes.map(({ breaker, from, to, reason }) => ({ breaker, from, to, reason }))).toEqual([
           { breaker: 'http:x', from: 'closed', to: 'open', reason: 'failure-threshold' },
           { breaker: 'http:x', from: 'open', to: 'half_open', reason: 'reset-timeout' },
           { breaker: 'http:x', from: 'half_open', to: 'closed', reason: 'trial-succeeded' },

@@ -3,12 +3,7 @@ import { TestingModule } from '@nestjs/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClientHelper } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
-import {
-  installContextManager,
-  installPropagator,
-  newSpanContext,
-  withSpan,
-} from '../support/otel';
+import { installContextManager, installPropagator, newSpanContext, withSpan } from '../support/otel';
 import { json, startTestServer, TestServer } from '../support/test-server';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -81,8 +76,7 @@ describe('W3C trace context on outgoing REST calls', () => {
       await withSpan(span, () => client().get('/flaky'));
       const attempts = server.requests.slice(before);
       expect(attempts.map((r) => r.url)).toEqual(['/flaky', '/flaky']);
-      for (const a of attempts)
-        expect(a.headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+      for (const a of attempts) expect(a.headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
     });
 
     it('leaves a caller-set traceparent alone even with an active span', async () => {
@@ -100,16 +94,12 @@ describe('W3C trace context on outgoing REST calls', () => {
       await Promise.all(spans.map((span, i) => withSpan(span, () => client().get(`/c${i}`))));
       const got = server.requests.slice(before);
       for (const [i, span] of spans.entries()) {
-        expect(got.find((r) => r.url === `/c${i}`)?.headers.traceparent).toBe(
-          `00-${span.traceId}-${span.spanId}-01`,
-        );
+        expect(got.find((r) => r.url === `/c${i}`)?.headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
       }
     });
 
     it('ignores an invalid span context', async () => {
-      await withSpan({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }, () =>
-        client().get('/x'),
-      );
+      await withSpan({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }, () => client().get('/x'));
       expect(lastHeaders().traceparent).toBeUndefined();
     });
 
@@ -134,9 +124,7 @@ describe('W3C trace context on outgoing REST calls', () => {
         tracing: { propagate: false },
       });
       try {
-        await withSpan(newSpanContext(), () =>
-          off.get(HttpClientHelper).getServiceClient('peer').get('/x'),
-        );
+        await withSpan(newSpanContext(), () => off.get(HttpClientHelper).getServiceClient('peer').get('/x'));
         expect(lastHeaders().traceparent).toBeUndefined();
       } finally {
         await off.close();

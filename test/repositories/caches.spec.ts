@@ -18,9 +18,7 @@ describe('repository caches (real peer)', () => {
   let peer: KugelPeer;
   const apps: TestingModule[] = [];
 
-  async function boot(
-    repositories: KugelCommsModuleOptions['repositories'] = {},
-  ): Promise<TestingModule> {
+  async function boot(repositories: KugelCommsModuleOptions['repositories'] = {}): Promise<TestingModule> {
     const app = await bootKugelComms({
       services: peer.services,
       http: { retryDelayMs: 1 },
@@ -49,9 +47,7 @@ describe('repository caches (real peer)', () => {
 
   it('shares one request between concurrent misses of the same key', async () => {
     const items = (await boot()).get(ItemMasterWebRepository);
-    const results = await Promise.all(
-      Array.from({ length: 5 }, () => items.getItemByCode(jwtContext, '4901')),
-    );
+    const results = await Promise.all(Array.from({ length: 5 }, () => items.getItemByCode(jwtContext, '4901')));
     expect(new Set(results.map((r) => r.description))).toEqual(new Set(['Green tea']));
     expect(itemRequests(peer)).toBe(1);
   });
@@ -104,9 +100,7 @@ describe('repository caches (real peer)', () => {
     const items = (await boot()).get(ItemMasterWebRepository);
     let down = true;
     peer.override = (route: PeerRoute) =>
-      down && route.rawPath.includes('/items/')
-        ? { status: 503, body: { message: 'busy' } }
-        : undefined;
+      down && route.rawPath.includes('/items/') ? { status: 503, body: { message: 'busy' } } : undefined;
     await expect(items.getItemByCode(jwtContext, '4901')).rejects.toThrow(/HTTP 503/);
     expect(itemRequests(peer)).toBe(4);
     down = false;
@@ -159,12 +153,7 @@ describe('repository caches (real peer)', () => {
     await items.getItemByCode(jwtContext, 'C'); // evicts B
     await items.getItemByCode(jwtContext, 'A'); // hit
     await items.getItemByCode(jwtContext, 'B'); // miss
-    expect(peer.requestsTo('master-data').map((r) => r.url.split('/')[6])).toEqual([
-      'A',
-      'B',
-      'C',
-      'B',
-    ]);
+    expect(peer.requestsTo('master-data').map((r) => r.url.split('/')[6])).toEqual(['A', 'B', 'C', 'B']);
   });
 
   it('cacheTtlSec 0 turns caching off', async () => {
@@ -194,16 +183,12 @@ describe('repository caches (real peer)', () => {
 
   it('serves preloaded payments without a request, per tenant and store', async () => {
     const payments = (await boot()).get(PaymentMasterWebRepository);
-    payments.preload({ tenantId: 'T1', storeCode: 'S1' }, [
-      { paymentCode: '99', description: 'Preloaded' },
-    ]);
+    payments.preload({ tenantId: 'T1', storeCode: 'S1' }, [{ paymentCode: '99', description: 'Preloaded' }]);
     await expect(payments.getPaymentByCode(jwtContext, '99')).resolves.toMatchObject({
       description: 'Preloaded',
     });
     expect(peer.requestsTo('master-data')).toHaveLength(0);
-    await expect(
-      payments.getPaymentByCode({ ...jwtContext, tenantId: 'T2' }, '99'),
-    ).rejects.toThrow(/not found/);
+    await expect(payments.getPaymentByCode({ ...jwtContext, tenantId: 'T2' }, '99')).rejects.toThrow(/not found/);
     expect(peer.requestsTo('master-data')).toHaveLength(1);
   });
 

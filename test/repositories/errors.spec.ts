@@ -53,21 +53,12 @@ describe('repository errors (real peer)', () => {
     ['item', () => app.get(ItemMasterWebRepository).getItemByCode(ctx, '4901')],
     ['payment', () => app.get(PaymentMasterWebRepository).getPaymentByCode(ctx, '01')],
     ['settings list', () => app.get(SettingsMasterWebRepository).getAllSettings(ctx)],
-    [
-      'setting value',
-      () => app.get(SettingsMasterWebRepository).getSettingValueByName(ctx, 'RECEIPT_FOOTER'),
-    ],
+    ['setting value', () => app.get(SettingsMasterWebRepository).getSettingValueByName(ctx, 'RECEIPT_FOOTER')],
     ['staff', () => app.get(StaffMasterWebRepository).getStaffById(ctx, 'ST-01')],
     ['store', () => app.get(StoreInfoWebRepository).getStoreInfo(ctx)],
     ['terminal list', () => app.get(TerminalInfoWebRepository).getTerminalInfoList(ctx)],
     ['terminal', () => app.get(TerminalInfoWebRepository).getTerminalInfo(ctx, 2)],
-    [
-      'tranlog',
-      () =>
-        app
-          .get(TranlogWebRepository)
-          .getTranlogList(ctx, { businessDate: '20240401', openCounter: 1 }),
-    ],
+    ['tranlog', () => app.get(TranlogWebRepository).getTranlogList(ctx, { businessDate: '20240401', openCounter: 1 })],
   ];
 
   beforeAll(async () => {
@@ -92,31 +83,15 @@ describe('repository errors (real peer)', () => {
 
   describe('404', () => {
     it.each([
-      [
-        'item master',
-        '9999',
-        () => app.get(ItemMasterWebRepository).getItemByCode(apiKeyContext, '9999'),
-      ],
-      [
-        'payment master',
-        '77',
-        () => app.get(PaymentMasterWebRepository).getPaymentByCode(apiKeyContext, '77'),
-      ],
-      [
-        'staff master',
-        'nobody',
-        () => app.get(StaffMasterWebRepository).getStaffById(apiKeyContext, 'nobody'),
-      ],
+      ['item master', '9999', () => app.get(ItemMasterWebRepository).getItemByCode(apiKeyContext, '9999')],
+      ['payment master', '77', () => app.get(PaymentMasterWebRepository).getPaymentByCode(apiKeyContext, '77')],
+      ['staff master', 'nobody', () => app.get(StaffMasterWebRepository).getStaffById(apiKeyContext, 'nobody')],
       [
         'store info',
         'S404',
         () => app.get(StoreInfoWebRepository).getStoreInfo({ ...apiKeyContext, storeCode: 'S404' }),
       ],
-      [
-        'terminal info',
-        'T1-S1-42',
-        () => app.get(TerminalInfoWebRepository).getTerminalInfo(apiKeyContext, 42),
-      ],
+      ['terminal info', 'T1-S1-42', () => app.get(TerminalInfoWebRepository).getTerminalInfo(apiKeyContext, 42)],
     ])('%s %s → NotFoundError with collection, key and cause', async (collection, key, call) => {
       const error = await failure(call());
       expect(error).toBeInstanceOf(NotFoundError);
@@ -137,9 +112,7 @@ describe('repository errors (real peer)', () => {
           ? { status: 404, body: { success: false, code: 404, message: 'no terminal', data: null } }
           : undefined;
       const error = await failure(
-        app
-          .get(TranlogWebRepository)
-          .getTranlogList(jwtContext, { businessDate: '20240401', openCounter: 1 }),
+        app.get(TranlogWebRepository).getTranlogList(jwtContext, { businessDate: '20240401', openCounter: 1 }),
       );
       expect(error).toBeInstanceOf(NotFoundError);
       expect((error as NotFoundError).collection).toBe('tranlog');
@@ -147,12 +120,8 @@ describe('repository errors (real peer)', () => {
 
     it('settings: a 404 is an empty list or a null value, as the original', async () => {
       const settings = app.get(SettingsMasterWebRepository);
-      await expect(settings.getAllSettings({ ...jwtContext, tenantId: 'T404' })).resolves.toEqual(
-        [],
-      );
-      await expect(
-        settings.getSettingValueByName(jwtContext, 'NO_SUCH_SETTING'),
-      ).resolves.toBeNull();
+      await expect(settings.getAllSettings({ ...jwtContext, tenantId: 'T404' })).resolves.toEqual([]);
+      await expect(settings.getSettingValueByName(jwtContext, 'NO_SUCH_SETTING')).resolves.toBeNull();
     });
   });
 
@@ -180,8 +149,7 @@ describe('repository errors (real peer)', () => {
     });
 
     it('500 and 401 are not mapped to 404 and are not retried', async () => {
-      peer.override = (r) =>
-        r.rawPath.includes('/staff/') ? { status: 500, body: { message: 'boom' } } : undefined;
+      peer.override = (r) => (r.rawPath.includes('/staff/') ? { status: 500, body: { message: 'boom' } } : undefined);
       let before = peer.server.requests.length;
       const e500 = (await failure(
         app.get(StaffMasterWebRepository).getStaffById(jwtContext, 'ST-01'),
@@ -193,9 +161,7 @@ describe('repository errors (real peer)', () => {
       peer.override = undefined;
       before = peer.server.requests.length;
       const noAuth: TerminalContext = { tenantId: 'T1', storeCode: 'S1' };
-      const e401 = (await failure(
-        app.get(StaffMasterWebRepository).getStaffById(noAuth, 'ST-01'),
-      )) as RepositoryError;
+      const e401 = (await failure(app.get(StaffMasterWebRepository).getStaffById(noAuth, 'ST-01'))) as RepositoryError;
       expect(e401).toBeInstanceOf(RepositoryError);
       expect(e401.statusCode).toBe(401);
       expect(peer.server.requests.length - before).toBe(1);
@@ -227,9 +193,7 @@ describe('repository errors (real peer)', () => {
         repositories: { services: { masterData: 'md-not-configured' } },
       });
       try {
-        const error = await failure(
-          lost.get(StaffMasterWebRepository).getStaffById(jwtContext, 'ST-01'),
-        );
+        const error = await failure(lost.get(StaffMasterWebRepository).getStaffById(jwtContext, 'ST-01'));
         expect(error).toBeInstanceOf(RepositoryError);
         expect(error.message).toMatch(/md-not-configured/);
         expect(error.message).toMatch(/BASE_URL_MD_NOT_CONFIGURED/);
@@ -247,9 +211,7 @@ describe('repository errors (real peer)', () => {
     const item = () => app.get(ItemMasterWebRepository).getItemByCode(jwtContext, '4901');
     const list = () => app.get(TerminalInfoWebRepository).getTerminalInfoList(jwtContext);
     const tranlog = () =>
-      app
-        .get(TranlogWebRepository)
-        .getTranlogList(jwtContext, { businessDate: '20240401', openCounter: 1 });
+      app.get(TranlogWebRepository).getTranlogList(jwtContext, { businessDate: '20240401', openCounter: 1 });
     const tx = { transactionNo: 1 };
 
     it.each<[string, PeerAnswer, () => Promise<unknown>, RegExp]>([
@@ -259,12 +221,7 @@ describe('repository errors (real peer)', () => {
         item,
         /the response is an array, expected an envelope object/,
       ],
-      [
-        'a JSON string',
-        { status: 200, body: 'hello' },
-        item,
-        /the response is a string, expected an envelope object/,
-      ],
+      ['a JSON string', { status: 200, body: 'hello' }, item, /the response is a string, expected an envelope object/],
       [
         'JSON null',
         { status: 200, body: '' + 'null', raw: true },
@@ -277,12 +234,7 @@ describe('repository errors (real peer)', () => {
         item,
         /the response body is empty, expected an envelope object/,
       ],
-      [
-        'no data',
-        { status: 200, body: { success: true, code: 200, message: 'ok' } },
-        item,
-        /it has no "data"/,
-      ],
+      ['no data', { status: 200, body: { success: true, code: 200, message: 'ok' } }, item, /it has no "data"/],
       [
         'success false',
         {
@@ -294,30 +246,15 @@ describe('repository errors (real peer)', () => {
       ],
       ['data null', ok(null), item, /"data" is null, expected an object/],
       ['data a string', ok('4901'), item, /"data" is a string, expected an object/],
-      [
-        'data an array for one item',
-        ok([{ itemCode: '4901' }]),
-        item,
-        /"data" is an array, expected an object/,
-      ],
-      [
-        'an item without itemCode',
-        ok({ description: 'x' }),
-        item,
-        /"data.itemCode" is missing, expected a string/,
-      ],
+      ['data an array for one item', ok([{ itemCode: '4901' }]), item, /"data" is an array, expected an object/],
+      ['an item without itemCode', ok({ description: 'x' }), item, /"data.itemCode" is missing, expected a string/],
       [
         'an item with a numeric itemCode',
         ok({ itemCode: 4901 }),
         item,
         /"data.itemCode" is a number, expected a string/,
       ],
-      [
-        'an object where a list is promised',
-        ok({ terminalId: 'x' }),
-        list,
-        /"data" is an object, expected an array/,
-      ],
+      ['an object where a list is promised', ok({ terminalId: 'x' }), list, /"data" is an object, expected an array/],
       [
         'a list element that is not an object',
         ok([{ terminalId: 'T1-S1-1' }, 7]),
@@ -331,24 +268,9 @@ describe('repository errors (real peer)', () => {
         /"data\[1\].terminalId" is missing/,
       ],
       ['tranlog without metadata', ok([tx]), tranlog, /"metadata" is missing/],
-      [
-        'tranlog metadata not an object',
-        ok([tx], 'page 1'),
-        tranlog,
-        /"metadata" is not an object/,
-      ],
-      [
-        'tranlog without metadata.total',
-        ok([tx], { page: 1, limit: 0 }),
-        tranlog,
-        /"metadata.total" is missing/,
-      ],
-      [
-        'tranlog with a string total',
-        ok([tx], { total: '1' }),
-        tranlog,
-        /"metadata.total" is not a count \(string\)/,
-      ],
+      ['tranlog metadata not an object', ok([tx], 'page 1'), tranlog, /"metadata" is not an object/],
+      ['tranlog without metadata.total', ok([tx], { page: 1, limit: 0 }), tranlog, /"metadata.total" is missing/],
+      ['tranlog with a string total', ok([tx], { total: '1' }), tranlog, /"metadata.total" is not a count \(string\)/],
       [
         'tranlog data not a list',
         ok({ transactionNo: 1 }, { total: 1 }),
@@ -378,30 +300,16 @@ describe('repository errors (real peer)', () => {
 
   describe('bad input → RepositoryError, nothing sent', () => {
     it.each<[string, () => Promise<unknown>, RegExp]>([
-      [
-        'an empty item code',
-        () => app.get(ItemMasterWebRepository).getItemByCode(jwtContext, ''),
-        /is empty/,
-      ],
-      [
-        'a ".." staff id',
-        () => app.get(StaffMasterWebRepository).getStaffById(jwtContext, '..'),
-        /dot segment/,
-      ],
+      ['an empty item code', () => app.get(ItemMasterWebRepository).getItemByCode(jwtContext, ''), /is empty/],
+      ['a ".." staff id', () => app.get(StaffMasterWebRepository).getStaffById(jwtContext, '..'), /dot segment/],
       [
         'no tenant',
-        () =>
-          app
-            .get(StoreInfoWebRepository)
-            .getStoreInfo({ storeCode: 'S1', jwtToken: JWT } as TerminalContext),
+        () => app.get(StoreInfoWebRepository).getStoreInfo({ storeCode: 'S1', jwtToken: JWT } as TerminalContext),
         /context.tenantId must be a non-empty string/,
       ],
       [
         'no context',
-        () =>
-          app
-            .get(PaymentMasterWebRepository)
-            .getPaymentByCode(undefined as unknown as TerminalContext, '01'),
+        () => app.get(PaymentMasterWebRepository).getPaymentByCode(undefined as unknown as TerminalContext, '01'),
         /context is missing/,
       ],
       [
@@ -409,30 +317,22 @@ describe('repository errors (real peer)', () => {
         () =>
           app
             .get(TranlogWebRepository)
-            .getTranlogList(
-              { ...jwtContext, terminalNo: undefined },
-              { businessDate: '20240401', openCounter: 1 },
-            ),
+            .getTranlogList({ ...jwtContext, terminalNo: undefined }, { businessDate: '20240401', openCounter: 1 }),
         /context.terminalNo/,
       ],
       [
         'tranlog with a bad business date',
-        () =>
-          app
-            .get(TranlogWebRepository)
-            .getTranlogList(jwtContext, { businessDate: '2024-04-01', openCounter: 1 }),
+        () => app.get(TranlogWebRepository).getTranlogList(jwtContext, { businessDate: '2024-04-01', openCounter: 1 }),
         /businessDate must be YYYYMMDD/,
       ],
       [
         'tranlog with a bad sort',
         () =>
-          app
-            .get(TranlogWebRepository)
-            .getTranlogList(jwtContext, {
-              businessDate: '20240401',
-              openCounter: 1,
-              sort: [['a,b', 1]],
-            }),
+          app.get(TranlogWebRepository).getTranlogList(jwtContext, {
+            businessDate: '20240401',
+            openCounter: 1,
+            sort: [['a,b', 1]],
+          }),
         /sort must be/,
       ],
     ])('%s', async (_name, call, message) => {

@@ -51,9 +51,7 @@ describe('repository registration', () => {
     try {
       expect(app.get(ItemMasterWebRepository)).toBeInstanceOf(ItemMasterWebRepository);
       expect(app.get(StateStoreManager)).toBeInstanceOf(StateStoreManager);
-      for (const cls of ALL.filter(
-        (c) => c !== ItemMasterWebRepository && c !== StateStoreManager,
-      )) {
+      for (const cls of ALL.filter((c) => c !== ItemMasterWebRepository && c !== StateStoreManager)) {
         expect(() => app.get<unknown>(cls)).toThrow();
       }
     } finally {
@@ -98,10 +96,7 @@ describe('repository registration', () => {
   });
 
   it.each([
-    [
-      { enabled: ['itemMaster', 'nope'] },
-      /"repositories.enabled" is not a repository name.*got "nope"/,
-    ],
+    [{ enabled: ['itemMaster', 'nope'] }, /"repositories.enabled" is not a repository name.*got "nope"/],
     [{ enabled: 'some' }, /repositories.enabled/],
     [{ cacheTtlSec: -1 }, /repositories.cacheTtlSec/],
     [{ cacheMaxEntries: 0 }, /repositories.cacheMaxEntries/],

@@ -109,9 +109,10 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
     });
 
     it('StaffMasterWebRepository GETs /tenants/{t}/staff/{id}', async () => {
-      await expect(
-        app.get(StaffMasterWebRepository).getStaffById(context, 'ST-01'),
-      ).resolves.toMatchObject({ id: 'ST-01', name: 'Hanako' });
+      await expect(app.get(StaffMasterWebRepository).getStaffById(context, 'ST-01')).resolves.toMatchObject({
+        id: 'ST-01',
+        name: 'Hanako',
+      });
       const req = lastRequest(peer, 'master-data');
       expect(req.path).toBe('/tenants/T1/staff/ST-01');
       expectAuth(req, mode);
@@ -225,9 +226,7 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
   it('sends a path value with "/", "?", "#", "%" as one encoded segment and gets the right document', async () => {
     const item = await app.get(ItemMasterWebRepository).getItemByCode(jwtContext, 'a/b?c#d%');
     expect(item.description).toBe('Odd code');
-    expect(lastRequest(peer, 'master-data').url).toBe(
-      '/tenants/T1/stores/S1/items/a%2Fb%3Fc%23d%25/details',
-    );
+    expect(lastRequest(peer, 'master-data').url).toBe('/tenants/T1/stores/S1/items/a%2Fb%3Fc%23d%25/details');
 
     await app
       .get(StaffMasterWebRepository)
@@ -252,8 +251,6 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
       .get(SettingsMasterWebRepository)
       .getSettingValueByName(jwtContext, 'a/b')
       .catch(() => undefined);
-    expect(lastRequest(peer, 'master-data').url.split('?')[0]).toBe(
-      '/tenants/T1/settings/a%2Fb/value',
-    );
+    expect(lastRequest(peer, 'master-data').url.split('?')[0]).toBe('/tenants/T1/settings/a%2Fb/value');
   });
 });

@@ -23,19 +23,13 @@ describe('sample app: GET /metrics (Prometheus scrape)', () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     // Prometheus' text format 0.0.4 (express may reorder the parameters)
-    const [type, ...params] = (res.headers.get('content-type') ?? '')
-      .split(';')
-      .map((p) => p.trim());
+    const [type, ...params] = (res.headers.get('content-type') ?? '').split(';').map((p) => p.trim());
     expect(type).toBe('text/plain');
     expect(params.sort()).toEqual(['charset=utf-8', 'version=0.0.4']);
     const text = await res.text();
     expect(text).toContain('# TYPE kugel_comms_requests_total counter');
-    expect(text).toContain(
-      'kugel_comms_requests_total{service="master-data",method="GET",status_class="2xx"} 1',
-    );
-    expect(text).toMatch(
-      /kugel_comms_requests_total\{service="dapr",method="POST",status_class="2xx"\} [1-9]/,
-    );
+    expect(text).toContain('kugel_comms_requests_total{service="master-data",method="GET",status_class="2xx"} 1');
+    expect(text).toMatch(/kugel_comms_requests_total\{service="dapr",method="POST",status_class="2xx"\} [1-9]/);
     expect(text).toContain('# TYPE kugel_comms_request_duration_seconds histogram');
     expect(text).toMatch(/kugel_comms_circuit_breaker_state\{breaker="state:statestore"\} 0/);
   });

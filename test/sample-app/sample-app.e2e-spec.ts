@@ -29,14 +29,25 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     const created = await call('POST', `${terminal()}/carts`);
     expect(created.status).toBe(201);
     const id = created.body.cartId as string;
-    const withItem = await call('POST', `${terminal()}/carts/${id}/lineItems`, { itemCode: '4901234567890', quantity: 2 });
+    const withItem = await call('POST', `${terminal()}/carts/${id}/lineItems`, {
+      itemCode: '4901234567890',
+      quantity: 2,
+    });
     expect(withItem.status).toBe(201);
-    expect(withItem.body).toMatchObject({ total: 300, lines: [{ itemCode: '4901234567890', description: 'Green tea 500ml', unitPrice: 150, quantity: 2 }] });
+    expect(withItem.body).toMatchObject({
+      total: 300,
+      lines: [{ itemCode: '4901234567890', description: 'Green tea 500ml', unitPrice: 150, quantity: 2 }],
+    });
     expect((await call('POST', `${terminal()}/carts/${id}/lineItems`, { itemCode: 'nope' })).status).toBe(404);
-    expect((await call('POST', `${terminal()}/carts/${id}/payments`, { paymentCode: '01', amount: 300 })).status).toBe(201);
+    expect((await call('POST', `${terminal()}/carts/${id}/payments`, { paymentCode: '01', amount: 300 })).status).toBe(
+      201,
+    );
     const billed = await call('POST', `${terminal()}/carts/${id}/bill`);
     expect(billed).toMatchObject({ status: 200, body: { status: 'billed', delivery: { status: 'published' } } });
-    expect(await call('GET', `${terminal()}/carts/${id}`)).toMatchObject({ status: 200, body: { cartId: id, status: 'billed' } });
+    expect(await call('GET', `${terminal()}/carts/${id}`)).toMatchObject({
+      status: 200,
+      body: { cartId: id, status: 'billed' },
+    });
     const page = await call('GET', `${terminal()}/transactions?business_date=20261124&open_counter=1`);
     expect(page).toMatchObject({ status: 200, body: { metadata: { total: 2, page: 1, limit: 100 } } });
     expect(page.body.data).toHaveLength(2);
@@ -58,7 +69,10 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
         },
       },
     });
-    expect(await probe(`${base}/health/live`)).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+    expect(await probe(`${base}/health/live`)).toEqual({
+      status: 200,
+      body: { status: 'ok', info: {}, error: {}, details: {} },
+    });
   });
 
   it('sidecar killed: readiness 503 naming the open breaker, liveness still 200; back: 200 after the reset timeout', async () => {
@@ -85,25 +99,44 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     const sidecarDown = { status: 'down', message: expect.stringMatching(/^sidecar not healthy: /) };
     expect(down).toEqual({
       status: 503,
-      body: { status: 'error', info: {}, error: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown }, details: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown } },
+      body: {
+        status: 'error',
+        info: {},
+        error: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown },
+        details: { 'circuit-breakers': breakersDown, 'dapr-sidecar': sidecarDown },
+      },
     });
-    expect(await probe(`${base}/health/live`)).toEqual({ status: 200, body: { status: 'ok', info: {}, error: {}, details: {} } });
+    expect(await probe(`${base}/health/live`)).toEqual({
+      status: 200,
+      body: { status: 'ok', info: {}, error: {}, details: {} },
+    });
 
     await daprd.startProcess();
-    const nextAttemptAt = Date.parse((down.body as any).error['circuit-breakers'].breakers['state:statestore'].nextAttemptAt);
+    const nextAttemptAt = Date.parse(
+      (down.body as any).error['circuit-breakers'].breakers['state:statestore'].nextAttemptAt,
+    );
     expect(nextAttemptAt - openedAt).toBeLessThanOrEqual(RESET_MS);
     if (Date.now() < nextAttemptAt - 200) {
       // The sidecar is back but the breaker waits for its reset timeout.
       const waiting = await probe(`${base}/health/ready`);
       expect(waiting.status).toBe(503);
-      expect((waiting.body as any).error).toEqual({ 'circuit-breakers': expect.objectContaining({ message: 'open circuit: state:statestore' }) });
+      expect((waiting.body as any).error).toEqual({
+        'circuit-breakers': expect.objectContaining({ message: 'open circuit: state:statestore' }),
+      });
     }
-    await waitUntil(async () => (await probe(`${base}/health/ready`)).status === 200, RESET_MS + 5_000, 'readiness 200', 100);
+    await waitUntil(
+      async () => (await probe(`${base}/health/ready`)).status === 200,
+      RESET_MS + 5_000,
+      'readiness 200',
+      100,
+    );
     expect(Date.now()).toBeGreaterThanOrEqual(nextAttemptAt);
     const up = await probe(`${base}/health/ready`);
     expect((up.body as any).info['circuit-breakers'].breakers['state:statestore'].state).toBe('half_open');
     // The next call is the trial: it closes the breaker.
     expect((await call('POST', `${terminal()}/carts`)).status).toBe(201);
-    expect((await probe(`${base}/health/ready`)).body).toMatchObject({ info: { 'circuit-breakers': { breakers: { 'state:statestore': closed() } } } });
+    expect((await probe(`${base}/health/ready`)).body).toMatchObject({
+      info: { 'circuit-breakers': { breakers: { 'state:statestore': closed() } } },
+    });
   });
 });

@@ -84,6 +84,9 @@ function signedWithTestSecret(token: string): boolean {
 export function describeFindings(findings: ScanFinding[]): string {
   return [
     `log scan: ${findings.length} leak(s) of test credentials in log lines or errors:`,
-    ...findings.map((f) => `  - secret "${f.secret}" in ${path.relative(process.cwd(), f.file)} (${f.lines} line${f.lines === 1 ? '' : 's'})`),
+    ...findings.map(
+      (f) =>
+        `  - secret "${f.secret}" in ${path.relative(process.cwd(), f.file)} (${f.lines} line${f.lines === 1 ? '' : 's'})`,
+    ),
   ].join('\n');
 }

@@ -13,7 +13,13 @@ const LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 
 function render(args: unknown[]): string {
   return args
-    .map((a) => (typeof a === 'string' ? a : a instanceof Error ? inspect(a, { depth: 6 }) : inspect(a, { depth: 6, breakLength: Infinity })))
+    .map((a) =>
+      typeof a === 'string'
+        ? a
+        : a instanceof Error
+          ? inspect(a, { depth: 6 })
+          : inspect(a, { depth: 6, breakLength: Infinity }),
+    )
     .join(' ');
 }
 
@@ -56,7 +62,9 @@ for (const stream of [process.stdout, process.stderr]) {
   const original = s.write;
   const name = stream === process.stdout ? 'stdout' : 'stderr';
   s.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
-    teeToScan(`[${name}] ${typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk)}`);
+    teeToScan(
+      `[${name}] ${typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk)}`,
+    );
     return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof s.write;
 }

@@ -11,7 +11,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Spawns a child process that keeps its last output lines for diagnostics. */
-export function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, keep = 400): { child: ChildProcess; output: string[] } {
+export function spawnLogged(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  keep = 400,
+): { child: ChildProcess; output: string[] } {
   const output: string[] = [];
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const collect = (chunk: Buffer) => {
@@ -33,7 +38,11 @@ export function exited(child: ChildProcess): Promise<void> {
 }
 
 /** Sends `signal`, then SIGKILL after `graceMs`, and waits for the exit. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+export async function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 5000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -42,7 +51,12 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
 }
 
 /** Polls `probe` every `intervalMs` until it resolves true or `timeoutMs` passes. */
-export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 50): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;
@@ -54,10 +68,14 @@ export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number
 /** One HTTP GET on loopback without keep-alive; resolves to the status (0 when unreachable). */
 export function probeStatus(url: string, timeoutMs = 1000): Promise<number> {
   return new Promise((resolve) => {
-    const req = require('node:http').get(url, { agent: false, timeout: timeoutMs }, (res: import('node:http').IncomingMessage) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = require('node:http').get(
+      url,
+      { agent: false, timeout: timeoutMs },
+      (res: import('node:http').IncomingMessage) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
   });

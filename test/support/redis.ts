@@ -13,7 +13,9 @@ export function redisServerBinary(): string {
     return fail();
   }
   function fail(): never {
-    throw new Error('redis-server not found: install Debian\'s "redis-server" package (.ci/run does) or set REDIS_SERVER_BIN');
+    throw new Error(
+      'redis-server not found: install Debian\'s "redis-server" package (.ci/run does) or set REDIS_SERVER_BIN',
+    );
   }
 }
 
@@ -34,7 +36,22 @@ export class RedisServer {
   }
 
   async startProcess(): Promise<void> {
-    this.proc = spawnLogged(redisServerBinary(), ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], process.env);
+    this.proc = spawnLogged(
+      redisServerBinary(),
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+      ],
+      process.env,
+    );
     await waitUntil(() => this.ping(), 10_000, `redis-server on ${this.host}`);
   }
 

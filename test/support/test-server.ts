@@ -24,13 +24,21 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type TestHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string, recorded: RecordedRequest) => unknown;
+export type TestHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: string,
+  recorded: RecordedRequest,
+) => unknown;
 
 /**
  * A real `node:http` server on 127.0.0.1, port 0, that records every request (method, URL as
  * received, headers, body, which connection) and counts connections.
  */
-export async function startTestServer(handler: TestHandler, options: { keepAliveTimeoutMs?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  handler: TestHandler,
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<TestServer> {
   const state = { requests: [] as RecordedRequest[], connections: 0, open: 0, max: 0 };
   const sockets = new Set<import('node:net').Socket>();
   const socketIds = new WeakMap<object, number>();
@@ -89,7 +97,12 @@ export async function startTestServer(handler: TestHandler, options: { keepAlive
 }
 
 /** Sends a JSON answer. */
-export function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);

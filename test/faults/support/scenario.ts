@@ -64,7 +64,10 @@ export class Scenario {
   }
 
   /** Tracks a `ServiceClient` call: a value, an `HttpClientError`, or lost. */
-  async http<T>(call: () => Promise<T>, deadlineMs: number): Promise<{ ok: true; value: T } | { ok: false; error?: unknown }> {
+  async http<T>(
+    call: () => Promise<T>,
+    deadlineMs: number,
+  ): Promise<{ ok: true; value: T } | { ok: false; error?: unknown }> {
     this.attempted += 1;
     const outcome = await settleWithin(call, deadlineMs);
     if (outcome.kind === 'value') {
@@ -73,11 +76,19 @@ export class Scenario {
     }
     if (outcome.kind === 'error' && isHttpClientError(outcome.error)) {
       this.failedReported += 1;
-      this.count(outcome.error.statusCode && outcome.error.statusCode >= 400 ? `HTTP ${outcome.error.statusCode}` : (outcome.error.code ?? 'unknown'));
+      this.count(
+        outcome.error.statusCode && outcome.error.statusCode >= 400
+          ? `HTTP ${outcome.error.statusCode}`
+          : (outcome.error.code ?? 'unknown'),
+      );
       teeToScan(`[error] ${this.name}: ${inspect(outcome.error, { depth: 6 })} ${JSON.stringify(outcome.error)}`);
       return { ok: false, error: outcome.error };
     }
-    this.markLost(outcome.kind === 'timeout' ? `no outcome within ${deadlineMs} ms` : `rejected with a non-HttpClientError: ${String(outcome.error)}`);
+    this.markLost(
+      outcome.kind === 'timeout'
+        ? `no outcome within ${deadlineMs} ms`
+        : `rejected with a non-HttpClientError: ${String(outcome.error)}`,
+    );
     return { ok: false, error: outcome.kind === 'error' ? outcome.error : undefined };
   }
 
@@ -95,7 +106,11 @@ export class Scenario {
       } else this.markLost(`failure without an error text: ${JSON.stringify(result)}`);
       return result;
     }
-    this.markLost(outcome.kind === 'timeout' ? `no outcome within ${deadlineMs} ms` : `sidecar call rejected: ${String(outcome.error)}`);
+    this.markLost(
+      outcome.kind === 'timeout'
+        ? `no outcome within ${deadlineMs} ms`
+        : `sidecar call rejected: ${String(outcome.error)}`,
+    );
     return undefined;
   }
 
@@ -121,7 +136,11 @@ export class Scenario {
       failedReported: this.failedReported,
       lost: this.lost,
       unhandledRejections: this.unhandledRejections,
-      notes: [notes, codes ? `failures: ${codes}` : '', this.lostReasons.length ? `lost: ${this.lostReasons.join('; ')}` : '']
+      notes: [
+        notes,
+        codes ? `failures: ${codes}` : '',
+        this.lostReasons.length ? `lost: ${this.lostReasons.join('; ')}` : '',
+      ]
         .filter(Boolean)
         .join('; '),
     };
@@ -203,5 +222,12 @@ export function restoreLogs(): void {
 export function table(rows: ScenarioRow[]): string {
   const head = '| scenario | attempted | succeeded | failed, reported | lost | unhandled rejections | notes |';
   const line = '|---|---:|---:|---:|---:|---:|---|';
-  return [head, line, ...rows.map((r) => `| ${r.scenario} | ${r.attempted} | ${r.succeeded} | ${r.failedReported} | ${r.lost} | ${r.unhandledRejections} | ${r.notes.replace(/\|/g, '/')} |`)].join('\n');
+  return [
+    head,
+    line,
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.attempted} | ${r.succeeded} | ${r.failedReported} | ${r.lost} | ${r.unhandledRejections} | ${r.notes.replace(/\|/g, '/')} |`,
+    ),
+  ].join('\n');
 }
