@@ -64,6 +64,7 @@ export class ServiceTokenService {
       if (!apiKey) {
         throw new Error(
           `service token for "${serviceName}" could not be made (${(error as Error).message}) and no auth.apiKey is configured`,
+          { cause: error },
         );
       }
       this.logger.warn(

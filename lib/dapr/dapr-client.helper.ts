@@ -461,7 +461,9 @@ function serialise(value: unknown, what: string): string {
   try {
     json = JSON.stringify(value);
   } catch (error) {
-    throw new TypeError(`${what} is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`);
+    throw new TypeError(`${what} is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
   if (json === undefined) throw new TypeError(`${what} of type ${typeof value} is not JSON-serialisable`);
   return json;

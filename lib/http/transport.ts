@@ -26,7 +26,6 @@ const TRANSIENT_CODES = new Set([
   'ESOCKETTIMEDOUT',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
-const IDEMPOTENT_METHODS = new Set(['get', 'head', 'options', 'put', 'delete', 'trace']);
 
 /**
  * State of one logical call, shared by every attempt of it. A class instance (not a plain object)

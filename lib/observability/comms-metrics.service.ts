@@ -215,6 +215,7 @@ function loadPromClient(): typeof PromClient {
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (e?.code === 'MODULE_NOT_FOUND' && String(e.message).includes("'prom-client'"))
+      // eslint-disable-next-line preserve-caught-error -- the message already says what is missing
       throw new Error(MISSING_PROM_CLIENT);
     throw error;
   }

@@ -119,7 +119,9 @@ export class Daprd {
     } catch (error) {
       const tail = this.output.slice(-30).join('\n');
       await this.kill();
-      throw new Error(`daprd did not become healthy: ${(error as Error).message}\n--- daprd output ---\n${tail}`);
+      throw new Error(`daprd did not become healthy: ${(error as Error).message}\n--- daprd output ---\n${tail}`, {
+        cause: error,
+      });
     }
   }
 

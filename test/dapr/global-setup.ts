@@ -21,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
     throw new Error(
       `the test sidecar could not be built (${(error as Error).message}). The Dapr suites need Go (https://go.dev) ` +
         'to build test/dapr, or a daprd binary in DAPRD_BIN.',
+      { cause: error },
     );
   }
 }

@@ -1,6 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { inspect } from 'node:util';
-import { DaprClientHelper, HttpClientError, HttpClientHelper, isHttpClientError, pathOf } from '../../lib';
+import { DaprClientHelper, HttpClientHelper, isHttpClientError, pathOf } from '../../lib';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';

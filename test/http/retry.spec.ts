@@ -1,5 +1,5 @@
 import { TestingModule } from '@nestjs/testing';
-import { HttpClientError, HttpClientHelper, KugelCommsModuleOptions } from '../../lib';
+import { HttpClientHelper, KugelCommsModuleOptions } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 import { errorOf } from '../support/errors';

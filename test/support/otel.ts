@@ -35,9 +35,9 @@ export class TestContextManager implements ContextManager {
 
   bind<T>(ctx: Context, target: T): T {
     if (typeof target !== 'function') return target;
-    const manager = this;
+    const run = <R>(fn: () => R): R => this.with(ctx, fn);
     return function (this: unknown, ...args: unknown[]) {
-      return manager.with(ctx, () => (target as (...a: unknown[]) => unknown).apply(this, args));
+      return run(() => (target as (...a: unknown[]) => unknown).apply(this, args));
     } as T;
   }
 

@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 
@@ -68,14 +69,10 @@ export async function waitUntil(
 /** One HTTP GET on loopback without keep-alive; resolves to the status (0 when unreachable). */
 export function probeStatus(url: string, timeoutMs = 1000): Promise<number> {
   return new Promise((resolve) => {
-    const req = require('node:http').get(
-      url,
-      { agent: false, timeout: timeoutMs },
-      (res: import('node:http').IncomingMessage) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res: import('node:http').IncomingMessage) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
   });
