@@ -64,6 +64,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       // upsert), and a timeout is a failure worth one more try.
       retryNonIdempotentTimeouts: true,
       parse: 'lenient',
+      isCallerError: isTransactionConflict,
       propagateTrace: options.tracing.propagate,
       events,
       logger: new Logger(`${DaprClientHelper.name}:http`),
@@ -398,6 +399,22 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       return failure;
     }
   }
+}
+
+/**
+ * daprd answers a state transaction whose ETag does not match with 500 `ERR_STATE_TRANSACTION`
+ * (save and delete answer 409). That is a stale read by one caller, not a broken store, so it must
+ * not count toward the breaker. The store's own words tell the two apart: the in-memory store says
+ * "etag mismatch", the Redis store's transaction script fails its version check with
+ * "user_script:N: failed to set key" / "failed to delete". A store that is down answers with a
+ * connection error instead, which still counts.
+ */
+const TRANSACTION_CONFLICT = /etag mismatch|user_script:\d+: failed to (set|delete)/i;
+
+function isTransactionConflict(status: number, body: unknown): boolean {
+  if (status !== 500 || typeof body !== 'object' || body === null) return false;
+  const { errorCode, message } = body as { errorCode?: unknown; message?: unknown };
+  return errorCode === 'ERR_STATE_TRANSACTION' && typeof message === 'string' && TRANSACTION_CONFLICT.test(message);
 }
 
 function describeFailure(what: string, error: unknown, attempts: number): DaprResult<never> & { ok: false } {

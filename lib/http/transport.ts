@@ -72,6 +72,11 @@ export interface TransportOptions {
   retryNonIdempotentTimeouts?: boolean;
   /** Response parser: `json` parses only JSON content types; `lenient` tries JSON on any text. */
   parse: 'json' | 'lenient';
+  /**
+   * A 5xx answer that is the caller's own doing, not a sick peer: it settles the breaker permit as
+   * a success (the sidecar answers an ETag conflict inside a state transaction with a 500).
+   */
+  isCallerError?: (status: number, body: unknown) => boolean;
   /** Add the active OpenTelemetry context's `traceparent`/`tracestate` (option `tracing.propagate`). */
   propagateTrace?: boolean;
   events: KugelCommsEvents;
@@ -273,8 +278,9 @@ function settle(
   const cancelled = error !== undefined && (axios.isCancel(error) || error.code === 'ERR_CANCELED');
   if (ctx.permit) {
     if (cancelled) ctx.permit.release();
-    else if (error && (status === undefined || status >= 500)) ctx.permit.failure();
-    else ctx.permit.success();
+    else if (error && (status === undefined || (status >= 500 && !o.isCallerError?.(status, error.response?.data)))) {
+      ctx.permit.failure();
+    } else ctx.permit.success();
   }
   const durationMs = performance.now() - ctx.startedAt;
   const method = (config.method ?? 'get').toUpperCase();

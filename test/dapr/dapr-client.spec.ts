@@ -120,6 +120,21 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     await expect(dapr.getState('statestore', 'tx-old')).resolves.toBeNull();
   });
 
+  it('answers false to a transaction with a stale ETag and keeps the breaker closed (the sidecar says 500)', async () => {
+    await dapr.saveState('statestore', 'tx-etag', 'v1');
+    for (let i = 0; i < 5; i += 1) {
+      const result = await dapr.executeStateTransactionResult('statestore', [
+        { operation: 'upsert', request: { key: 'tx-etag', value: 'v2', etag: '999' } },
+      ]);
+      expect(result).toMatchObject({ ok: false, status: 500, code: 'ERR_STATE_TRANSACTION' });
+    }
+    expect(dapr.breakerFor('state', 'statestore').snapshot()).toMatchObject({
+      state: CircuitState.Closed,
+      consecutiveFailures: 0,
+    });
+    await expect(dapr.getState('statestore', 'tx-etag')).resolves.toBe('v1');
+  });
+
   it('answers false for an unknown store or pub/sub without opening a breaker (4xx)', async () => {
     for (let i = 0; i < 4; i += 1) {
       await expect(dapr.saveStateResult('no-such-store', 'k', 1)).resolves.toMatchObject({ ok: false, status: 400 });
@@ -321,5 +336,46 @@ describe('DaprClientHelper with the Redis state store across a sidecar crash', (
       if (value?.w !== w || value?.i !== i) lost.push(key);
     }
     expect(lost).toEqual([]);
+  });
+});
+
+describe('DaprClientHelper with the Redis state store: stale-ETag transactions', () => {
+  let redis: RedisServer;
+  let daprd: Daprd;
+  let app: TestingModule;
+  afterAll(async () => {
+    await app?.close();
+    await daprd?.dispose();
+    await redis?.stop();
+  });
+
+  it('reports the conflict without counting it toward the breaker', async () => {
+    redis = await RedisServer.start();
+    daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
+    app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0 } });
+    const dapr = app.get(DaprClientHelper);
+    await expect(dapr.saveState('statestore', 'tx-etag', 'v1')).resolves.toBe(true);
+    for (const operation of ['upsert', 'delete'] as const) {
+      for (let i = 0; i < 3; i += 1) {
+        const result = await dapr.executeStateTransactionResult('statestore', [
+          { operation, request: { key: 'tx-etag', value: 'v2', etag: '999' } },
+        ]);
+        expect(result).toMatchObject({ ok: false, status: 500, code: 'ERR_STATE_TRANSACTION' });
+      }
+    }
+    expect(dapr.breakerFor('state', 'statestore').snapshot()).toMatchObject({
+      state: CircuitState.Closed,
+      consecutiveFailures: 0,
+    });
+    await expect(dapr.getState('statestore', 'tx-etag')).resolves.toBe('v1');
+
+    // A store that is down still counts: Redis stopped behind the running sidecar.
+    await redis.stop();
+    for (let i = 0; i < 3; i += 1) {
+      await expect(
+        dapr.executeStateTransaction('statestore', [{ operation: 'upsert', request: { key: 'x', value: 1 } }]),
+      ).resolves.toBe(false);
+    }
+    expect(dapr.breakerFor('state', 'statestore').state).toBe(CircuitState.Open);
   });
 });
