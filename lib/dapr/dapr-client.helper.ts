@@ -65,6 +65,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       retryNonIdempotentTimeouts: true,
       parse: 'lenient',
       isCallerError: isTransactionConflict,
+      logFailures: false,
       propagateTrace: options.tracing.propagate,
       events,
       logger: new Logger(`${DaprClientHelper.name}:http`),
@@ -393,6 +394,9 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       if (failure.code === 'ERR_CIRCUIT_OPEN') {
         // The state change was logged at WARN; one line per refused call would flood the log.
         this.logger.debug(failure.error);
+      } else if (failure.status !== undefined && (failure.status < 500 || isConflictAnswer(error))) {
+        // The sidecar is fine; the request was refused (bad name, stale ETag, missing token).
+        this.logger.warn(failure.error);
       } else {
         this.logger.error(failure.error);
       }
@@ -410,6 +414,14 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
  * connection error instead, which still counts.
  */
 const TRANSACTION_CONFLICT = /etag mismatch|user_script:\d+: failed to (set|delete)/i;
+
+function isConflictAnswer(error: unknown): boolean {
+  return (
+    axios.isAxiosError(error) &&
+    error.response !== undefined &&
+    isTransactionConflict(error.response.status, error.response.data)
+  );
+}
 
 function isTransactionConflict(status: number, body: unknown): boolean {
   if (status !== 500 || typeof body !== 'object' || body === null) return false;

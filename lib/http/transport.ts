@@ -73,6 +73,11 @@ export interface TransportOptions {
   /** Response parser: `json` parses only JSON content types; `lenient` tries JSON on any text. */
   parse: 'json' | 'lenient';
   /**
+   * Log each failed call here (`true`, the default). The sidecar client turns it off: its helper
+   * logs every failure once itself, with the operation, component and key.
+   */
+  logFailures?: boolean;
+  /**
    * A 5xx answer that is the caller's own doing, not a sick peer: it settles the breaker permit as
    * a success (the sidecar answers an ETag conflict inside a state transaction with a 500).
    */
@@ -302,9 +307,11 @@ function settle(
     `${method} ${o.client} ${redactUrl(config.url ?? '')} → ${status ?? error?.code ?? 'error'} in ${durationMs.toFixed(1)} ms (${ctx.attempts} attempt${ctx.attempts === 1 ? '' : 's'})`;
   if (ok) {
     if (Logger.isLevelEnabled('debug')) o.logger.debug(line());
+  } else if (o.logFailures === false || cancelled) {
+    if (Logger.isLevelEnabled('debug')) o.logger.debug(line());
   } else if (status === 404) {
     o.logger.warn(line());
-  } else if (!cancelled) {
+  } else {
     o.logger.error(line());
   }
 }
