@@ -40,6 +40,11 @@ describe('resolveOptions', () => {
     [{ services: { 'bad name!': 'http://h' } }, 'services.bad name!', 'got "bad name!"'],
     [{ dapr: { breaker: { failureThreshold: 0 } } }, 'dapr.breaker.failureThreshold', 'got 0'],
     [{ dapr: { httpEndpoint: 'not a url' } }, 'dapr.httpEndpoint', 'got "not a url"'],
+    [
+      { dapr: { breaker: { resetTimeoutMs: Number.MAX_SAFE_INTEGER } } },
+      'dapr.breaker.resetTimeoutMs',
+      `got ${Number.MAX_SAFE_INTEGER}`,
+    ],
     [{ health: { openCircuitIs: 'sideways' } }, 'health.openCircuitIs', 'got "sideways"'],
     [{ auth: { serviceToken: { secret: 's', algorithm: 'none' } } }, 'auth.serviceToken.algorithm', 'got "none"'],
     [{ auth: { serviceToken: { secret: 's', expiresInSec: 86_400 } } }, 'auth.serviceToken.expiresInSec', 'got 86400'],

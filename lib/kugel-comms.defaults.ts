@@ -212,7 +212,12 @@ export function resolveBreaker(p: string, o: CircuitBreakerOptions = {}): Resolv
   const d = DEFAULTS.breaker;
   return {
     failureThreshold: positiveInt(`${p}.failureThreshold`, o.failureThreshold ?? d.failureThreshold),
-    resetTimeoutMs: positiveInt(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
+    resetTimeoutMs: atMost(
+      `${p}.resetTimeoutMs`,
+      positiveInt(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
+      MAX_TIMER_MS,
+      'about 24.8 days, the longest timer Node.js keeps',
+    ),
     halfOpenMaxCalls: positiveInt(`${p}.halfOpenMaxCalls`, o.halfOpenMaxCalls ?? d.halfOpenMaxCalls),
   };
 }
@@ -418,6 +423,14 @@ export function checkBaseUrl(option: string, value: unknown): string {
     throw new InvalidOptionsError(option, value, 'must not have a query or fragment');
   }
   return value.replace(/\/+$/, '');
+}
+
+/** The longest delay Node.js timers accept (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function atMost(option: string, value: number, max: number, why: string): number {
+  if (value > max) throw new InvalidOptionsError(option, value, `must be at most ${max} (${why})`);
+  return value;
 }
 
 function positiveInt(option: string, value: unknown): number {

@@ -16,9 +16,11 @@ export BASE_URL_CART="${BASE_URL_CART:-http://127.0.0.1:${PEER_PORT}/api/v1}"
 TS_NODE="node -r ts-node/register/transpile-only"
 
 pids=()
+resources=""
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -n "$resources" ]; then rm -rf "$resources"; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -28,9 +30,10 @@ pids+=($!)
 daprd=""
 if [ -n "${DAPRD_BIN:-}" ] && [ -x "$DAPRD_BIN" ]; then daprd="$DAPRD_BIN"
 elif [ -x "$HOME/.dapr/bin/daprd" ]; then daprd="$HOME/.dapr/bin/daprd"
-elif [ -x test/dapr/.bin/daprd ] || command -v go >/dev/null 2>&1; then
+elif command -v go >/dev/null 2>&1; then
   echo "run.sh: building the test sidecar if needed (first build takes a few minutes)"
   if daprd="$(bash test/dapr/build.sh | tail -n 1)"; then :; else daprd=""; fi
+elif [ -x test/dapr/.bin/daprd ]; then daprd="$PWD/test/dapr/.bin/daprd"
 fi
 
 if [ -n "$daprd" ]; then
@@ -45,7 +48,7 @@ if [ -n "$daprd" ]; then
   pids+=($!)
   echo "run.sh: sidecar $daprd on 127.0.0.1:$DAPR_HTTP_PORT (in-memory state store and pub/sub)"
 else
-  echo "run.sh: no daprd found and Go is not installed: starting without a sidecar (readiness will say so)"
+  echo "run.sh: no daprd found and none could be built: starting without a sidecar (readiness will say so)"
 fi
 
 $TS_NODE sample-app/main.ts &

@@ -56,8 +56,8 @@ export class CircuitBreakerHealthIndicator {
       details[s.name] = {
         state: s.state,
         consecutiveFailures: s.consecutiveFailures,
-        ...(s.openedAt !== undefined ? { openedAt: new Date(s.openedAt).toISOString() } : {}),
-        ...(s.nextAttemptAt !== undefined ? { nextAttemptAt: new Date(s.nextAttemptAt).toISOString() } : {}),
+        ...(s.openedAt !== undefined ? { openedAt: isoTime(s.openedAt) } : {}),
+        ...(s.nextAttemptAt !== undefined ? { nextAttemptAt: isoTime(s.nextAttemptAt) } : {}),
         critical: isCritical,
       };
       if (s.state === CircuitState.Open && isCritical) open.push(s.name);
@@ -80,4 +80,10 @@ export class CircuitBreakerHealthIndicator {
       ? session.up()
       : session.down({ message: `sidecar not healthy: ${result.error ?? 'unknown'}` });
   }
+}
+
+/** An epoch-ms time as ISO text; a time past what `Date` can show is reported as text, not thrown. */
+function isoTime(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? `${ms} ms since the epoch` : date.toISOString();
 }

@@ -5,7 +5,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { ItemMasterDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, TtlCache } from './ttl-cache';
+import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -44,13 +44,16 @@ export class ItemMasterWebRepository extends WebRepository {
         `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}/items/${encodePathSegment(itemCode)}/details`,
     };
     this.checkContext(call, context);
-    const { value } = await this.cache.getOrLoad(cacheKey(context.tenantId, context.storeCode, itemCode), async () => {
-      const envelope = await this.fetchEnvelope(call);
-      return this.dataOf<ItemMasterDocument>(call, envelope, {
-        kind: 'object',
-        id: { name: 'itemCode', type: 'string' },
-      });
-    });
+    const { value } = await this.cache.getOrLoad(
+      cacheKey(context.tenantId, context.storeCode, credentialOf(context), itemCode),
+      async () => {
+        const envelope = await this.fetchEnvelope(call);
+        return this.dataOf<ItemMasterDocument>(call, envelope, {
+          kind: 'object',
+          id: { name: 'itemCode', type: 'string' },
+        });
+      },
+    );
     return structuredClone(value);
   }
 

@@ -5,7 +5,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { PaymentMasterDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, TtlCache } from './ttl-cache';
+import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -42,7 +42,7 @@ export class PaymentMasterWebRepository extends WebRepository {
     };
     this.checkContext(call, context);
     const { value } = await this.cache.getOrLoad(
-      cacheKey(context.tenantId, context.storeCode, paymentCode),
+      cacheKey(context.tenantId, context.storeCode, credentialOf(context), paymentCode),
       async () => {
         const envelope = await this.fetchEnvelope(call);
         return this.dataOf<PaymentMasterDocument>(call, envelope, {
@@ -54,10 +54,16 @@ export class PaymentMasterWebRepository extends WebRepository {
     return structuredClone(value);
   }
 
-  /** Seeds the cache of the context's tenant and store (entries expire like fetched ones). */
-  preload(context: Pick<TerminalContext, 'tenantId' | 'storeCode'>, payments: PaymentMasterDocument[]): void {
+  /** Seeds the cache of the context's tenant, store and credential (entries expire like fetched ones). */
+  preload(
+    context: Pick<TerminalContext, 'tenantId' | 'storeCode' | 'apiKey' | 'jwtToken'>,
+    payments: PaymentMasterDocument[],
+  ): void {
     for (const payment of payments) {
-      this.cache.set(cacheKey(context.tenantId, context.storeCode, payment.paymentCode), structuredClone(payment));
+      this.cache.set(
+        cacheKey(context.tenantId, context.storeCode, credentialOf(context), payment.paymentCode),
+        structuredClone(payment),
+      );
     }
   }
 

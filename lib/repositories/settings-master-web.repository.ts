@@ -6,7 +6,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { SettingsMasterDocument, SettingValue } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, TtlCache } from './ttl-cache';
+import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -48,7 +48,7 @@ export class SettingsMasterWebRepository extends WebRepository {
     this.checkContext(call, context);
     try {
       const { value } = await this.lists.getOrLoad(
-        cacheKey(context.tenantId, context.storeCode, context.terminalNo),
+        cacheKey(context.tenantId, context.storeCode, credentialOf(context), context.terminalNo),
         async () => {
           const envelope = await this.fetchEnvelope(call);
           return this.dataOf<SettingsMasterDocument[]>(call, envelope, {
@@ -78,7 +78,7 @@ export class SettingsMasterWebRepository extends WebRepository {
     };
     this.checkContext(call, context);
     try {
-      const key = cacheKey(context.tenantId, context.storeCode, context.terminalNo, name);
+      const key = cacheKey(context.tenantId, context.storeCode, credentialOf(context), context.terminalNo, name);
       const { value } = await this.values.getOrLoad(key, async () => {
         const envelope = await this.fetchEnvelope(call);
         const data = this.dataOf<{ value: unknown }>(call, envelope, {

@@ -1,4 +1,4 @@
-import { cacheKey, TtlCache } from './ttl-cache';
+import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
 
 describe('TtlCache', () => {
   let now = 0;
@@ -61,6 +61,26 @@ describe('TtlCache', () => {
   it('refuses bad options with a RangeError naming the value', () => {
     expect(() => new TtlCache({ ttlMs: -1, maxEntries: 1 })).toThrow(RangeError);
     expect(() => new TtlCache({ ttlMs: 1, maxEntries: 0 })).toThrow(/maxEntries .* got 0/);
+  });
+
+  it('does not store a load that was in flight when the cache was cleared', async () => {
+    const cache = new TtlCache<string>({ ttlMs: 60_000, maxEntries: 10 });
+    let finish!: (v: string) => void;
+    const loading = cache.getOrLoad('k', () => new Promise<string>((resolve) => (finish = resolve)));
+    cache.clear();
+    finish('old');
+    await expect(loading).resolves.toEqual({ value: 'old', hit: false });
+    expect(cache.get('k')).toBeUndefined();
+    await expect(cache.getOrLoad('k', async () => 'new')).resolves.toEqual({ value: 'new', hit: false });
+    expect(cache.get('k')).toBe('new');
+  });
+
+  it('derives a credential digest that never contains the credential', () => {
+    const a = credentialOf({ apiKey: 'key-1' });
+    expect(a).not.toContain('key-1');
+    expect(a).toBe(credentialOf({ apiKey: 'key-1' }));
+    expect(a).not.toBe(credentialOf({ apiKey: 'key-2' }));
+    expect(credentialOf({ jwtToken: 't', apiKey: 'key-1' })).not.toBe(a);
   });
 
   it('builds keys that parts with separators cannot collide in', () => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A small TTL + LRU cache for the master-data repositories.
  *
@@ -15,6 +17,8 @@
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expiresAt: number }>();
   private readonly loading = new Map<string, Promise<V>>();
+  /** Bumped by `clear()`: a load that started before it does not store its (older) answer. */
+  private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -63,11 +67,14 @@ export class TtlCache<V> {
   }
 
   delete(key: string): boolean {
+    this.loading.delete(key);
     return this.entries.delete(key);
   }
 
   clear(): void {
+    this.generation += 1;
     this.entries.clear();
+    this.loading.clear();
   }
 
   /**
@@ -80,16 +87,32 @@ export class TtlCache<V> {
     if (!this.enabled) return { value: await load(), hit: false };
     let pending = this.loading.get(key);
     if (!pending) {
-      pending = load().then((value) => {
-        this.set(key, value);
+      const generation = this.generation;
+      const current: Promise<V> = load().then((value) => {
+        if (this.generation === generation && this.loading.get(key) === current) this.set(key, value);
         return value;
       });
-      const settled = pending.finally(() => this.loading.delete(key));
+      pending = current;
+      const settled = pending.finally(() => {
+        if (this.loading.get(key) === current) this.loading.delete(key);
+      });
       settled.catch(() => undefined);
       this.loading.set(key, pending);
     }
     return { value: await pending, hit: false };
   }
+}
+
+/**
+ * Who a cached answer was fetched for: a digest of the terminal's JWT or API key (never the
+ * credential itself). Part of every cache key, so an entry — and a load in flight — is shared only
+ * by callers presenting the same credential: a hit never skips the peer's check of a credential
+ * it has not accepted, and one caller's 401 never reaches another. Per terminal, as the original's
+ * per-request caches were.
+ */
+export function credentialOf(context: { jwtToken?: string; apiKey?: string }): string {
+  const secret = context.jwtToken ? `jwt:${context.jwtToken}` : context.apiKey ? `key:${context.apiKey}` : 'none';
+  return createHash('sha256').update(secret).digest('base64url').slice(0, 22);
 }
 
 /** A cache key from its parts; JSON keeps `("a|b", "c")` and `("a", "b|c")` apart. */

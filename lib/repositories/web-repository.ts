@@ -117,7 +117,8 @@ export abstract class WebRepository {
     const envelope = body as Record<string, unknown>;
     if (envelope.success === false) {
       const said = typeof envelope.message === 'string' ? `: ${show(envelope.message, 200)}` : '';
-      throw this.malformed(call, `"success" is false (code ${String(envelope.code)})${said}`);
+      const code = typeof envelope.code === 'number' ? String(envelope.code) : describe(envelope.code);
+      throw this.malformed(call, `"success" is false (code ${code})${said}`);
     }
     if (!('data' in envelope) || envelope.data === undefined) throw this.malformed(call, 'it has no "data"');
     return envelope;

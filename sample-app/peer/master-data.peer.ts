@@ -34,7 +34,12 @@ export async function startMasterDataPeer(port = 0, host = '127.0.0.1'): Promise
   const server = http.createServer((req, res) => {
     requests += 1;
     const url = new URL(req.url ?? '/', 'http://peer');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return send(res, 400, envelope(false, 400, 'malformed percent-encoding in the path', null));
+    }
     const authed =
       typeof req.headers['x-api-key'] === 'string' || /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
     if (!authed) return send(res, 401, envelope(false, 401, 'credentials required', null));
@@ -103,7 +108,13 @@ export async function startMasterDataPeer(port = 0, host = '127.0.0.1'): Promise
     }
     send(res, 404, envelope(false, 404, `no route ${url.pathname}`, null));
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const actual = (server.address() as AddressInfo).port;
   return {
     url: `http://${host}:${actual}`,

@@ -45,6 +45,16 @@ describe('repository caches (real peer)', () => {
     expect(itemRequests(peer)).toBe(1);
   });
 
+  it('keys entries by credential too: another terminal key or JWT is checked by the peer', async () => {
+    const items = (await boot()).get(ItemMasterWebRepository);
+    await items.getItemByCode(jwtContext, '4901');
+    await items.getItemByCode({ ...jwtContext, jwtToken: 'another.jwt.token' }, '4901');
+    await items.getItemByCode({ ...jwtContext, jwtToken: undefined, apiKey: 'another-key' }, '4901');
+    expect(itemRequests(peer)).toBe(3);
+    await items.getItemByCode(jwtContext, '4901');
+    expect(itemRequests(peer)).toBe(3);
+  });
+
   it('shares one request between concurrent misses of the same key', async () => {
     const items = (await boot()).get(ItemMasterWebRepository);
     const results = await Promise.all(Array.from({ length: 5 }, () => items.getItemByCode(jwtContext, '4901')));
@@ -183,7 +193,7 @@ describe('repository caches (real peer)', () => {
 
   it('serves preloaded payments without a request, per tenant and store', async () => {
     const payments = (await boot()).get(PaymentMasterWebRepository);
-    payments.preload({ tenantId: 'T1', storeCode: 'S1' }, [{ paymentCode: '99', description: 'Preloaded' }]);
+    payments.preload(jwtContext, [{ paymentCode: '99', description: 'Preloaded' }]);
     await expect(payments.getPaymentByCode(jwtContext, '99')).resolves.toMatchObject({
       description: 'Preloaded',
     });

@@ -244,6 +244,12 @@ describe('repository errors (real peer)', () => {
         item,
         /"success" is false \(code 9001\): "item is locked"/,
       ],
+      [
+        'success false with a code that is not a number',
+        { status: 200, body: { success: false, code: { toString: 1 }, message: 'odd', data: null } },
+        item,
+        /"success" is false \(code an object\): "odd"/,
+      ],
       ['data null', ok(null), item, /"data" is null, expected an object/],
       ['data a string', ok('4901'), item, /"data" is a string, expected an object/],
       ['data an array for one item', ok([{ itemCode: '4901' }]), item, /"data" is an array, expected an object/],
