@@ -169,7 +169,7 @@ export function resolveService(
   return {
     ...http,
     baseUrl,
-    timeoutMs: positiveInt(`${option}.timeoutMs`, spec.timeoutMs ?? http.timeoutMs),
+    timeoutMs: positiveMs(`${option}.timeoutMs`, spec.timeoutMs ?? http.timeoutMs),
     retries: nonNegativeInt(`${option}.retries`, spec.retries ?? http.retries),
     maxSockets: positiveInt(`${option}.maxSockets`, spec.maxSockets ?? http.maxSockets),
     breaker: spec.breaker === undefined ? http.breaker : resolveBreakerOrFalse(`${option}.breaker`, spec.breaker),
@@ -179,13 +179,13 @@ export function resolveService(
 function resolveHttp(o: NonNullable<KugelCommsModuleOptions['http']>, p: string): ResolvedHttpOptions {
   const d = DEFAULTS.http;
   return {
-    timeoutMs: positiveInt(`${p}.timeoutMs`, o.timeoutMs ?? d.timeoutMs),
+    timeoutMs: positiveMs(`${p}.timeoutMs`, o.timeoutMs ?? d.timeoutMs),
     retries: nonNegativeInt(`${p}.retries`, o.retries ?? d.retries),
-    retryDelayMs: nonNegativeInt(`${p}.retryDelayMs`, o.retryDelayMs ?? d.retryDelayMs),
-    maxRetryDelayMs: nonNegativeInt(`${p}.maxRetryDelayMs`, o.maxRetryDelayMs ?? d.maxRetryDelayMs),
+    retryDelayMs: nonNegativeMs(`${p}.retryDelayMs`, o.retryDelayMs ?? d.retryDelayMs),
+    maxRetryDelayMs: nonNegativeMs(`${p}.maxRetryDelayMs`, o.maxRetryDelayMs ?? d.maxRetryDelayMs),
     retryBudget: o.retryBudget === false ? false : resolveBudget(`${p}.retryBudget`, o.retryBudget ?? {}),
     maxSockets: positiveInt(`${p}.maxSockets`, o.maxSockets ?? d.maxSockets),
-    idleSocketTimeoutMs: positiveInt(`${p}.idleSocketTimeoutMs`, o.idleSocketTimeoutMs ?? d.idleSocketTimeoutMs),
+    idleSocketTimeoutMs: positiveMs(`${p}.idleSocketTimeoutMs`, o.idleSocketTimeoutMs ?? d.idleSocketTimeoutMs),
     maxContentLength: positiveInt(`${p}.maxContentLength`, o.maxContentLength ?? d.maxContentLength),
     maxBodyLength: positiveInt(`${p}.maxBodyLength`, o.maxBodyLength ?? d.maxBodyLength),
     breaker: o.breaker === undefined ? false : resolveBreakerOrFalse(`${p}.breaker`, o.breaker),
@@ -203,7 +203,7 @@ function resolveBudget(p: string, o: RetryBudgetOptions): ResolvedRetryBudgetOpt
   return {
     ratio,
     minRetriesPerSecond: nonNegativeNumber(`${p}.minRetriesPerSecond`, o.minRetriesPerSecond ?? d.minRetriesPerSecond),
-    windowMs: positiveInt(`${p}.windowMs`, o.windowMs ?? d.windowMs),
+    windowMs: positiveMs(`${p}.windowMs`, o.windowMs ?? d.windowMs),
   };
 }
 
@@ -241,10 +241,10 @@ function resolveDapr(o: NonNullable<KugelCommsModuleOptions['dapr']>, env: NodeJ
   return {
     httpEndpoint: checkBaseUrl('dapr.httpEndpoint', endpoint),
     apiToken,
-    timeoutMs: positiveInt('dapr.timeoutMs', o.timeoutMs ?? d.timeoutMs),
+    timeoutMs: positiveMs('dapr.timeoutMs', o.timeoutMs ?? d.timeoutMs),
     retries: nonNegativeInt('dapr.retries', o.retries ?? d.retries),
     breaker: resolveBreaker('dapr.breaker', o.breaker ?? {}),
-    waitForSidecarMs: nonNegativeInt('dapr.waitForSidecarMs', o.waitForSidecarMs ?? d.waitForSidecarMs),
+    waitForSidecarMs: nonNegativeMs('dapr.waitForSidecarMs', o.waitForSidecarMs ?? d.waitForSidecarMs),
     serviceInvocation: bool('dapr.serviceInvocation', o.serviceInvocation ?? d.serviceInvocation),
   };
 }
@@ -427,6 +427,20 @@ export function checkBaseUrl(option: string, value: unknown): string {
 
 /** The longest delay Node.js timers accept (2^31 − 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration a Node.js timer can hold: a longer one fires after 1 ms. */
+function positiveMs(option: string, value: unknown): number {
+  return atMost(option, positiveInt(option, value), MAX_TIMER_MS, 'about 24.8 days, the longest timer Node.js keeps');
+}
+
+function nonNegativeMs(option: string, value: unknown): number {
+  return atMost(
+    option,
+    nonNegativeInt(option, value),
+    MAX_TIMER_MS,
+    'about 24.8 days, the longest timer Node.js keeps',
+  );
+}
 
 function atMost(option: string, value: number, max: number, why: string): number {
   if (value > max) throw new InvalidOptionsError(option, value, `must be at most ${max} (${why})`);

@@ -6,6 +6,7 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.regis
 import { isBrokenCircuitError } from '../errors/broken-circuit.error';
 import { encodePathSegment } from '../http/path';
 import { CallContext, createTransport, Transport } from '../http/transport';
+import { releaseUnsettled } from '../http/service-client';
 import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { KugelCommsEvents } from '../observability/comms-events';
@@ -390,6 +391,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       const etag = typeof res.headers?.etag === 'string' ? res.headers.etag : undefined;
       return { ok: true, value: read(res.status, res.data, etag), etag };
     } catch (error) {
+      releaseUnsettled(config);
       const failure = describeFailure(what, error, config.kugel?.attempts ?? 0);
       if (failure.code === 'ERR_CIRCUIT_OPEN') {
         // The state change was logged at WARN; one line per refused call would flood the log.
@@ -480,8 +482,8 @@ function checkValue(value: unknown, what: string): void {
 }
 
 function checkHeaderValue(value: string, name: string): string {
-  if (typeof value !== 'string' || /[\r\n\0]/.test(value))
-    throw new TypeError(`${name} must be a string without CR, LF or NUL`);
+  if (typeof value !== 'string' || /[^\t\x20-\x7e\x80-\xff]/.test(value))
+    throw new TypeError(`${name} must be a string without CR, LF, NUL or characters HTTP cannot carry`);
   return value;
 }
 

@@ -25,11 +25,16 @@ function describeValue(option: string, value: unknown): string {
   if (SECRET_OPTION.test(option.split('.').pop() ?? option) && value !== undefined && value !== null && value !== '') {
     return `a ${typeof value} (value hidden)`;
   }
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(withoutUrlSecrets(value));
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   try {
     return JSON.stringify(value) ?? typeof value;
   } catch {
     return typeof value;
   }
+}
+
+/** A URL-like value without its userinfo and query (either may hold a credential). */
+function withoutUrlSecrets(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@').replace(/\?.*$/s, '?***');
 }

@@ -67,14 +67,23 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         if (signal) signal.removeEventListener('abort', onAbort);
         fn();
       };
-      const req = request({
-        hostname,
-        port,
-        path: basePath + url,
-        method: (config.method ?? 'get').toUpperCase(),
-        headers,
-        agent,
-      });
+      let req: http.ClientRequest;
+      try {
+        req = request({
+          hostname,
+          port,
+          path: basePath + url,
+          method: (config.method ?? 'get').toUpperCase(),
+          headers,
+          agent,
+        });
+      } catch (error) {
+        // Node refuses some header values, paths and methods synchronously; keep the config on
+        // the error so the call is settled like any other failure.
+        const e = error as Error & { code?: string };
+        finish(() => reject(AxiosError.from(e, e.code ?? AxiosError.ERR_BAD_REQUEST, config)));
+        return;
+      }
       const onAbort = () => {
         req.destroy();
         finish(() => reject(new CanceledError(undefined, config, req)));

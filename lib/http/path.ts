@@ -15,7 +15,12 @@ export function encodePathSegment(value: string | number): string {
   if (typeof value !== 'string') throw badSegment(String(value), `is a ${typeof value}, not a string or number`);
   if (value.length === 0) throw badSegment(value, 'is empty');
   if (value === '.' || value === '..') throw badSegment(value, 'is a dot segment');
-  return encodeURIComponent(value);
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    // A lone UTF-16 surrogate cannot be percent-encoded.
+    throw badSegment(value, 'is not valid Unicode text');
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Header names whose values are credentials: never logged, never put in an error. */
 export const SENSITIVE_HEADERS = ['x-api-key', 'authorization', 'dapr-api-token', 'cookie', 'proxy-authorization'];
 
-const SENSITIVE_QUERY = /key|token|secret|password|signature|auth/i;
+const SENSITIVE_QUERY = /key|token|secret|pass|pwd|signature|auth|jwt|credential|session|sid/i;
 
 /** The URL with sensitive query values replaced by `***` (for logs and errors). */
 export function redactUrl(url: string): string {

@@ -43,6 +43,11 @@ export interface HttpResponse<T> {
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_VALUE = /[\r\n\0]/;
+/** Characters Node's `http` writes in a header value (anything else throws inside `http.request`). */
+const NOT_A_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** A path must be printable ASCII: other characters go through `pathOf` (percent-encoded). */
+const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/;
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const ABSOLUTE_URL = /^([a-z][a-z0-9+.-]*:|\/\/|\\)/i;
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$|\?)/i;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -90,7 +95,14 @@ export class ServiceClient {
   }
 
   private async send<T>(req: RequestConfig, withHeaders: boolean): Promise<HttpResponse<T>> {
-    const method = req.method;
+    const method = typeof req.method === 'string' ? (req.method.toUpperCase() as RequestConfig['method']) : req.method;
+    if (!METHODS.has(method)) {
+      throw this.inputError(
+        String(method),
+        '-',
+      )(`method must be one of ${[...METHODS].join(', ')}, got ${JSON.stringify(String(method).slice(0, 20))}`);
+    }
+    req = method === req.method ? req : { ...req, method };
     const url = this.buildUrl(req);
     const headers = this.checkHeaders(req, url);
     const data = this.serialise(req, url, headers);
@@ -107,7 +119,7 @@ export class ServiceClient {
       kugel: new CallContext(req.route ?? url.split('?', 1)[0], idempotent, this.breaker),
     };
     if (req.timeoutMs !== undefined)
-      config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, this.inputError(method, url));
+      config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, this.inputError(method, url), MAX_TIMER_MS);
     if (req.retries !== undefined)
       config['axios-retry'] = { retries: checkCount('retries', req.retries, 0, this.inputError(method, url)) };
     try {
@@ -118,6 +130,7 @@ export class ServiceClient {
         headers: withHeaders ? plainHeaders(response.headers) : {},
       };
     } catch (error) {
+      releaseUnsettled(config);
       throw this.toHttpClientError(error, method, url, config);
     }
   }
@@ -128,8 +141,8 @@ export class ServiceClient {
     if (typeof path !== 'string') throw fail(`path must be a string, got ${typeof path}`);
     if (ABSOLUTE_URL.test(path))
       throw fail('path must be relative to the service base URL (absolute URLs are refused)');
-    if (/[\s#\\]/.test(path) || BAD_HEADER_VALUE.test(path))
-      throw fail('path contains whitespace, "#", "\\" or control characters; encode values with pathOf');
+    if (/[\s#\\]/.test(path) || NOT_PRINTABLE_ASCII.test(path))
+      throw fail('path contains whitespace, "#", "\\", control or non-ASCII characters; encode values with pathOf');
     if (DOT_SEGMENT.test(path)) throw fail('path contains a "." or ".." segment');
     let url = path.startsWith('/') || path.length === 0 ? path : `/${path}`;
     if (req.params) {
@@ -150,6 +163,7 @@ export class ServiceClient {
       if (typeof value !== 'string') throw fail(`header "${name}" must be a string, got ${typeof value}`);
       // The value is never quoted: it may be a credential.
       if (BAD_HEADER_VALUE.test(value)) throw fail(`header "${name}" contains CR, LF or NUL`);
+      if (NOT_A_HEADER_VALUE.test(value)) throw fail(`header "${name}" contains characters HTTP cannot carry`);
       out[name] = value;
     }
     return out;
@@ -240,6 +254,18 @@ export class ServiceClient {
   }
 }
 
+/**
+ * Last line of defence for the breaker: an error that bypassed the recorder (thrown without an
+ * axios config) must not keep a half-open trial slot forever. A permit ignores a second outcome.
+ */
+export function releaseUnsettled(config: AxiosRequestConfig): void {
+  const ctx = config.kugel;
+  if (ctx && !ctx.settled) {
+    ctx.settled = true;
+    ctx.permit?.release();
+  }
+}
+
 function buildQuery(params: NonNullable<RequestOptions['params']>, fail: (why: string) => HttpClientError): string {
   const parts: string[] = [];
   for (const [key, raw] of Object.entries(params)) {
@@ -251,15 +277,30 @@ function buildQuery(params: NonNullable<RequestOptions['params']>, fail: (why: s
       else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
         text = String(value);
       else throw fail(`query parameter "${key}" has a ${typeof value} value; use strings, numbers, booleans or dates`);
-      parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+      try {
+        parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+      } catch {
+        // A lone UTF-16 surrogate cannot be percent-encoded.
+        throw fail(`query parameter "${key}" is not valid Unicode text`);
+      }
     }
   }
   return parts.join('&');
 }
 
-function checkCount(name: string, value: unknown, min: number, fail: (why: string) => HttpClientError): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw fail(`option ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+/** The longest delay Node.js timers accept (2^31 − 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkCount(
+  name: string,
+  value: unknown,
+  min: number,
+  fail: (why: string) => HttpClientError,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw fail(`option ${name} must be an integer ${range}, got ${String(value)}`);
   }
   return value;
 }

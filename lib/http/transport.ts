@@ -266,10 +266,32 @@ function isRetryableOutcome(error: AxiosError, ctx: CallContext, retryTimeouts: 
   if (NEVER_SENT_CODES.has(code)) return true;
   const isTimeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
   if (isTimeout && retryTimeouts) return true;
+  // A kept-alive socket the server had closed as it was reused (Node marks the request
+  // `reusedSocket`): the request never reached the application, so any method may go again.
+  if (
+    (code === 'ECONNRESET' || code === 'EPIPE') &&
+    (error.request as { reusedSocket?: boolean } | undefined)?.reusedSocket
+  ) {
+    return true;
+  }
   if (TRANSIENT_CODES.has(code)) return ctx.idempotent;
   // The response stream was cut mid-body (a reset after the headers).
   if (code === 'ERR_BAD_RESPONSE' && /aborted/.test(error.message)) return ctx.idempotent;
   return false;
+}
+
+/**
+ * The request was refused on this side before anything was sent (a body over `maxBodyLength`, a
+ * header value or path Node will not write): the caller's input, no verdict on the peer. These
+ * errors carry no request.
+ */
+function isLocalRefusal(error: AxiosError): boolean {
+  return !error.response && !error.request && !axios.isCancel(error);
+}
+
+/** The peer answered, with more than `maxContentLength`: it is alive, the answer is just too big. */
+function isOversizedAnswer(error: AxiosError): boolean {
+  return error.code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength size of/.test(error.message);
 }
 
 function settle(
@@ -282,7 +304,8 @@ function settle(
   ctx.settled = true;
   const cancelled = error !== undefined && (axios.isCancel(error) || error.code === 'ERR_CANCELED');
   if (ctx.permit) {
-    if (cancelled) ctx.permit.release();
+    if (cancelled || (error && isLocalRefusal(error))) ctx.permit.release();
+    else if (error && isOversizedAnswer(error)) ctx.permit.success();
     else if (error && (status === undefined || (status >= 500 && !o.isCallerError?.(status, error.response?.data)))) {
       ctx.permit.failure();
     } else ctx.permit.success();

@@ -135,6 +135,23 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     ['a BigInt body', () => client().post('/x', { n: BigInt(1) }), /not JSON-serialisable/],
     ['an object query value', () => client().get('/x', { params: { q: {} as never } }), /query parameter "q"/],
     ['a bad per-call timeout', () => client().get('/x', { timeoutMs: -1 }), /timeoutMs must be an integer/],
+    [
+      'a timeout no timer can hold',
+      () => client().get('/x', { timeoutMs: 2 ** 31 }),
+      /timeoutMs must be an integer from 1 to 2147483647/,
+    ],
+    ['a non-ASCII path', () => client().get('/items/漢'), /non-ASCII/],
+    [
+      'a header value HTTP cannot carry',
+      () => client().get('/x', { headers: { 'X-Note': 'a漢b' } }),
+      /characters HTTP cannot carry/,
+    ],
+    ['an unknown method', () => client().request({ method: 'BREW' as never, path: '/x' }), /method must be one of/],
+    [
+      'a lone surrogate in a query value',
+      () => client().get('/x', { params: { q: '\ud800' } }),
+      /not valid Unicode text/,
+    ],
   ])('refuses %s with a clear error and sends nothing', async (_what, call, message) => {
     const before = server.requests.length;
     const error = await errorOf(call());
@@ -182,5 +199,30 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     expect(logs.logger.text()).toMatch(/api_key=\*\*\*/);
     for (const secret of secrets) expect(everything).not.toContain(secret);
     expect(server.requests.some((r) => r.headers['dapr-api-token'] === secrets[2])).toBe(true);
+  });
+});
+
+describe('what counts toward a REST breaker', () => {
+  it('a body refused locally (over maxBodyLength) and an answer over maxContentLength never open it', async () => {
+    const server = await startTestServer((req, res) => json(res, 200, { big: 'x'.repeat(500) }));
+    const app = await bootKugelComms({
+      services: { peer: { baseUrl: server.url, breaker: { failureThreshold: 1 } } },
+      http: { maxBodyLength: 100, maxContentLength: 200, retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
+    try {
+      const client = app.get(HttpClientHelper).getServiceClient('peer');
+      for (let i = 0; i < 3; i += 1) {
+        const tooBig = await errorOf(client.post('/x', { big: 'y'.repeat(200) }));
+        expect(tooBig.message).toMatch(/maxBodyLength/);
+      }
+      expect(server.requests).toHaveLength(0);
+      const answer = await errorOf(client.get('/big'));
+      expect(answer.message).toMatch(/maxContentLength/);
+      expect(client.breaker?.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trialsInFlight: 0 });
+    } finally {
+      await app.close();
+      await server.close();
+    }
   });
 });

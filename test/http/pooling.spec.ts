@@ -65,11 +65,28 @@ describe('connection pooling (keep-alive agent per service)', () => {
     expect(server.requests.map((r) => r.url)).toEqual(['/first', '/second', '/second']);
     expect(server.connections).toBe(2);
 
-    // A POST that met the same reset is not repeated: the server may have acted on it.
-    const error = await client.post('/orders', { id: 1 }).catch((e: HttpClientError) => e);
+    // A POST that met the reset on a reused socket goes again too (Node marks the request
+    // `reusedSocket`: the race, not a peer that failed while handling it).
+    await expect(client.post('/orders', { id: 1 })).resolves.toEqual({ ok: true });
+    expect(server.requests.filter((r) => r.url === '/orders')).toHaveLength(2);
+    expect(server.connections).toBe(3);
+  });
+
+  it('does not repeat a POST whose fresh connection was reset (the peer may have acted on it)', async () => {
+    server = await startTestServer((req) => void req.socket.destroy());
+    app = await bootKugelComms({
+      services: { peer: server.url },
+      http: { retryDelayMs: 1 },
+      dapr: { waitForSidecarMs: 0 },
+    });
+    const error = await app
+      .get(HttpClientHelper)
+      .getServiceClient('peer')
+      .post('/orders', { id: 1 })
+      .catch((e: HttpClientError) => e);
     expect(error).toBeInstanceOf(HttpClientError);
     expect((error as HttpClientError).attempts).toBe(1);
-    expect(server.requests.filter((r) => r.url === '/orders')).toHaveLength(1);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('retires idle sockets before the server keep-alive timeout', async () => {
