@@ -8,7 +8,7 @@ import { Logger } from '@nestjs/common';
 import axios, { AxiosHeaders, InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
 import * as http from 'node:http';
-import { CircuitState, HttpClientHelper, KugelCommsEvents, RetryBudget } from '../lib';
+import { CircuitState, DEFAULTS, HttpClientHelper, KugelCommsEvents, RetryBudget } from '../lib';
 import { createNodeHttpAdapter } from '../lib/http/node-http.adapter';
 import { CallContext, createTransport } from '../lib/http/transport';
 import { bootKugel } from './http';
@@ -40,16 +40,8 @@ async function breakdown(
   const transport = createTransport({
     client: 'breakdown',
     baseUrl: peer.url,
-    timeoutMs: 30_000,
-    retries: 3,
-    retryDelayMs: 100,
-    maxRetryDelayMs: 10_000,
-    maxSockets: 64,
-    idleSocketTimeoutMs: 4_000,
-    maxContentLength: 10 * 1024 * 1024,
-    maxBodyLength: 10 * 1024 * 1024,
-    insecureSkipTlsVerify: false,
-    budget: new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 }),
+    ...DEFAULTS.http,
+    budget: new RetryBudget(DEFAULTS.retryBudget),
     parse: 'json',
     events,
     logger: new Logger('breakdown'),

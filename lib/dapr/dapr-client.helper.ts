@@ -230,10 +230,10 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       'state',
       store,
       () => {
-        checkKey(key);
+        const segment = checkKey(key);
         return {
           method: 'GET',
-          url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(options.consistency ? { consistency: options.consistency } : undefined, options.metadata)}`,
+          url: `/v1.0/state/${encodePathSegment(store)}/${segment}${query(options.consistency ? { consistency: options.consistency } : undefined, options.metadata)}`,
           route: '/v1.0/state/:store/:key',
         };
       },
@@ -252,13 +252,13 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       'state',
       store,
       () => {
-        checkKey(key);
+        const segment = checkKey(key);
         const q: Record<string, string> = {};
         if (options.consistency) q.consistency = options.consistency;
         if (options.concurrency) q.concurrency = options.concurrency;
         return {
           method: 'DELETE',
-          url: `/v1.0/state/${encodePathSegment(store)}/${encodePathSegment(key)}${query(q, options.metadata)}`,
+          url: `/v1.0/state/${encodePathSegment(store)}/${segment}${query(q, options.metadata)}`,
           headers: options.etag !== undefined ? { 'If-Match': checkHeaderValue(options.etag, 'etag') } : undefined,
           route: '/v1.0/state/:store/:key',
         };
@@ -456,10 +456,11 @@ function describeFailure(what: string, error: unknown, attempts: number): DaprRe
   return { ok: false, error: `${what}: ${(error as Error)?.message ?? String(error)}` };
 }
 
-function checkKey(key: unknown): void {
+/** Checks a state key and returns it encoded as one path segment. */
+function checkKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0) throw new TypeError('state key must be a non-empty string');
   if (key.includes('||')) throw new TypeError('state key must not contain "||" (Dapr reserves it)');
-  encodePathSegment(key);
+  return encodePathSegment(key);
 }
 
 /** The caller's `traceparent`/`tracestate` for a publish, checked for CR, LF and NUL only. */

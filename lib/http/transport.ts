@@ -148,12 +148,7 @@ export function createTransport(o: TransportOptions): Transport {
         o.budget?.recordRequest();
         if (ctx.breaker) {
           const permit = ctx.breaker.tryAcquire();
-          if (!permit) {
-            ctx.attempts = 0;
-            ctx.settled = true;
-            rejected(o, ctx, config);
-            throw new BrokenCircuitError(ctx.breaker.name, ctx.breaker.retryAt);
-          }
+          if (!permit) throw refuse(o, ctx, ctx.breaker, config);
           ctx.permit = permit;
         }
       }
@@ -213,9 +208,7 @@ export function createTransport(o: TransportOptions): Transport {
     const ctx = config.kugel;
     if (ctx && ctx.attempts === 0 && ctx.breaker && ctx.breaker.state === CircuitState.Open) {
       o.budget?.recordRequest();
-      ctx.settled = true;
-      rejected(o, ctx, config as InternalAxiosRequestConfig);
-      return Promise.reject(new BrokenCircuitError(ctx.breaker.name, ctx.breaker.retryAt));
+      return Promise.reject(refuse(o, ctx, ctx.breaker, config as InternalAxiosRequestConfig));
     }
     return send(config);
   }) as AxiosInstance['request'];
@@ -339,13 +332,21 @@ function settle(
   }
 }
 
-function rejected(o: TransportOptions, ctx: CallContext, config: InternalAxiosRequestConfig): void {
+/** Settles a call its breaker refused (no attempt was made), logs and reports it; returns the error to throw. */
+function refuse(
+  o: TransportOptions,
+  ctx: CallContext,
+  breaker: CircuitBreaker,
+  config: InternalAxiosRequestConfig,
+): BrokenCircuitError {
+  ctx.attempts = 0;
+  ctx.settled = true;
   const method = (config.method ?? 'get').toUpperCase();
   // DEBUG, not ERROR: the state change itself is logged at WARN, and an open breaker may refuse
   // thousands of calls a second.
   if (Logger.isLevelEnabled('debug')) {
     o.logger.debug(
-      `${method} ${o.client} ${redactUrl(config.url ?? '')} → rejected: circuit "${ctx.breaker?.name}" is open`,
+      `${method} ${o.client} ${redactUrl(config.url ?? '')} → rejected: circuit "${breaker.name}" is open`,
     );
   }
   if (o.events.requestCompleted.hasListeners) {
@@ -357,9 +358,10 @@ function rejected(o: TransportOptions, ctx: CallContext, config: InternalAxiosRe
       errorCode: 'ERR_CIRCUIT_OPEN',
       durationMs: performance.now() - ctx.startedAt,
       attempts: 0,
-      breaker: ctx.breaker?.name,
+      breaker: breaker.name,
     });
   }
+  return new BrokenCircuitError(breaker.name, breaker.retryAt);
 }
 
 /**

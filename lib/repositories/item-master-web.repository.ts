@@ -5,7 +5,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { ItemMasterDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
+import { TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -22,10 +22,7 @@ export class ItemMasterWebRepository extends WebRepository {
 
   constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
-    this.cache = new TtlCache({
-      ttlMs: options.repositories.cacheTtlMs,
-      maxEntries: options.repositories.cacheMaxEntries,
-    });
+    this.cache = this.newCache();
   }
 
   /**
@@ -44,17 +41,9 @@ export class ItemMasterWebRepository extends WebRepository {
         `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}/items/${encodePathSegment(itemCode)}/details`,
     };
     this.checkContext(call, context);
-    const { value } = await this.cache.getOrLoad(
-      cacheKey(context.tenantId, context.storeCode, credentialOf(context), itemCode),
-      async () => {
-        const envelope = await this.fetchEnvelope(call);
-        return this.dataOf<ItemMasterDocument>(call, envelope, {
-          kind: 'object',
-          id: { name: 'itemCode', type: 'string' },
-        });
-      },
+    return this.cached(this.cache, context, [itemCode], () =>
+      this.fetchData<ItemMasterDocument>(call, { kind: 'object', id: { name: 'itemCode', type: 'string' } }),
     );
-    return structuredClone(value);
   }
 
   /** Drops every cached item (e.g. after a master-data change notification). */

@@ -5,7 +5,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { PaymentMasterDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
+import { TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -23,10 +23,7 @@ export class PaymentMasterWebRepository extends WebRepository {
 
   constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
-    this.cache = new TtlCache({
-      ttlMs: options.repositories.cacheTtlMs,
-      maxEntries: options.repositories.cacheMaxEntries,
-    });
+    this.cache = this.newCache();
   }
 
   /** The payment method `paymentCode`. Rejects with `NotFoundError` (404) or `RepositoryError`. */
@@ -41,17 +38,9 @@ export class PaymentMasterWebRepository extends WebRepository {
       path: () => `/tenants/${encodePathSegment(context.tenantId)}/payments/${encodePathSegment(paymentCode)}`,
     };
     this.checkContext(call, context);
-    const { value } = await this.cache.getOrLoad(
-      cacheKey(context.tenantId, context.storeCode, credentialOf(context), paymentCode),
-      async () => {
-        const envelope = await this.fetchEnvelope(call);
-        return this.dataOf<PaymentMasterDocument>(call, envelope, {
-          kind: 'object',
-          id: { name: 'paymentCode', type: 'string' },
-        });
-      },
+    return this.cached(this.cache, context, [paymentCode], () =>
+      this.fetchData<PaymentMasterDocument>(call, { kind: 'object', id: { name: 'paymentCode', type: 'string' } }),
     );
-    return structuredClone(value);
   }
 
   /** Seeds the cache of the context's tenant, store and credential (entries expire like fetched ones). */
@@ -60,10 +49,7 @@ export class PaymentMasterWebRepository extends WebRepository {
     payments: PaymentMasterDocument[],
   ): void {
     for (const payment of payments) {
-      this.cache.set(
-        cacheKey(context.tenantId, context.storeCode, credentialOf(context), payment.paymentCode),
-        structuredClone(payment),
-      );
+      this.cache.set(this.cacheKeyFor(context, payment.paymentCode), structuredClone(payment));
     }
   }
 

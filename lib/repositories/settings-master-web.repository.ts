@@ -6,7 +6,7 @@ import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
 import { SettingsMasterDocument, SettingValue } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
+import { TtlCache } from './ttl-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -25,12 +25,8 @@ export class SettingsMasterWebRepository extends WebRepository {
 
   constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
-    const cache = {
-      ttlMs: options.repositories.cacheTtlMs,
-      maxEntries: options.repositories.cacheMaxEntries,
-    };
-    this.lists = new TtlCache(cache);
-    this.values = new TtlCache(cache);
+    this.lists = this.newCache();
+    this.values = this.newCache();
   }
 
   /** Every setting of the tenant, for the context's store and terminal; `[]` on 404. */
@@ -47,17 +43,9 @@ export class SettingsMasterWebRepository extends WebRepository {
     };
     this.checkContext(call, context);
     try {
-      const { value } = await this.lists.getOrLoad(
-        cacheKey(context.tenantId, context.storeCode, credentialOf(context), context.terminalNo),
-        async () => {
-          const envelope = await this.fetchEnvelope(call);
-          return this.dataOf<SettingsMasterDocument[]>(call, envelope, {
-            kind: 'array',
-            id: { name: 'name', type: 'string' },
-          });
-        },
+      return await this.cached(this.lists, context, [context.terminalNo], () =>
+        this.fetchData<SettingsMasterDocument[]>(call, { kind: 'array', id: { name: 'name', type: 'string' } }),
       );
-      return structuredClone(value);
     } catch (error) {
       if (isNotFoundError(error)) return [];
       throw error;
@@ -78,16 +66,13 @@ export class SettingsMasterWebRepository extends WebRepository {
     };
     this.checkContext(call, context);
     try {
-      const key = cacheKey(context.tenantId, context.storeCode, credentialOf(context), context.terminalNo, name);
-      const { value } = await this.values.getOrLoad(key, async () => {
-        const envelope = await this.fetchEnvelope(call);
-        const data = this.dataOf<{ value: unknown }>(call, envelope, {
+      return await this.cached(this.values, context, [context.terminalNo, name], async () => {
+        const data = await this.fetchData<{ value: unknown }>(call, {
           kind: 'object',
           id: { name: 'value', type: 'string' },
         });
         return { name, value: data.value as string };
       });
-      return { ...value };
     } catch (error) {
       if (isNotFoundError(error)) return null;
       throw error;

@@ -26,8 +26,7 @@ export class StaffMasterWebRepository extends WebRepository {
       path: () => `/tenants/${encodePathSegment(context.tenantId)}/staff/${encodePathSegment(staffId)}`,
     };
     this.checkContext(call, context);
-    const envelope = await this.fetchEnvelope(call);
-    return this.dataOf<StaffMasterDocument>(call, envelope, {
+    return this.fetchData<StaffMasterDocument>(call, {
       kind: 'object',
       id: { name: 'id', type: 'string' },
     });

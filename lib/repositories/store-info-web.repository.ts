@@ -26,8 +26,7 @@ export class StoreInfoWebRepository extends WebRepository {
       path: () => `/tenants/${encodePathSegment(context.tenantId)}/stores/${encodePathSegment(context.storeCode)}`,
     };
     this.checkContext(call, context);
-    const envelope = await this.fetchEnvelope(call);
-    return this.dataOf<StoreInfoDocument>(call, envelope, {
+    return this.fetchData<StoreInfoDocument>(call, {
       kind: 'object',
       id: { name: 'storeCode', type: 'string' },
     });

@@ -32,8 +32,7 @@ export class TerminalInfoWebRepository extends WebRepository {
       path: () => '/terminals',
     };
     this.checkContext(call, context);
-    const envelope = await this.fetchEnvelope(call);
-    return this.dataOf<TerminalInfoDocument[]>(call, envelope, {
+    return this.fetchData<TerminalInfoDocument[]>(call, {
       kind: 'array',
       id: { name: 'terminalId', type: 'string' },
     });
@@ -56,8 +55,7 @@ export class TerminalInfoWebRepository extends WebRepository {
       path: () => `/terminals/${encodePathSegment(terminalId)}`,
     };
     this.checkContext(call, { ...context, terminalNo }, ['terminalNo']);
-    const envelope = await this.fetchEnvelope(call);
-    return this.dataOf<TerminalInfoDocument>(call, envelope, {
+    return this.fetchData<TerminalInfoDocument>(call, {
       kind: 'object',
       id: { name: 'terminalId', type: 'string' },
     });

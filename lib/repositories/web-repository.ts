@@ -7,6 +7,7 @@ import { HttpClientHelper } from '../http/http-client.helper';
 import { QueryValue } from '../http/service-client';
 import { ResolvedRepositoryOptions } from '../kugel-comms.defaults';
 import { TerminalContext } from './repository.interfaces';
+import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
 
 /** One repository read: what to call and how to describe it in errors. */
 export interface WebCall {
@@ -64,6 +65,41 @@ export abstract class WebRepository {
       throw this.mapFailure(call, error);
     }
     return this.checkEnvelope(call, body);
+  }
+
+  /** Sends the GET and returns its checked `data` (see `fetchEnvelope` and `dataOf`). */
+  protected async fetchData<T>(call: WebCall, shape: Shape): Promise<T> {
+    return this.dataOf<T>(call, await this.fetchEnvelope(call), shape);
+  }
+
+  /** A cache sized and timed by the `repositories` options. */
+  protected newCache<V>(): TtlCache<V> {
+    return new TtlCache<V>({
+      ttlMs: this.repositoryOptions.cacheTtlMs,
+      maxEntries: this.repositoryOptions.cacheMaxEntries,
+    });
+  }
+
+  /**
+   * The cache key of a read for `context`: tenant, store and the caller's credential digest (an
+   * entry is shared only by callers presenting the same credential), then `parts`.
+   */
+  protected cacheKeyFor(
+    context: Pick<TerminalContext, 'tenantId' | 'storeCode' | 'apiKey' | 'jwtToken'>,
+    ...parts: Array<string | number | undefined>
+  ): string {
+    return cacheKey(context.tenantId, context.storeCode, credentialOf(context), ...parts);
+  }
+
+  /** `load()`'s answer through `cache` under `cacheKeyFor(context, ...parts)`; the caller gets its own copy. */
+  protected async cached<V>(
+    cache: TtlCache<V>,
+    context: TerminalContext,
+    parts: Array<string | number | undefined>,
+    load: () => Promise<V>,
+  ): Promise<V> {
+    const { value } = await cache.getOrLoad(this.cacheKeyFor(context, ...parts), load);
+    return structuredClone(value);
   }
 
   /** `envelope.data`, checked against `shape`. */

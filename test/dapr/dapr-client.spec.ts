@@ -1,32 +1,15 @@
 import { SECRETS } from '../support/secrets';
 import { TestingModule } from '@nestjs/testing';
 import * as net from 'node:net';
-import { CircuitState, DaprClientHelper, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
+import { CircuitState, DaprClientHelper, DaprOptions, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { RedisServer } from '../support/redis';
-import { json, startTestServer, TestServer } from '../support/test-server';
 import { Daprd } from './daprd';
-
-/** A subscribing app: answers /dapr/subscribe and records the events daprd delivers. */
-async function startSubscriber(topic: string): Promise<{ server: TestServer; events: Array<Record<string, unknown>> }> {
-  const events: Array<Record<string, unknown>> = [];
-  const server = await startTestServer((req, res, body) => {
-    if (req.method === 'GET' && req.url === '/dapr/subscribe') {
-      return json(res, 200, [{ pubsubname: 'pubsub', topic, route: '/events' }]);
-    }
-    if (req.method === 'POST' && req.url === '/events') {
-      events.push(JSON.parse(body));
-      return json(res, 200, { status: 'SUCCESS' });
-    }
-    if (req.url === '/dapr/config') return json(res, 200, {});
-    json(res, 404, {});
-  });
-  return { server, events };
-}
+import { startSubscriber, Subscriber } from './subscriber';
 
 describe('DaprClientHelper on a real daprd (in-memory components)', () => {
-  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+  let subscriber: Subscriber;
   let daprd: Daprd;
   let app: TestingModule;
   let dapr: DaprClientHelper;
@@ -288,23 +271,30 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
   });
 });
 
+/** A redis-server, a daprd with the Redis components on it, and the module; `close()` stops all three. */
+async function startWithRedis(dapr: DaprOptions = {}) {
+  const redis = await RedisServer.start();
+  const daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
+  const app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, ...dapr } });
+  return {
+    redis,
+    daprd,
+    dapr: app.get(DaprClientHelper),
+    close: async () => {
+      await app.close();
+      await daprd.dispose();
+      await redis.stop();
+    },
+  };
+}
+
 describe('DaprClientHelper with the Redis state store across a sidecar crash', () => {
-  let redis: RedisServer;
-  let daprd: Daprd;
-  let app: TestingModule;
-  afterAll(async () => {
-    await app?.close();
-    await daprd?.dispose();
-    await redis?.stop();
-  });
+  let stack: Awaited<ReturnType<typeof startWithRedis>> | undefined;
+  afterAll(() => stack?.close());
 
   it('reads back every save that answered true before the crash', async () => {
-    redis = await RedisServer.start();
-    daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
-    app = await bootKugelComms({
-      dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0, retries: 0, breaker: { resetTimeoutMs: 300 } },
-    });
-    const dapr = app.get(DaprClientHelper);
+    stack = await startWithRedis({ retries: 0, breaker: { resetTimeoutMs: 300 } });
+    const { daprd, dapr } = stack;
     const results = new Map<string, boolean>();
     const writers = Array.from({ length: 20 }, async (_, w) => {
       for (let i = 0; i < 500; i += 1) {
@@ -340,20 +330,12 @@ describe('DaprClientHelper with the Redis state store across a sidecar crash', (
 });
 
 describe('DaprClientHelper with the Redis state store: stale-ETag transactions', () => {
-  let redis: RedisServer;
-  let daprd: Daprd;
-  let app: TestingModule;
-  afterAll(async () => {
-    await app?.close();
-    await daprd?.dispose();
-    await redis?.stop();
-  });
+  let stack: Awaited<ReturnType<typeof startWithRedis>> | undefined;
+  afterAll(() => stack?.close());
 
   it('reports the conflict without counting it toward the breaker', async () => {
-    redis = await RedisServer.start();
-    daprd = await Daprd.start({ components: 'redis', redisHost: redis.host });
-    app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 0 } });
-    const dapr = app.get(DaprClientHelper);
+    stack = await startWithRedis();
+    const { redis, dapr } = stack;
     await expect(dapr.saveState('statestore', 'tx-etag', 'v1')).resolves.toBe(true);
     for (const operation of ['upsert', 'delete'] as const) {
       for (let i = 0; i < 3; i += 1) {

@@ -2,35 +2,18 @@ import { TestingModule } from '@nestjs/testing';
 import { DaprClientHelper, PubsubManager, StateStoreManager } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
-import { json, startTestServer, TestServer } from '../support/test-server';
 import { Daprd } from './daprd';
-
-/** A subscribing app: answers /dapr/subscribe and records the events daprd delivers. */
-async function startSubscriber(topic: string): Promise<{ server: TestServer; events: Array<Record<string, unknown>> }> {
-  const events: Array<Record<string, unknown>> = [];
-  const server = await startTestServer((req, res, body) => {
-    if (req.method === 'GET' && req.url === '/dapr/subscribe') {
-      return json(res, 200, [{ pubsubname: 'pubsub', topic, route: '/tranlog' }]);
-    }
-    if (req.method === 'POST' && req.url === '/tranlog') {
-      events.push(JSON.parse(body));
-      return json(res, 200, { status: 'SUCCESS' });
-    }
-    if (req.url === '/dapr/config') return json(res, 200, {});
-    json(res, 404, {});
-  });
-  return { server, events };
-}
+import { startSubscriber, Subscriber } from './subscriber';
 
 describe('PubsubManager and StateStoreManager on a real daprd (in-memory components)', () => {
-  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+  let subscriber: Subscriber;
   let daprd: Daprd;
   let app: TestingModule;
   let pubsub: PubsubManager;
   let state: StateStoreManager;
 
   beforeAll(async () => {
-    subscriber = await startSubscriber('topic-tranlog');
+    subscriber = await startSubscriber('topic-tranlog', '/tranlog');
     daprd = await Daprd.start({ appPort: subscriber.server.port });
     app = await bootKugelComms({
       dapr: {

@@ -4,40 +4,17 @@ import { DaprClientHelper, KugelCommsEvents, RequestCompletedEvent } from '../..
 import { bootKugelComms } from '../support/module-fixture';
 import { installContextManager, newSpanContext, withSpan } from '../support/otel';
 import { waitUntil } from '../support/processes';
-import { json, startTestServer, TestServer } from '../support/test-server';
 import { Daprd } from './daprd';
+import { Delivery, startSubscriber, Subscriber } from './subscriber';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/** A subscribing app that records the CloudEvents daprd delivers (and the headers they came with). */
-async function startSubscriber(topic: string): Promise<{
-  server: TestServer;
-  events: Array<{ body: Record<string, unknown>; traceparent?: string }>;
-}> {
-  const events: Array<{ body: Record<string, unknown>; traceparent?: string }> = [];
-  const server = await startTestServer((req, res, body) => {
-    if (req.method === 'GET' && req.url === '/dapr/subscribe') {
-      return json(res, 200, [{ pubsubname: 'pubsub', topic, route: '/events' }]);
-    }
-    if (req.method === 'POST' && req.url === '/events') {
-      events.push({
-        body: JSON.parse(body),
-        traceparent: req.headers.traceparent as string | undefined,
-      });
-      return json(res, 200, { status: 'SUCCESS' });
-    }
-    if (req.url === '/dapr/config') return json(res, 200, {});
-    json(res, 404, {});
-  });
-  return { server, events };
-}
 
 /**
  * The trace id of a delivered CloudEvent, from its `traceparent` attribute; the delivery request's
  * own `traceparent` header must carry the same one. (Span ids are not compared: a daprd with
  * tracing turned on makes its own child span.)
  */
-function traceIdOf(event: { body: Record<string, unknown>; traceparent?: string }): string | undefined {
+function traceIdOf(event: Delivery): string | undefined {
   const attribute = String(event.body.traceparent ?? '').match(TRACEPARENT)?.[1];
   const header = String(event.traceparent ?? '').match(TRACEPARENT)?.[1];
   expect(header).toBe(attribute);
@@ -45,7 +22,7 @@ function traceIdOf(event: { body: Record<string, unknown>; traceparent?: string 
 }
 
 describe('observability of sidecar calls on a real daprd', () => {
-  let subscriber: Awaited<ReturnType<typeof startSubscriber>>;
+  let subscriber: Subscriber;
   let daprd: Daprd;
   let app: TestingModule;
   let dapr: DaprClientHelper;
@@ -74,11 +51,11 @@ describe('observability of sidecar calls on a real daprd', () => {
   async function publishAndReceive(n: number, publish: () => Promise<boolean>) {
     await expect(publish()).resolves.toBe(true);
     await waitUntil(
-      async () => subscriber.events.some((e) => (e.body.data as { n?: number })?.n === n),
+      async () => subscriber.deliveries.some((e) => (e.body.data as { n?: number })?.n === n),
       10_000,
       `delivery of event ${n}`,
     );
-    return subscriber.events.find((e) => (e.body.data as { n?: number })?.n === n)!;
+    return subscriber.deliveries.find((e) => (e.body.data as { n?: number })?.n === n)!;
   }
 
   it('carries a caller-set traceparent through daprd to the subscriber (same trace id)', async () => {
