@@ -116,7 +116,7 @@ export async function benchBreaker(o: { calls: number; warmup: number }): Promis
     if (breaker.state !== CircuitState.Open) throw new Error(`dapr breaker did not open (state ${breaker.state})`);
     const listener = await listenCounting(port);
     const op = async () => {
-      const r = await dapr.getStateResult('statestore', 'cart-1');
+      const r = await dapr.detailed.getState('statestore', 'cart-1');
       if (r.ok || r.code !== 'ERR_CIRCUIT_OPEN') throw new Error('an open breaker let a call through');
     };
     const lat = await timeSequential(op, o.calls, o.warmup);

@@ -6,7 +6,7 @@ import axios, { AxiosHeaders, InternalAxiosRequestConfig } from 'axios';
 import * as http from 'node:http';
 import { Pool } from 'undici';
 import { HttpClientHelper, KugelCommsModule } from '../lib';
-import { createNodeHttpAdapter } from '../lib/http/node-http.adapter';
+import { createNodeHttpAdapter } from '../lib/transport/node-http.adapter';
 import { ContenderSummary, interleaved, Peer } from './support';
 
 export interface HttpBenchResult {

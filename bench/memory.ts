@@ -3,7 +3,8 @@
 // bench/memory.ts`, in a process of its own with a peer of its own; reports over IPC (or prints
 // JSON when run by hand).
 import 'reflect-metadata';
-import { DEFAULTS, HttpClientHelper } from '../lib';
+import { HttpClientHelper } from '../lib';
+import { DEFAULTS } from '../lib/options/defaults';
 import { bootKugel } from './http';
 import { Peer } from './support';
 

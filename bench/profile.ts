@@ -8,9 +8,11 @@ import { Logger } from '@nestjs/common';
 import axios, { AxiosHeaders, InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
 import * as http from 'node:http';
-import { CircuitState, DEFAULTS, HttpClientHelper, KugelCommsEvents, RetryBudget } from '../lib';
-import { createNodeHttpAdapter } from '../lib/http/node-http.adapter';
-import { CallContext, createTransport } from '../lib/http/transport';
+import { CircuitState, HttpClientHelper, KugelCommsEvents } from '../lib';
+import { DEFAULTS } from '../lib/options/defaults';
+import { createNodeHttpAdapter } from '../lib/transport/node-http.adapter';
+import { RetryBudget } from '../lib/transport/retry-budget';
+import { createTransport } from '../lib/transport/transport';
 import { bootKugel } from './http';
 import { closedLoop, closedPort, median, Peer } from './support';
 
@@ -42,7 +44,9 @@ async function breakdown(
     baseUrl: peer.url,
     ...DEFAULTS.http,
     budget: new RetryBudget(DEFAULTS.retryBudget),
-    parse: 'json',
+    breakerGuard: false,
+    parsing: 'json',
+    propagateTrace: true,
     events,
     logger: new Logger('breakdown'),
   });
@@ -57,13 +61,8 @@ async function breakdown(
     ['+ axios core', () => bare.request({ method: 'GET', url: '/item' })],
     ['+ axios-retry', () => withRetry.request({ method: 'GET', url: '/item' })],
     [
-      '+ kugel interceptors (createTransport)',
-      () =>
-        transport.axios.request({
-          method: 'GET',
-          url: '/item',
-          kugel: new CallContext('/item', true),
-        }),
+      '+ kugel call runner (createTransport)',
+      () => transport.runner.run({ method: 'GET', url: '/item' }, { route: '/item', idempotent: true }),
     ],
     ['+ ServiceClient (= HttpClientHelper)', () => kugel.get('/item')],
   ];

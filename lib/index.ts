@@ -1,9 +1,9 @@
-// Public API of kugel-comms. Everything not listed here is internal.
+// Public API of kugel-comms: what an application imports. Everything not listed here is internal
+// (the options' defaults and resolvers, the transport, the injection token of the resolved options).
+
+// ---- module and options -------------------------------------------------------------------------
 export { KugelCommsModule } from './kugel-comms.module';
-export { KUGEL_COMMS_OPTIONS } from './kugel-comms.constants';
 export type { KugelCommsModuleExtras } from './kugel-comms.module-definition';
-export { DEFAULTS, resolveOptions } from './kugel-comms.defaults';
-export type { ResolvedKugelCommsOptions } from './kugel-comms.defaults';
 export type {
   KugelCommsModuleOptions,
   ServiceOptions,
@@ -17,29 +17,34 @@ export type {
   MetricsOptions,
   MetricsRegistry,
   TracingOptions,
+  RepositoryName,
+  RepositoryOptions,
 } from './interfaces/kugel-comms-options.interface';
 
+// ---- REST ---------------------------------------------------------------------------------------
 export { HttpClientHelper } from './http/http-client.helper';
 export { ServiceClient } from './http/service-client';
-export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/service-client';
-export { encodePathSegment, pathOf } from './http/path';
+export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/request-options.interface';
 export { envVariableFor } from './http/service-discovery';
-export { RetryBudget } from './http/retry-budget';
+export { encodePathSegment, pathOf } from './input/path';
 
+// ---- Dapr ---------------------------------------------------------------------------------------
 export { DaprClientHelper } from './dapr/dapr-client.helper';
+export type { DaprDetailedClient } from './dapr/dapr-detailed.client';
 export type {
   DaprResult,
+  DaprFailure,
   PublishOptions,
   SaveStateOptions,
   GetStateOptions,
   DeleteStateOptions,
   BulkStateOptions,
   StateTransactionOperation,
-  StateEntry,
   StateConsistency,
   StateConcurrency,
 } from './dapr/dapr.interfaces';
 
+// ---- circuit breakers and health ----------------------------------------------------------------
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker';
 export type {
   CircuitPermit,
@@ -49,15 +54,16 @@ export type {
 } from './circuit-breaker/circuit-breaker';
 export { CircuitState } from './circuit-breaker/circuit-state';
 export { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
-
 export { CircuitBreakerHealthIndicator } from './health/circuit-breaker.health';
 export type { BreakerHealthDetails, BreakerCheckOptions } from './health/circuit-breaker.health';
 
+// ---- auth ---------------------------------------------------------------------------------------
 export { apiKeyHeaders, bearerHeaders, terminalAuth } from './auth/auth-headers';
 export type { TerminalCredentials } from './auth/auth-headers';
 export { ServiceTokenService } from './auth/service-token.service';
 export type { ServiceTokenClaims } from './auth/service-token.service';
 
+// ---- observability ------------------------------------------------------------------------------
 export { KugelCommsEvents } from './observability/comms-events';
 export type {
   RequestCompletedEvent,
@@ -65,21 +71,20 @@ export type {
   RetryBudgetExhaustedEvent,
   BreakerStateChangedEvent,
 } from './observability/comms-events';
-export {
-  KugelCommsMetrics,
-  METRIC_NAMES,
-  CIRCUIT_STATE_GAUGE_VALUE,
-  statusClass,
-} from './observability/comms-metrics.service';
-export { activeTraceHeaders } from './observability/trace-context';
+export { KugelCommsMetrics, METRIC_NAMES, CIRCUIT_STATE_GAUGE_VALUE } from './observability/comms-metrics.service';
 export type { Unsubscribe } from './common/event';
 
+// ---- errors -------------------------------------------------------------------------------------
 export { HttpClientError, isHttpClientError } from './errors/http-client.error';
+export type { HttpClientErrorInit } from './errors/http-client.error';
 export { BrokenCircuitError, isBrokenCircuitError } from './errors/broken-circuit.error';
 export { InvalidOptionsError, isInvalidOptionsError } from './errors/invalid-options.error';
+export { NotFoundError, isNotFoundError } from './errors/not-found.error';
+export type { NotFoundErrorInit } from './errors/not-found.error';
+export { RepositoryError, isRepositoryError } from './errors/repository.error';
+export type { RepositoryErrorInit } from './errors/repository.error';
 
 // ---- repositories -------------------------------------------------------------------------------
-export type { RepositoryName, RepositoryOptions } from './interfaces/kugel-comms-options.interface';
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';
 export { PaymentMasterWebRepository } from './repositories/payment-master-web.repository';
 export { SettingsMasterWebRepository } from './repositories/settings-master-web.repository';
@@ -89,9 +94,8 @@ export { TerminalInfoWebRepository } from './repositories/terminal-info-web.repo
 export { StoreInfoWebRepository } from './repositories/store-info-web.repository';
 export { StaffMasterWebRepository } from './repositories/staff-master-web.repository';
 export { PubsubManager } from './repositories/pubsub.manager';
-export type { PublishResult } from './repositories/pubsub.manager';
 export { StateStoreManager } from './repositories/state-store.manager';
-export type { StateReadResult, StateWriteResult } from './repositories/state-store.manager';
+export type { StateReadResult } from './repositories/state-store.manager';
 export type {
   TerminalContext,
   ApiEnvelope,
@@ -111,7 +115,3 @@ export type {
   TransactionDocument,
   TransactionSales,
 } from './repositories/documents.interface';
-export { NotFoundError, isNotFoundError } from './errors/not-found.error';
-export type { NotFoundErrorInit } from './errors/not-found.error';
-export { RepositoryError, isRepositoryError } from './errors/repository.error';
-export type { RepositoryErrorInit } from './errors/repository.error';

@@ -9,7 +9,11 @@ export interface KugelCommsModuleExtras {
 
 export const {
   ConfigurableModuleClass: KugelCommsConfigurableModule,
-  MODULE_OPTIONS_TOKEN: KUGEL_COMMS_MODULE_OPTIONS,
+  /**
+   * Injection token of the options exactly as the app gave them (before defaults and
+   * validation); the module resolves them into `KUGEL_COMMS_RESOLVED_OPTIONS`.
+   */
+  MODULE_OPTIONS_TOKEN: KUGEL_COMMS_USER_OPTIONS,
   OPTIONS_TYPE: KUGEL_COMMS_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: KUGEL_COMMS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<KugelCommsModuleOptions>({ moduleName: 'KugelComms' })

@@ -5,17 +5,17 @@ import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.regist
 import { DaprClientHelper } from './dapr/dapr-client.helper';
 import { CircuitBreakerHealthIndicator } from './health/circuit-breaker.health';
 import { HttpClientHelper } from './http/http-client.helper';
-import { KUGEL_COMMS_OPTIONS } from './kugel-comms.constants';
-import { resolveOptions } from './kugel-comms.defaults';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from './kugel-comms.constants';
 import {
   KUGEL_COMMS_ASYNC_OPTIONS_TYPE,
-  KUGEL_COMMS_MODULE_OPTIONS,
   KUGEL_COMMS_OPTIONS_TYPE,
+  KUGEL_COMMS_USER_OPTIONS,
   KugelCommsConfigurableModule,
 } from './kugel-comms.module-definition';
 import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interface';
 import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
+import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 
 const PROVIDERS = [
@@ -37,13 +37,13 @@ const PROVIDERS = [
   imports: [TerminusModule],
   providers: [
     {
-      provide: KUGEL_COMMS_OPTIONS,
+      provide: KUGEL_COMMS_RESOLVED_OPTIONS,
       useFactory: (options: KugelCommsModuleOptions) => resolveOptions(options),
-      inject: [KUGEL_COMMS_MODULE_OPTIONS],
+      inject: [KUGEL_COMMS_USER_OPTIONS],
     },
     ...PROVIDERS,
   ],
-  exports: [KUGEL_COMMS_OPTIONS, ...PROVIDERS],
+  exports: [KUGEL_COMMS_RESOLVED_OPTIONS, ...PROVIDERS],
 })
 export class KugelCommsModule extends KugelCommsConfigurableModule {
   /** Registers the repositories named in `repositories.enabled` (all of them by default). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { apiKeyHeaders, bearerHeaders } from './auth-headers';
 
 /** Claims of a service token (the original's, plus `iat` and optional `iss`/`aud`). */
@@ -22,7 +22,7 @@ export interface ServiceTokenClaims {
 export class ServiceTokenService {
   private readonly logger = new Logger(ServiceTokenService.name);
 
-  constructor(@Inject(KUGEL_COMMS_OPTIONS) private readonly options: ResolvedKugelCommsOptions) {}
+  constructor(@Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions) {}
 
   /**
    * A JWT `{ sub: "service:<name>", tenant_id, service, is_service_account: true, is_superuser: false }`

@@ -1,7 +1,7 @@
 import { EventSource } from '../common/event';
 import { BrokenCircuitError } from '../errors/broken-circuit.error';
 import { CircuitBreakerOptions } from '../interfaces/kugel-comms-options.interface';
-import { resolveBreaker } from '../kugel-comms.defaults';
+import { resolveBreaker } from '../options/resolve-transport';
 import { CircuitState } from './circuit-state';
 
 /**

@@ -1,15 +1,30 @@
-/** Result of a sidecar operation: never thrown, always returned. */
+/**
+ * The outcome of a sidecar operation, from `DaprClientHelper.detailed`: never thrown, always
+ * returned. On success `value` is the operation's answer (`undefined` for writes; the value or
+ * `null` for a state read) and `etag` the ETag the sidecar sent with it (state reads).
+ *
+ * On failure, `status` and `code` tell the cases apart:
+ * - `status` 4xx: the sidecar refused the request (an unknown store, a missing token; a stale
+ *   ETag on save or delete is 409 `ERR_STATE_SAVE` / `ERR_STATE_DELETE`);
+ * - `status` 500 with `code` `ERR_STATE_TRANSACTION`: a transaction's stale ETag or a failed store;
+ * - no `status`: the sidecar could not be reached (`ECONNREFUSED`, `ECONNABORTED` for a timeout,
+ *   ...) or the component's breaker is open (`ERR_CIRCUIT_OPEN`, nothing was sent);
+ * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent.
+ */
 export type DaprResult<T> =
   | { ok: true; value: T; etag?: string }
   | {
       ok: false;
-      /** What went wrong, without secrets (e.g. `state store "s" answered HTTP 500 ERR_STATE_SAVE`). */
+      /** What went wrong, without secrets (e.g. `save state statestore/k: sidecar answered HTTP 500 ERR_STATE_SAVE ...`). */
       error: string;
+      /** Dapr's `errorCode`, else the Node/axios code, or `ERR_CIRCUIT_OPEN` / `ERR_BAD_REQUEST_INPUT`. */
+      code: string;
       /** HTTP status when the sidecar answered. */
       status?: number;
-      /** Dapr `errorCode`, or the Node/axios code, or `ERR_CIRCUIT_OPEN` / `ERR_BAD_REQUEST_INPUT`. */
-      code?: string;
     };
+
+/** The failure case of `DaprResult`. */
+export type DaprFailure = Extract<DaprResult<unknown>, { ok: false }>;
 
 export type StateConsistency = 'eventual' | 'strong';
 export type StateConcurrency = 'first-write' | 'last-write';
@@ -34,7 +49,7 @@ export interface PublishOptions {
 }
 
 export interface SaveStateOptions {
-  /** Optimistic concurrency: save only if the stored ETag matches (409 → `false`). */
+  /** Optimistic concurrency: save only if the stored ETag matches (409 → `false`, or `status: 409` from `detailed`). */
   etag?: string;
   metadata?: Record<string, string | number | boolean>;
   consistency?: StateConsistency;
@@ -69,10 +84,4 @@ export interface StateTransactionOperation {
     metadata?: Record<string, string>;
     options?: { consistency?: StateConsistency; concurrency?: StateConcurrency };
   };
-}
-
-/** A stored value and its ETag. */
-export interface StateEntry<T> {
-  value: T;
-  etag?: string;
 }

@@ -1,3 +1,5 @@
+import { isSecretName, redactUrl } from '../common/redact';
+
 const INVALID_OPTIONS_MARKER = Symbol.for('kugel-comms.InvalidOptionsError');
 
 /** Thrown at boot when an option has a bad value. Names the option and the (redacted) value. */
@@ -18,23 +20,16 @@ export function isInvalidOptionsError(error: unknown): error is InvalidOptionsEr
   return typeof error === 'object' && error !== null && INVALID_OPTIONS_MARKER in error;
 }
 
-/** Options whose own name (last segment) says they hold a credential. */
-const SECRET_OPTION = /secret|token|key|password/i;
-
+/** The value as shown in the message: hidden when the option's own name says it is a credential. */
 function describeValue(option: string, value: unknown): string {
-  if (SECRET_OPTION.test(option.split('.').pop() ?? option) && value !== undefined && value !== null && value !== '') {
+  if (isSecretName(option.split('.').pop() ?? option) && value !== undefined && value !== null && value !== '') {
     return `a ${typeof value} (value hidden)`;
   }
-  if (typeof value === 'string') return JSON.stringify(withoutUrlSecrets(value));
+  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   try {
     return JSON.stringify(value) ?? typeof value;
   } catch {
     return typeof value;
   }
-}
-
-/** A URL-like value without its userinfo and query (either may hold a credential). */
-function withoutUrlSecrets(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@').replace(/\?.*$/s, '?***');
 }

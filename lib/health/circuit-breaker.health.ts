@@ -3,8 +3,8 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 
 /** What the indicator reports per breaker. */
 export interface BreakerHealthDetails {
@@ -38,7 +38,7 @@ export class CircuitBreakerHealthIndicator {
     private readonly health: HealthIndicatorService,
     private readonly registry: CircuitBreakerRegistry,
     private readonly dapr: DaprClientHelper,
-    @Inject(KUGEL_COMMS_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
+    @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
   ) {}
 
   /** Reports every breaker under `key` (breakers by name in the details). */

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
-import { RetryBudget } from './retry-budget';
+import { RetryBudget } from '../transport/retry-budget';
+import { createTransport, Transport } from '../transport/transport';
 import { ServiceClient } from './service-client';
 import { discoverService } from './service-discovery';
-import { createTransport, Transport } from './transport';
 
 /**
  * Service-to-service REST: `getServiceClient('master-data')` returns the one pooled
@@ -20,7 +20,7 @@ export class HttpClientHelper implements OnApplicationShutdown {
   private readonly transports: Transport[] = [];
 
   constructor(
-    @Inject(KUGEL_COMMS_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
+    @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
     private readonly events: KugelCommsEvents,
     private readonly breakers: CircuitBreakerRegistry,
   ) {}
@@ -34,27 +34,19 @@ export class HttpClientHelper implements OnApplicationShutdown {
     if (existing) return existing;
     const target = discoverService(serviceName, this.options);
     const o = target.options;
+    const breaker = o.breaker ? this.breakers.get(`http:${serviceName}`, o.breaker) : undefined;
     const transport = createTransport({
+      ...o,
       client: serviceName,
-      baseUrl: o.baseUrl,
-      timeoutMs: o.timeoutMs,
-      retries: o.retries,
-      retryDelayMs: o.retryDelayMs,
-      maxRetryDelayMs: o.maxRetryDelayMs,
-      maxSockets: o.maxSockets,
-      idleSocketTimeoutMs: o.idleSocketTimeoutMs,
-      maxContentLength: o.maxContentLength,
-      maxBodyLength: o.maxBodyLength,
-      insecureSkipTlsVerify: o.insecureSkipTlsVerify,
       budget: o.retryBudget ? new RetryBudget(o.retryBudget) : undefined,
       headers: target.headers,
-      parse: 'json',
+      breakerGuard: breaker !== undefined,
+      parsing: 'json',
       propagateTrace: this.options.tracing.propagate,
       events: this.events,
       logger: new Logger(`${HttpClientHelper.name}:${serviceName}`),
     });
-    const breaker = o.breaker ? this.breakers.get(`http:${serviceName}`, o.breaker) : undefined;
-    const client = new ServiceClient(serviceName, o.baseUrl, transport, breaker);
+    const client = new ServiceClient(serviceName, o.baseUrl, transport.runner, breaker);
     this.transports.push(transport);
     this.clients.set(serviceName, client);
     this.logger.log(`service "${serviceName}" → ${o.baseUrl} (from ${target.source}, maxSockets ${o.maxSockets})`);

@@ -1,55 +1,20 @@
-import axios, { AxiosError, AxiosRequestConfig } from 'axios';
+import { AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
-import { isBrokenCircuitError } from '../errors/broken-circuit.error';
+import { redactUrl } from '../common/redact';
+import { BrokenCircuitError } from '../errors/broken-circuit.error';
 import { HttpClientError } from '../errors/http-client.error';
-import { redactUrl } from './redact';
-import { CallContext, Transport } from './transport';
+import { serialiseJson } from '../input/body';
+import { checkHeaders, hasHeader } from '../input/headers';
+import { InputError, isInputError } from '../input/input.error';
+import { checkRelativePath } from '../input/path';
+import { buildQuery, withQuery } from '../input/query';
+import { MAX_TIMER_MS } from '../options/validators';
+import { CallFailure } from '../transport/call-result';
+import { CallSpec } from '../transport/call-state';
+import { CallRunner } from '../transport/call-runner';
+import { HttpResponse, RequestConfig, RequestOptions } from './request-options.interface';
 
-export type QueryValue = string | number | boolean | Date | null | undefined;
-
-/** Per-call options of `ServiceClient`. */
-export interface RequestOptions {
-  /** Query parameters; arrays become repeated keys (`a=1&a=2`), `null`/`undefined` are left out. */
-  params?: Record<string, QueryValue | QueryValue[]>;
-  /** Extra headers (values must not contain CR, LF or NUL). */
-  headers?: Record<string, string>;
-  /** Timeout of each attempt, overriding the service's `timeoutMs`. */
-  timeoutMs?: number;
-  /** Retries after the first attempt, overriding the service's `retries`. */
-  retries?: number;
-  /** Aborts the call (including pending retries). */
-  signal?: AbortSignal;
-  /**
-   * Declares a POST or PATCH safe to repeat, so it is retried on timeouts and 429/502/503/504 like
-   * a GET. Implied by an `Idempotency-Key` header.
-   */
-  idempotent?: boolean;
-  /** Route template for events and metrics (e.g. `/tenants/:tenant/items/:code`); defaults to the path. */
-  route?: string;
-}
-
-export interface RequestConfig extends RequestOptions {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
-  path: string;
-  /** JSON-serialised unless it is a Buffer / Uint8Array. */
-  body?: unknown;
-}
-
-export interface HttpResponse<T> {
-  data: T;
-  status: number;
-  headers: Record<string, string>;
-}
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_HEADER_VALUE = /[\r\n\0]/;
-/** Characters Node's `http` writes in a header value (anything else throws inside `http.request`). */
-const NOT_A_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** A path must be printable ASCII: other characters go through `pathOf` (percent-encoded). */
-const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const ABSOLUTE_URL = /^([a-z][a-z0-9+.-]*:|\/\/|\\)/i;
-const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$|\?)/i;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
@@ -64,7 +29,7 @@ export class ServiceClient {
     readonly name: string,
     /** The base URL it resolved to. */
     readonly baseUrl: string,
-    private readonly transport: Transport,
+    private readonly runner: CallRunner,
     /** The breaker guarding this service, when one is configured. */
     readonly breaker?: CircuitBreaker,
   ) {}
@@ -95,231 +60,102 @@ export class ServiceClient {
   }
 
   private async send<T>(req: RequestConfig, withHeaders: boolean): Promise<HttpResponse<T>> {
-    const method = typeof req.method === 'string' ? (req.method.toUpperCase() as RequestConfig['method']) : req.method;
-    if (!METHODS.has(method)) {
-      throw this.inputError(
-        String(method),
-        '-',
-      )(`method must be one of ${[...METHODS].join(', ')}, got ${JSON.stringify(String(method).slice(0, 20))}`);
-    }
-    req = method === req.method ? req : { ...req, method };
-    const url = this.buildUrl(req);
-    const headers = this.checkHeaders(req, url);
-    const data = this.serialise(req, url, headers);
-    const idempotent =
-      IDEMPOTENT.has(method) ||
-      req.idempotent === true ||
-      Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
-    const config: AxiosRequestConfig = {
-      method,
-      url,
-      headers,
-      data,
-      signal: req.signal,
-      kugel: new CallContext(req.route ?? url.split('?', 1)[0], idempotent, this.breaker),
+    const { config, spec } = this.build(req);
+    const result = await this.runner.run(config, spec);
+    if (!result.ok) throw this.toError(result, config.method!, config.url!);
+    return {
+      data: result.data as T,
+      status: result.status,
+      headers: withHeaders ? plainHeaders(result.headers) : {},
     };
-    if (req.timeoutMs !== undefined)
-      config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, this.inputError(method, url), MAX_TIMER_MS);
-    if (req.retries !== undefined)
-      config['axios-retry'] = { retries: checkCount('retries', req.retries, 0, this.inputError(method, url)) };
+  }
+
+  /** The caller's request, checked, as the runner's axios config; bad input → `HttpClientError`, nothing sent. */
+  private build(req: RequestConfig): { config: AxiosRequestConfig; spec: CallSpec } {
+    const method = typeof req.method === 'string' ? req.method.toUpperCase() : String(req.method);
+    let where = typeof req.path === 'string' ? req.path : '-';
     try {
-      const response = await this.transport.axios.request(config);
-      return {
-        data: response.data as T,
-        status: response.status,
-        headers: withHeaders ? plainHeaders(response.headers) : {},
-      };
+      if (!METHODS.has(method)) {
+        where = '-';
+        throw new InputError(
+          `method must be one of ${[...METHODS].join(', ')}, got ${JSON.stringify(method.slice(0, 20))}`,
+        );
+      }
+      const url = withQuery(checkRelativePath(req.path), buildQuery(req.params));
+      where = url;
+      const headers = checkHeaders(req.headers);
+      let data: string | Uint8Array | undefined;
+      if (req.body instanceof Uint8Array) data = req.body;
+      else if (req.body !== undefined) {
+        data = serialiseJson(req.body, 'body');
+        if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/json';
+      }
+      const config: AxiosRequestConfig = { method, url, headers, data, signal: req.signal };
+      if (req.timeoutMs !== undefined) config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, MAX_TIMER_MS);
+      if (req.retries !== undefined) config['axios-retry'] = { retries: checkCount('retries', req.retries, 0) };
+      const idempotent = IDEMPOTENT.has(method) || req.idempotent === true || hasHeader(headers, 'idempotency-key');
+      return { config, spec: { route: req.route ?? url.split('?', 1)[0], idempotent, breaker: this.breaker } };
     } catch (error) {
-      releaseUnsettled(config);
-      throw this.toHttpClientError(error, method, url, config);
-    }
-  }
-
-  private buildUrl(req: RequestConfig): string {
-    const { path } = req;
-    const fail = this.inputError(req.method, typeof path === 'string' ? path : '-');
-    if (typeof path !== 'string') throw fail(`path must be a string, got ${typeof path}`);
-    if (ABSOLUTE_URL.test(path))
-      throw fail('path must be relative to the service base URL (absolute URLs are refused)');
-    if (/[\s#\\]/.test(path) || NOT_PRINTABLE_ASCII.test(path))
-      throw fail('path contains whitespace, "#", "\\", control or non-ASCII characters; encode values with pathOf');
-    if (DOT_SEGMENT.test(path)) throw fail('path contains a "." or ".." segment');
-    let url = path.startsWith('/') || path.length === 0 ? path : `/${path}`;
-    if (req.params) {
-      const query = buildQuery(req.params, fail);
-      if (query) url += (url.includes('?') ? '&' : '?') + query;
-    }
-    return url;
-  }
-
-  private checkHeaders(req: RequestConfig, url: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (!req.headers) return out;
-    const fail = this.inputError(req.method, url);
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      if (!HEADER_NAME.test(name))
-        throw fail(`header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`);
-      if (typeof value !== 'string') throw fail(`header "${name}" must be a string, got ${typeof value}`);
-      // The value is never quoted: it may be a credential.
-      if (BAD_HEADER_VALUE.test(value)) throw fail(`header "${name}" contains CR, LF or NUL`);
-      if (NOT_A_HEADER_VALUE.test(value)) throw fail(`header "${name}" contains characters HTTP cannot carry`);
-      out[name] = value;
-    }
-    return out;
-  }
-
-  private serialise(req: RequestConfig, url: string, headers: Record<string, string>): string | Uint8Array | undefined {
-    if (req.body === undefined) return undefined;
-    if (req.body instanceof Uint8Array) return req.body;
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(req.body);
-    } catch (error) {
-      throw this.inputError(
-        req.method,
-        url,
-      )(`body is not JSON-serialisable: ${(error as Error).message.split('\n')[0]}`);
-    }
-    if (json === undefined)
-      throw this.inputError(req.method, url)(`body of type ${typeof req.body} is not JSON-serialisable`);
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
-      headers['Content-Type'] = 'application/json';
-    return json;
-  }
-
-  private inputError(method: string, url: string): (why: string) => HttpClientError {
-    return (why) =>
-      new HttpClientError(`${method} ${this.name} ${redactUrl(url)}: ${why} (nothing was sent)`, {
+      if (!isInputError(error)) throw error;
+      throw new HttpClientError(`${method} ${this.name} ${redactUrl(where)}: ${error.message} (nothing was sent)`, {
         service: this.name,
         method,
-        url: redactUrl(`${this.baseUrl}${url}`),
+        url: redactUrl(`${this.baseUrl}${where}`),
         attempts: 0,
         code: 'ERR_BAD_REQUEST_INPUT',
       });
+    }
   }
 
-  private toHttpClientError(error: unknown, method: string, url: string, config: AxiosRequestConfig): HttpClientError {
-    const safeUrl = redactUrl(`${this.baseUrl}${url}`);
-    const attempts = config.kugel?.attempts ?? 0;
+  private toError(failure: CallFailure, method: string, url: string): HttpClientError {
     const label = `${method} ${this.name} ${redactUrl(url)}`;
-    if (isBrokenCircuitError(error)) {
-      return new HttpClientError(`${label}: circuit "${error.breaker}" is open (nothing was sent)`, {
-        service: this.name,
-        method,
-        url: safeUrl,
-        attempts: 0,
-        code: error.code,
-        cause: error,
-      });
+    const n = failure.attempts;
+    const after = `after ${n} attempt${n === 1 ? '' : 's'}`;
+    const init = {
+      service: this.name,
+      method,
+      url: redactUrl(`${this.baseUrl}${url}`),
+      attempts: n,
+      code: failure.code,
+    };
+    if (failure.kind === 'circuit-open') {
+      const cause = new BrokenCircuitError(this.breaker?.name ?? '-', this.breaker?.retryAt);
+      return new HttpClientError(`${label}: ${failure.message} (nothing was sent)`, { ...init, cause });
     }
-    if (axios.isAxiosError(error)) {
-      const e = error as AxiosError;
-      const cause = plainCause(e);
-      if (e.response) {
-        const status = e.response.status;
-        // A 2xx/3xx whose body could not be read (e.g. malformed JSON): say so, not "failed with HTTP 200".
-        const what = status < 400 ? `got HTTP ${status} but ${e.message}` : `failed with HTTP ${status}`;
-        return new HttpClientError(`${label} ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
-          service: this.name,
-          method,
-          url: safeUrl,
-          statusCode: status,
-          response: e.response.data,
-          attempts,
-          code: e.code,
-          cause,
-        });
-      }
-      const code = e.code ?? 'ERR_NETWORK';
-      const what = code === 'ERR_CANCELED' ? 'was aborted' : `failed: ${code} (${e.message})`;
-      return new HttpClientError(`${label} ${what} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, {
-        service: this.name,
-        method,
-        url: safeUrl,
-        attempts,
-        code,
+    // A plain Error with the message and code only: never anything that holds the request headers.
+    const cause = Object.assign(new Error(failure.message), { code: failure.code });
+    if (failure.status !== undefined) {
+      const status = failure.status;
+      // A 2xx/3xx whose body could not be read (e.g. malformed JSON): say so, not "failed with HTTP 200".
+      const what = status < 400 ? `got HTTP ${status} but ${failure.message}` : `failed with HTTP ${status}`;
+      return new HttpClientError(`${label} ${what} ${after}`, {
+        ...init,
+        statusCode: status,
+        response: failure.response,
         cause,
       });
     }
-    const message = error instanceof Error ? error.message : String(error);
-    return new HttpClientError(`${label} failed: ${message}`, {
-      service: this.name,
-      method,
-      url: safeUrl,
-      attempts,
-      code: (error as { code?: string })?.code,
-      cause: error instanceof Error ? plainCause(error) : undefined,
-    });
+    const what =
+      failure.kind === 'cancelled'
+        ? 'was aborted'
+        : failure.kind === 'internal'
+          ? `failed: ${failure.message}`
+          : `failed: ${failure.code} (${failure.message})`;
+    return new HttpClientError(`${label} ${what} ${after}`, { ...init, cause });
   }
 }
 
-/**
- * Last line of defence for the breaker: an error that bypassed the recorder (thrown without an
- * axios config) must not keep a half-open trial slot forever. A permit ignores a second outcome.
- */
-export function releaseUnsettled(config: AxiosRequestConfig): void {
-  const ctx = config.kugel;
-  if (ctx && !ctx.settled) {
-    ctx.settled = true;
-    ctx.permit?.release();
-  }
-}
-
-function buildQuery(params: NonNullable<RequestOptions['params']>, fail: (why: string) => HttpClientError): string {
-  const parts: string[] = [];
-  for (const [key, raw] of Object.entries(params)) {
-    const values = Array.isArray(raw) ? raw : [raw];
-    for (const value of values) {
-      if (value === undefined || value === null) continue;
-      let text: string;
-      if (value instanceof Date) text = value.toISOString();
-      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-        text = String(value);
-      else throw fail(`query parameter "${key}" has a ${typeof value} value; use strings, numbers, booleans or dates`);
-      try {
-        parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
-      } catch {
-        // A lone UTF-16 surrogate cannot be percent-encoded.
-        throw fail(`query parameter "${key}" is not valid Unicode text`);
-      }
-    }
-  }
-  return parts.join('&');
-}
-
-/** The longest delay Node.js timers accept (2^31 − 1 ms); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function checkCount(
-  name: string,
-  value: unknown,
-  min: number,
-  fail: (why: string) => HttpClientError,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+function checkCount(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    throw fail(`option ${name} must be an integer ${range}, got ${String(value)}`);
+    throw new InputError(`option ${name} must be an integer ${range}, got ${String(value)}`);
   }
   return value;
 }
 
-/** A plain Error with the message and code only: the axios error's config holds the headers. */
-function plainCause(error: Error & { code?: string }): Error {
-  const cause = new Error(error.message) as Error & { code?: string };
-  cause.name = error.name;
-  if (error.code) cause.code = error.code;
-  return cause;
-}
-
-function plainHeaders(headers: unknown): Record<string, string> {
+function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  const source =
-    typeof (headers as { toJSON?: unknown }).toJSON === 'function'
-      ? (headers as { toJSON(): Record<string, unknown> }).toJSON()
-      : (headers as Record<string, unknown>);
+  const source = typeof headers.toJSON === 'function' ? (headers.toJSON as () => Record<string, unknown>)() : headers;
   for (const [k, v] of Object.entries(source)) {
     if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
   }

@@ -1,7 +1,8 @@
 import { HttpClientError } from '../errors/http-client.error';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { ResolvedKugelCommsOptions, ResolvedServiceOptions, resolveService } from '../kugel-comms.defaults';
-import { encodePathSegment } from './path';
+import { ResolvedKugelCommsOptions, ResolvedServiceOptions } from '../options/resolved-options.interface';
+import { resolveService } from '../options/resolve-transport';
+import { encodePathSegment } from '../input/path';
 
 export interface ServiceTarget {
   options: ResolvedServiceOptions;

@@ -1,7 +1,7 @@
 /**
  * Options of `KugelCommsModule.forRoot()` / `forRootAsync()`.
  *
- * Every field is optional; the defaults live in one place (`kugel-comms.defaults.ts`) and are
+ * Every field is optional; the defaults live in one place (`options/defaults.ts`) and are
  * named here with `@default`. Options are merged and validated once at boot: a bad value stops
  * start-up with an error that names the option and the value.
  */
@@ -132,6 +132,18 @@ export interface DaprOptions {
    * @default 1
    */
   retries?: number;
+  /** Base delay of the backoff between sidecar retries. @default `http.retryDelayMs` */
+  retryDelayMs?: number;
+  /** Upper bound of one sidecar retry delay. @default `http.maxRetryDelayMs` */
+  maxRetryDelayMs?: number;
+  /** Most sockets open at once to the sidecar. @default `http.maxSockets` */
+  maxSockets?: number;
+  /** An idle keep-alive socket to the sidecar is closed after this many ms. @default `http.idleSocketTimeoutMs` */
+  idleSocketTimeoutMs?: number;
+  /** Largest sidecar answer accepted, in bytes (a bulk state read, say). @default `http.maxContentLength` */
+  maxContentLength?: number;
+  /** Largest request body sent to the sidecar, in bytes. @default `http.maxBodyLength` */
+  maxBodyLength?: number;
   /** Breaker options, applied to each component's breaker. */
   breaker?: CircuitBreakerOptions;
   /**

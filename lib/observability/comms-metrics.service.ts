@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-// Types only: prom-client is an optional peer, loaded with require() when metrics are enabled.
+// Types only: prom-client is an optional peer, loaded when metrics are enabled.
 import type * as PromClient from 'prom-client';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { MetricsRegistry } from '../interfaces/kugel-comms-options.interface';
 import { Unsubscribe } from '../common/event';
+import { loadOptionalPeer } from '../common/optional-peer';
 import { KugelCommsEvents, RequestCompletedEvent } from './comms-events';
 
 /** Metric names, without the prefix (`metrics.prefix`, `kugel_comms_` by default). */
@@ -65,7 +66,7 @@ export class KugelCommsMetrics implements OnModuleDestroy {
   private readonly source = () => this.breakers;
 
   constructor(
-    @Inject(KUGEL_COMMS_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
+    @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
     private readonly events: KugelCommsEvents,
     private readonly breakers: CircuitBreakerRegistry,
   ) {
@@ -201,7 +202,10 @@ export class KugelCommsMetrics implements OnModuleDestroy {
   }
 }
 
-/** `2xx`…`5xx` from the status; `rejected` for an open breaker; `error` when there was no answer. */
+/**
+ * `2xx`…`5xx` from the status; `rejected` for an open breaker; `error` when there was no answer.
+ * @internal
+ */
 export function statusClass(e: Pick<RequestCompletedEvent, 'status' | 'outcome'>): string {
   if (e.outcome === 'rejected') return 'rejected';
   if (e.status === undefined) return 'error';
@@ -209,16 +213,9 @@ export function statusClass(e: Pick<RequestCompletedEvent, 'status' | 'outcome'>
 }
 
 function loadPromClient(): typeof PromClient {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('prom-client') as typeof PromClient;
-  } catch (error) {
-    const e = error as { code?: string; message?: string };
-    if (e?.code === 'MODULE_NOT_FOUND' && String(e.message).includes("'prom-client'"))
-      // eslint-disable-next-line preserve-caught-error -- the message already says what is missing
-      throw new Error(MISSING_PROM_CLIENT);
-    throw error;
-  }
+  const prom = loadOptionalPeer<typeof PromClient>('prom-client');
+  if (!prom) throw new Error(MISSING_PROM_CLIENT);
+  return prom;
 }
 
 type Kind = 'Histogram' | 'Counter' | 'Gauge';

@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
 import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
-import { DEFAULTS, resolveOptions } from '../kugel-comms.defaults';
+import { DEFAULTS } from '../options/defaults';
+import { resolveOptions } from '../options/resolve-options';
 import { KugelCommsEvents } from './comms-events';
 import { statusClass } from './comms-metrics.service';
 

@@ -1,23 +1,7 @@
-// Types only: @opentelemetry/api is an optional peer, loaded with require() on first use.
+// Types only: @opentelemetry/api is an optional peer, loaded on first use.
 import type * as OtelApi from '@opentelemetry/api';
-
-/** `undefined`: not looked for yet; `null`: not installed. */
-let otel: typeof OtelApi | null | undefined;
-
-function loadOtel(): typeof OtelApi | null {
-  if (otel === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      otel = require('@opentelemetry/api') as typeof OtelApi;
-    } catch {
-      otel = null;
-    }
-  }
-  return otel;
-}
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const BAD_HEADER_VALUE = /[\r\n\0]/;
+import { loadOptionalPeer } from '../common/optional-peer';
+import { headerValueFault, isHeaderName } from '../input/headers';
 
 /**
  * The headers that carry the active OpenTelemetry context to a peer, or `undefined` when
@@ -33,9 +17,9 @@ const BAD_HEADER_VALUE = /[\r\n\0]/;
  * without one, `context.active()` is always the empty root context and nothing is added).
  */
 export function activeTraceHeaders(): Record<string, string> | undefined {
-  const api = loadOtel();
-  if (!api) return undefined;
   try {
+    const api = loadOptionalPeer<typeof OtelApi>('@opentelemetry/api');
+    if (!api) return undefined;
     const active = api.context.active();
     const carrier: Record<string, unknown> = {};
     api.propagation.inject(active, carrier);
@@ -50,8 +34,8 @@ export function activeTraceHeaders(): Record<string, string> | undefined {
     let out: Record<string, string> | undefined;
     for (const [name, value] of Object.entries(carrier)) {
       // A propagator's output is sent only when it is a valid header.
-      if (typeof value !== 'string' || !HEADER_NAME.test(name) || BAD_HEADER_VALUE.test(value)) continue;
-      (out ??= {})[name] = value;
+      if (!isHeaderName(name) || headerValueFault(value) !== undefined) continue;
+      (out ??= {})[name] = value as string;
     }
     return out;
   } catch {

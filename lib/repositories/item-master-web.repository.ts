@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpClientHelper } from '../http/http-client.helper';
-import { encodePathSegment } from '../http/path';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { encodePathSegment } from '../input/path';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { ItemMasterDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { TtlCache } from './ttl-cache';
+import { RepositoryCache } from './repository-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -18,9 +18,9 @@ import { WebCall, WebRepository } from './web-repository';
  */
 @Injectable()
 export class ItemMasterWebRepository extends WebRepository {
-  private readonly cache: TtlCache<ItemMasterDocument>;
+  private readonly cache: RepositoryCache<ItemMasterDocument>;
 
-  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
     this.cache = this.newCache();
   }

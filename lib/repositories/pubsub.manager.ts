@@ -1,14 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { PublishOptions } from '../dapr/dapr.interfaces';
-
-/** Outcome of `PubsubManager.publishMessage`. */
-export type PublishResult = { ok: true } | { ok: false; error: string };
+import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
 
 /**
  * Publishes messages through the Dapr sidecar (the original's `publish_message_async`). Never
  * throws: a failure (sidecar down, open breaker, unknown pub/sub) is returned as
- * `{ ok: false, error }` so the caller can record it and republish later.
+ * `{ ok: false, error, code, status? }` so the caller can record it and republish later — and tell
+ * an open breaker (`ERR_CIRCUIT_OPEN`) or an outage from a refused request (4xx `status`).
  */
 @Injectable()
 export class PubsubManager {
@@ -22,14 +20,13 @@ export class PubsubManager {
     topic: string,
     message: unknown,
     options?: PublishOptions,
-  ): Promise<PublishResult> {
+  ): Promise<DaprResult<void>> {
     try {
-      const result = await this.dapr.publishEventResult(pubsub, topic, message, options);
-      return result.ok ? { ok: true } : { ok: false, error: result.error };
+      return await this.dapr.detailed.publishEvent(pubsub, topic, message, options);
     } catch (error) {
       const text = `publish to ${String(pubsub)}/${String(topic)} failed: ${error instanceof Error ? error.name : typeof error}`;
       this.logger.error(text);
-      return { ok: false, error: text };
+      return { ok: false, error: text, code: 'ERR_INTERNAL' };
     }
   }
 }

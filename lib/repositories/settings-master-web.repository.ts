@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isNotFoundError } from '../errors/not-found.error';
 import { HttpClientHelper } from '../http/http-client.helper';
-import { encodePathSegment } from '../http/path';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { encodePathSegment } from '../input/path';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { SettingsMasterDocument, SettingValue } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
-import { TtlCache } from './ttl-cache';
+import { RepositoryCache } from './repository-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
@@ -20,10 +20,10 @@ import { WebCall, WebRepository } from './web-repository';
  */
 @Injectable()
 export class SettingsMasterWebRepository extends WebRepository {
-  private readonly lists: TtlCache<SettingsMasterDocument[]>;
-  private readonly values: TtlCache<SettingValue>;
+  private readonly lists: RepositoryCache<SettingsMasterDocument[]>;
+  private readonly values: RepositoryCache<SettingValue>;
 
-  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
     this.lists = this.newCache();
     this.values = this.newCache();

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HttpClientHelper } from '../http/http-client.helper';
-import { encodePathSegment } from '../http/path';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { encodePathSegment } from '../input/path';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { TerminalInfoDocument } from './documents.interface';
 import { TerminalContext } from './repository.interfaces';
 import { WebCall, WebRepository } from './web-repository';
@@ -15,7 +15,7 @@ import { WebCall, WebRepository } from './web-repository';
  */
 @Injectable()
 export class TerminalInfoWebRepository extends WebRepository {
-  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RepositoryError } from '../errors/repository.error';
 import { HttpClientHelper } from '../http/http-client.helper';
-import { encodePathSegment } from '../http/path';
-import { KUGEL_COMMS_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../kugel-comms.defaults';
+import { encodePathSegment } from '../input/path';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { TransactionDocument } from './documents.interface';
 import { PaginatedResult, TerminalContext } from './repository.interfaces';
 import { terminalIdOf, WebCall, WebRepository } from './web-repository';
@@ -32,7 +32,7 @@ export interface TranlogQuery {
  */
 @Injectable()
 export class TranlogWebRepository extends WebRepository {
-  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions) {
+  constructor(http: HttpClientHelper, @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions) {
     super(http, options.repositories);
   }
 

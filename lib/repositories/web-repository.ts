@@ -4,10 +4,11 @@ import { isHttpClientError } from '../errors/http-client.error';
 import { NotFoundError } from '../errors/not-found.error';
 import { RepositoryError } from '../errors/repository.error';
 import { HttpClientHelper } from '../http/http-client.helper';
-import { QueryValue } from '../http/service-client';
-import { ResolvedRepositoryOptions } from '../kugel-comms.defaults';
+import { QueryValue } from '../input/query';
+import { ResolvedRepositoryOptions } from '../options/resolved-options.interface';
 import { TerminalContext } from './repository.interfaces';
-import { cacheKey, credentialOf, TtlCache } from './ttl-cache';
+import { cacheKey, credentialOf } from './cache-key';
+import { RepositoryCache } from './repository-cache';
 
 /** One repository read: what to call and how to describe it in errors. */
 export interface WebCall {
@@ -73,8 +74,8 @@ export abstract class WebRepository {
   }
 
   /** A cache sized and timed by the `repositories` options. */
-  protected newCache<V>(): TtlCache<V> {
-    return new TtlCache<V>({
+  protected newCache<V extends NonNullable<unknown>>(): RepositoryCache<V> {
+    return new RepositoryCache<V>({
       ttlMs: this.repositoryOptions.cacheTtlMs,
       maxEntries: this.repositoryOptions.cacheMaxEntries,
     });
@@ -92,13 +93,13 @@ export abstract class WebRepository {
   }
 
   /** `load()`'s answer through `cache` under `cacheKeyFor(context, ...parts)`; the caller gets its own copy. */
-  protected async cached<V>(
-    cache: TtlCache<V>,
+  protected async cached<V extends NonNullable<unknown>>(
+    cache: RepositoryCache<V>,
     context: TerminalContext,
     parts: Array<string | number | undefined>,
     load: () => Promise<V>,
   ): Promise<V> {
-    const { value } = await cache.getOrLoad(this.cacheKeyFor(context, ...parts), load);
+    const value = await cache.getOrLoad(this.cacheKeyFor(context, ...parts), load);
     return structuredClone(value);
   }
 

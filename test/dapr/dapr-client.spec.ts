@@ -51,22 +51,22 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     await expect(dapr.saveState('statestore', 'user/1?x#y', value)).resolves.toBe(true);
     await expect(dapr.getState('statestore', 'user/1?x#y')).resolves.toEqual(value);
     await expect(dapr.getState('statestore', 'no-such-key')).resolves.toBeNull();
-    const missing = await dapr.getStateResult('statestore', 'no-such-key');
-    expect(missing).toEqual({ ok: true, value: { value: null }, etag: undefined });
-    const entry = await dapr.getStateResult<typeof value>('statestore', 'user/1?x#y');
-    expect(entry.ok && entry.value.etag).toEqual(expect.any(String));
+    const missing = await dapr.detailed.getState('statestore', 'no-such-key');
+    expect(missing).toEqual({ ok: true, value: null, etag: undefined });
+    const entry = await dapr.detailed.getState<typeof value>('statestore', 'user/1?x#y');
+    expect(entry.ok && entry.etag).toEqual(expect.any(String));
   });
 
   it('answers false to a stale ETag and keeps the breaker closed', async () => {
     await dapr.saveState('statestore', 'etag-key', { v: 1 });
-    const first = await dapr.getStateResult('statestore', 'etag-key');
+    const first = await dapr.detailed.getState('statestore', 'etag-key');
     if (!first.ok) throw new Error(first.error);
-    await expect(dapr.saveState('statestore', 'etag-key', { v: 2 }, { etag: first.value.etag })).resolves.toBe(true);
+    await expect(dapr.saveState('statestore', 'etag-key', { v: 2 }, { etag: first.etag })).resolves.toBe(true);
     for (let i = 0; i < 5; i += 1) {
-      const stale = await dapr.saveStateResult('statestore', 'etag-key', { v: 3 }, { etag: first.value.etag });
+      const stale = await dapr.detailed.saveState('statestore', 'etag-key', { v: 3 }, { etag: first.etag });
       expect(stale).toMatchObject({ ok: false, status: 409 });
     }
-    await expect(dapr.deleteState('statestore', 'etag-key', { etag: first.value.etag })).resolves.toBe(false);
+    await expect(dapr.deleteState('statestore', 'etag-key', { etag: first.etag })).resolves.toBe(false);
     const breaker = dapr.breakerFor('state', 'statestore').snapshot();
     expect(breaker.state).toBe(CircuitState.Closed);
     expect(breaker.consecutiveFailures).toBe(0);
@@ -75,9 +75,9 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
 
   it('deletes with and without an ETag', async () => {
     await dapr.saveState('statestore', 'del-1', 'x');
-    const entry = await dapr.getStateResult('statestore', 'del-1');
+    const entry = await dapr.detailed.getState('statestore', 'del-1');
     if (!entry.ok) throw new Error(entry.error);
-    await expect(dapr.deleteState('statestore', 'del-1', { etag: entry.value.etag })).resolves.toBe(true);
+    await expect(dapr.deleteState('statestore', 'del-1', { etag: entry.etag })).resolves.toBe(true);
     await expect(dapr.getState('statestore', 'del-1')).resolves.toBeNull();
     await expect(dapr.deleteState('statestore', 'never-there')).resolves.toBe(true);
   });
@@ -106,7 +106,7 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
   it('answers false to a transaction with a stale ETag and keeps the breaker closed (the sidecar says 500)', async () => {
     await dapr.saveState('statestore', 'tx-etag', 'v1');
     for (let i = 0; i < 5; i += 1) {
-      const result = await dapr.executeStateTransactionResult('statestore', [
+      const result = await dapr.detailed.executeStateTransaction('statestore', [
         { operation: 'upsert', request: { key: 'tx-etag', value: 'v2', etag: '999' } },
       ]);
       expect(result).toMatchObject({ ok: false, status: 500, code: 'ERR_STATE_TRANSACTION' });
@@ -120,8 +120,8 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
 
   it('answers false for an unknown store or pub/sub without opening a breaker (4xx)', async () => {
     for (let i = 0; i < 4; i += 1) {
-      await expect(dapr.saveStateResult('no-such-store', 'k', 1)).resolves.toMatchObject({ ok: false, status: 400 });
-      await expect(dapr.publishEventResult('no-such-pubsub', 't', {})).resolves.toMatchObject({
+      await expect(dapr.detailed.saveState('no-such-store', 'k', 1)).resolves.toMatchObject({ ok: false, status: 400 });
+      await expect(dapr.detailed.publishEvent('no-such-pubsub', 't', {})).resolves.toMatchObject({
         ok: false,
         status: 404,
       });
@@ -136,19 +136,19 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     const off = events.requestCompleted.on((e) => seen.push(e));
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await expect(dapr.saveStateResult('statestore', 'a||b', 1)).resolves.toMatchObject({
+    await expect(dapr.detailed.saveState('statestore', 'a||b', 1)).resolves.toMatchObject({
       ok: false,
       code: 'ERR_BAD_REQUEST_INPUT',
     });
-    await expect(dapr.saveStateResult('statestore', '..', 1)).resolves.toMatchObject({
+    await expect(dapr.detailed.saveState('statestore', '..', 1)).resolves.toMatchObject({
       ok: false,
       code: 'ERR_BAD_REQUEST_INPUT',
     });
-    await expect(dapr.saveStateResult('statestore', 'c', circular)).resolves.toMatchObject({
+    await expect(dapr.detailed.saveState('statestore', 'c', circular)).resolves.toMatchObject({
       ok: false,
       code: 'ERR_BAD_REQUEST_INPUT',
     });
-    await expect(dapr.publishEventResult('pubsub', 't', { n: BigInt(1) })).resolves.toMatchObject({
+    await expect(dapr.detailed.publishEvent('pubsub', 't', { n: BigInt(1) })).resolves.toMatchObject({
       ok: false,
       code: 'ERR_BAD_REQUEST_INPUT',
     });
@@ -174,7 +174,7 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
       await expect(ok.publishEvent('pubsub', 't', {})).resolves.toBe(true);
       const bad = without.get(DaprClientHelper);
       for (let i = 0; i < 4; i += 1) {
-        const result = await bad.saveStateResult('statestore', 'k', 2);
+        const result = await bad.detailed.saveState('statestore', 'k', 2);
         expect(result).toMatchObject({ ok: false, status: 401 });
         expect(JSON.stringify(result)).not.toContain(SECRETS.daprApiToken);
       }
@@ -214,7 +214,7 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
 
     await daprd.kill();
     for (let i = 0; i < 3; i += 1) {
-      const r = await dapr.saveStateResult('statestore', `k${i}`, i);
+      const r = await dapr.detailed.saveState('statestore', `k${i}`, i);
       expect(r).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
     }
     const breaker = dapr.breakerFor('state', 'statestore');
@@ -229,7 +229,7 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     });
     await new Promise<void>((r) => listener.listen(daprd.httpPort, '127.0.0.1', r));
     for (let i = 0; i < 20; i += 1) {
-      await expect(dapr.saveStateResult('statestore', 'x', 1)).resolves.toMatchObject({
+      await expect(dapr.detailed.saveState('statestore', 'x', 1)).resolves.toMatchObject({
         ok: false,
         code: 'ERR_CIRCUIT_OPEN',
       });
@@ -241,7 +241,7 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     await daprd.startProcess();
     await waitUntil(async () => breaker.state === CircuitState.HalfOpen, 5000, 'half-open after the reset timeout');
     const trials = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => dapr.saveStateResult('statestore', `t${i}`, i)),
+      Array.from({ length: 10 }, (_, i) => dapr.detailed.saveState('statestore', `t${i}`, i)),
     );
     expect(trials.filter((t) => t.ok)).toHaveLength(1);
     expect(trials.filter((t) => !t.ok && t.code === 'ERR_CIRCUIT_OPEN')).toHaveLength(9);
@@ -314,7 +314,7 @@ describe('DaprClientHelper with the Redis state store across a sidecar crash', (
     expect(dapr.breakerFor('state', 'statestore').state).not.toBe(CircuitState.Closed);
     await daprd.startProcess();
     await waitUntil(
-      async () => (await dapr.getStateResult('statestore', saved[0])).ok,
+      async () => (await dapr.detailed.getState('statestore', saved[0])).ok,
       5_000,
       'the state breaker to close',
     );
@@ -339,7 +339,7 @@ describe('DaprClientHelper with the Redis state store: stale-ETag transactions',
     await expect(dapr.saveState('statestore', 'tx-etag', 'v1')).resolves.toBe(true);
     for (const operation of ['upsert', 'delete'] as const) {
       for (let i = 0; i < 3; i += 1) {
-        const result = await dapr.executeStateTransactionResult('statestore', [
+        const result = await dapr.detailed.executeStateTransaction('statestore', [
           { operation, request: { key: 'tx-etag', value: 'v2', etag: '999' } },
         ]);
         expect(result).toMatchObject({ ok: false, status: 500, code: 'ERR_STATE_TRANSACTION' });

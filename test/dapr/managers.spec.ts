@@ -111,17 +111,21 @@ describe('StateStoreManager and PubsubManager with the sidecar killed', () => {
 
     await daprd.kill();
     const read = await state.getState('evt-before');
-    expect(read).toEqual({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(read).toEqual({ ok: false, error: expect.stringMatching(/ECONNREFUSED/), code: 'ECONNREFUSED' });
     expect(read).not.toHaveProperty('found');
     const missing = await state.getState('evt-unknown');
     expect(missing.ok).toBe(false);
     const save = await state.saveState('evt-during', { done: true });
-    expect(save).toEqual({ ok: false, error: expect.any(String) });
+    expect(save).toEqual({ ok: false, error: expect.any(String), code: expect.any(String) });
     const published = await pubsub.publishMessage('pubsub', 'topic-tranlog', { eventId: 'e' });
-    expect(published).toEqual({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
+    expect(published).toEqual({ ok: false, error: expect.stringMatching(/ECONNREFUSED/), code: 'ECONNREFUSED' });
     // the state breaker is open now: still ok:false (circuit open), still not found:false
     const refused = await state.getState('evt-before');
-    expect(refused).toEqual({ ok: false, error: expect.stringMatching(/circuit .* is open/) });
+    expect(refused).toEqual({
+      ok: false,
+      error: expect.stringMatching(/circuit .* is open/),
+      code: 'ERR_CIRCUIT_OPEN',
+    });
 
     await daprd.startProcess();
     await waitUntil(async () => (await state.saveState('evt-after', 1)).ok, 10_000, 'state store back');

@@ -115,10 +115,10 @@ describe('security', () => {
     it('sidecar: a redirecting sidecar gets a reported failure; the token never reaches the other host', async () => {
       const dapr = app.get(DaprClientHelper);
       const results = [
-        await dapr.publishEventResult('pubsub', 'orders', { a: 1 }),
-        await dapr.saveStateResult('statestore', 'k', 1),
-        await dapr.getStateResult('statestore', 'k'),
-        await dapr.deleteStateResult('statestore', 'k'),
+        await dapr.detailed.publishEvent('pubsub', 'orders', { a: 1 }),
+        await dapr.detailed.saveState('statestore', 'k', 1),
+        await dapr.detailed.getState('statestore', 'k'),
+        await dapr.detailed.deleteState('statestore', 'k'),
       ];
       for (const r of results) {
         teeToScan(`[security] ${JSON.stringify(r)}`);
@@ -236,7 +236,7 @@ describe('security', () => {
         const app = await bootKugelComms({ dapr: { httpEndpoint: url, waitForSidecarMs: 0, retries: 0 } });
         quietLogs();
         try {
-          const result = await app.get(DaprClientHelper).publishEventResult('pubsub', 'orders', { a: 1 });
+          const result = await app.get(DaprClientHelper).detailed.publishEvent('pubsub', 'orders', { a: 1 });
           expect(result).toMatchObject({ ok: false, code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY/) });
         } finally {
           await app.close();

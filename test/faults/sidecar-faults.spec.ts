@@ -71,8 +71,8 @@ describe('faults: the sidecar and its state store', () => {
         const key = `${tag}-c${c}-${i}`;
         const value = { c, i, tag };
         const [p, saved] = await Promise.all([
-          s.dapr(() => dapr.publishEventResult('pubsub', 'faults', value), DEADLINE),
-          s.dapr(() => dapr.saveStateResult('statestore', key, value), DEADLINE),
+          s.dapr(() => dapr.detailed.publishEvent('pubsub', 'faults', value), DEADLINE),
+          s.dapr(() => dapr.detailed.saveState('statestore', key, value), DEADLINE),
         ]);
         if (p?.ok) publish.ok += 1;
         else publish.failed += 1;

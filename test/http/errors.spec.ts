@@ -182,8 +182,8 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
       errors.push(await errorOf(local.get(HttpClientHelper).getServiceClient('down').get('/x', { headers })));
       // The sidecar endpoint here is the test server: 404/500 answers and a stall.
       const dapr = local.get(DaprClientHelper);
-      errors.push(await dapr.saveStateResult('statestore', 'k', 1));
-      errors.push(await dapr.getStateResult('statestore', 'k'));
+      errors.push(await dapr.detailed.saveState('statestore', 'k', 1));
+      errors.push(await dapr.detailed.getState('statestore', 'k'));
     } finally {
       await local.close();
     }

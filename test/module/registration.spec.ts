@@ -6,12 +6,12 @@ import {
   DaprClientHelper,
   HttpClientHelper,
   isInvalidOptionsError,
-  KUGEL_COMMS_OPTIONS,
   KugelCommsModule,
   KugelCommsModuleOptions,
-  ResolvedKugelCommsOptions,
   ServiceTokenService,
 } from '../../lib';
+import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../../lib/kugel-comms.constants';
+import { ResolvedKugelCommsOptions } from '../../lib/options/resolved-options.interface';
 import { json, startTestServer, TestServer } from '../support/test-server';
 
 /** A feature service that injects the helpers in its constructor, as users do. */
@@ -73,7 +73,7 @@ describe('module registration paths', () => {
       KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }),
     ]);
     await expectWorking(ref);
-    const resolved = ref.get<ResolvedKugelCommsOptions>(KUGEL_COMMS_OPTIONS);
+    const resolved = ref.get<ResolvedKugelCommsOptions>(KUGEL_COMMS_RESOLVED_OPTIONS);
     expect(resolved.http.timeoutMs).toBe(30_000);
   });
 

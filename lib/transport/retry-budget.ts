@@ -1,4 +1,4 @@
-import { ResolvedRetryBudgetOptions } from '../kugel-comms.defaults';
+import { ResolvedRetryBudgetOptions } from '../options/resolved-options.interface';
 
 const BUCKETS = 10;
 

@@ -1,5 +1,6 @@
-import { isInvalidOptionsError } from './errors/invalid-options.error';
-import { DEFAULTS, resolveOptions } from './kugel-comms.defaults';
+import { isInvalidOptionsError } from '../errors/invalid-options.error';
+import { DEFAULTS } from './defaults';
+import { resolveOptions } from './resolve-options';
 
 function errorOf(fn: () => unknown): Error {
   try {

@@ -1,18 +1,25 @@
 import { AxiosAdapter, AxiosError, AxiosResponse, CanceledError, InternalAxiosRequestConfig } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { withFault } from './adapter-fault';
 
 /**
  * A lean axios adapter over `node:http` / `node:https` with the service's keep-alive agent.
  *
  * Why not axios' own http adapter: measured on this product's bench, it costs about twice the
  * time of the request itself (redirect machinery, stream pipelines, proxy and decompression
- * handling that service calls do not use: redirects are never followed here, no proxy is taken
- * from the environment, and peers on the cluster network are not asked to compress). axios,
- * its interceptors and axios-retry still run unchanged on top of it; this adapter only moves
- * bytes. It produces the same errors axios' adapter does (`AxiosError` with the Node code,
- * `ECONNABORTED` on timeout, `CanceledError` on abort, `ERR_BAD_RESPONSE` past
- * `maxContentLength`), so retry conditions and callers see no difference.
+ * handling that service calls do not use). Redirects are never followed here, no proxy is taken
+ * from the environment, and every request goes to `baseUrl`'s host, whatever the path: the path
+ * is appended to the base path. axios, its interceptors and axios-retry run unchanged on top of
+ * it; this adapter only moves bytes and names its failures:
+ *
+ * - the errors axios' adapter gives (`AxiosError` with the Node code, `ECONNABORTED` on timeout,
+ *   `CanceledError` on abort, `ERR_BAD_RESPONSE` past `maxContentLength`), so callers see axios'
+ *   codes;
+ * - plus an `AdapterFault` (`adapter-fault.ts`) on the failures axios has no code of its own for,
+ *   so the retry condition and the breaker decide by code, never by message text.
+ *
+ * Why not undici: see docs/benchmarks.md ("undici adapter").
  */
 export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): AxiosAdapter {
   const base = new URL(baseUrl);
@@ -25,17 +32,6 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
 
   return (config: InternalAxiosRequestConfig) =>
     new Promise<AxiosResponse>((resolve, reject) => {
-      const url = config.url ?? '';
-      if (/^[a-z][a-z0-9+.-]*:|^\/\//i.test(url)) {
-        reject(
-          new AxiosError(
-            `absolute URL refused: requests go to ${base.origin} only`,
-            AxiosError.ERR_BAD_REQUEST,
-            config,
-          ),
-        );
-        return;
-      }
       const signal = config.signal as AbortSignal | undefined;
       if (signal?.aborted) {
         reject(new CanceledError(undefined, config));
@@ -52,7 +48,12 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
       if (body !== undefined && body !== null) {
         const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
         if (config.maxBodyLength !== undefined && config.maxBodyLength > -1 && length > config.maxBodyLength) {
-          reject(new AxiosError('Request body larger than maxBodyLength limit', AxiosError.ERR_BAD_REQUEST, config));
+          const error = new AxiosError(
+            'Request body larger than maxBodyLength limit',
+            AxiosError.ERR_BAD_REQUEST,
+            config,
+          );
+          reject(withFault(error, 'not-sent'));
           return;
         }
         headers['content-length'] = length;
@@ -72,16 +73,15 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         req = request({
           hostname,
           port,
-          path: basePath + url,
+          path: basePath + (config.url ?? ''),
           method: (config.method ?? 'get').toUpperCase(),
           headers,
           agent,
         });
       } catch (error) {
-        // Node refuses some header values, paths and methods synchronously; keep the config on
-        // the error so the call is settled like any other failure.
+        // Node refuses some header values, paths and methods synchronously.
         const e = error as Error & { code?: string };
-        finish(() => reject(AxiosError.from(e, e.code ?? AxiosError.ERR_BAD_REQUEST, config)));
+        finish(() => reject(withFault(AxiosError.from(e, e.code ?? AxiosError.ERR_BAD_REQUEST, config), 'not-sent')));
         return;
       }
       const onAbort = () => {
@@ -89,17 +89,25 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         finish(() => reject(new CanceledError(undefined, config, req)));
       };
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
+      const cutOff = () =>
+        finish(() =>
+          reject(
+            withFault(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req), 'cut-off'),
+          ),
+        );
 
       req.on('response', (res) => {
         const limit = config.maxContentLength ?? -1;
         const chunks: Buffer[] = [];
         let size = 0;
-        // Reject before destroying: destroying emits 'aborted', whose "stream has been aborted"
-        // would win the race, read as a retryable cut-off stream, and hide the limit.
+        // Reject before destroying: destroying emits 'aborted', which must not win the race.
         const tooLarge = () => {
           finish(() =>
             reject(
-              new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req),
+              withFault(
+                new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req),
+                'too-large',
+              ),
             ),
           );
           res.destroy();
@@ -113,16 +121,11 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
           chunks.push(chunk);
         });
         res.on('error', (error: NodeJS.ErrnoException) => {
-          finish(() => reject(AxiosError.from(error, error.code ?? 'ECONNRESET', config, req)));
+          finish(() => reject(withFault(AxiosError.from(error, error.code ?? 'ECONNRESET', config, req), 'cut-off')));
         });
-        res.on('aborted', () => {
-          finish(() => reject(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req)));
-        });
+        res.on('aborted', cutOff);
         res.on('end', () => {
-          if (!res.complete) {
-            finish(() => reject(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req)));
-            return;
-          }
+          if (!res.complete) return cutOff();
           const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
           const data = config.responseType === 'arraybuffer' ? raw : raw.toString('utf8');
           const status = res.statusCode ?? 0;
@@ -144,7 +147,11 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
         });
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
-        finish(() => reject(AxiosError.from(error, error.code, config, req)));
+        finish(() => {
+          const e = AxiosError.from(error, error.code, config, req);
+          const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+          reject(stale ? withFault(e, 'stale-socket') : e);
+        });
       });
       if (config.timeout) {
         // A deadline for the whole attempt (waiting for a pooled socket, connecting, and reading

@@ -1,0 +1,38 @@
+/**
+ * The one rule for what holds a credential, applied to query parameter names in URLs that are
+ * logged or put in errors, and to option names in `InvalidOptionsError`: a name containing `key`,
+ * `token`, `secret`, `pass`, `pwd`, `signature`, `auth`, `jwt`, `credential`, `session` or
+ * `cookie`, or the word `sid`. Header values are never logged at all.
+ */
+const SECRET_NAME = /key|token|secret|pass|pwd|signature|auth|jwt|credential|session|cookie|(^|[^a-z])sid([^a-z]|$)/i;
+
+/** Whether a query parameter or option named `name` may hold a credential (see `SECRET_NAME`). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * The URL (absolute, or a path with a query) with its userinfo shown as `***@` and the values of
+ * query parameters with secret names (`isSecretName`) as `***`, for logs and errors.
+ */
+export function redactUrl(url: string): string {
+  const safe = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  const q = safe.indexOf('?');
+  if (q < 0) return safe;
+  const query = safe
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name);
+      } catch {
+        // keep the raw name
+      }
+      return isSecretName(name) ? `${pair.slice(0, eq)}=***` : pair;
+    })
+    .join('&');
+  return `${safe.slice(0, q)}?${query}`;
+}

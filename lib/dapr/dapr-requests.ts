@@ -1,0 +1,203 @@
+// The sidecar's HTTP API v1.0 as pure functions: arguments in, a checked request out (or an
+// `InputError` saying which argument is wrong); an answer in, the operation's value out.
+import { serialiseJson } from '../input/body';
+import { headerValueFault } from '../input/headers';
+import { InputError } from '../input/input.error';
+import { segment } from '../input/path';
+import { buildQuery, QueryParams } from '../input/query';
+import {
+  BulkStateOptions,
+  DeleteStateOptions,
+  GetStateOptions,
+  PublishOptions,
+  SaveStateOptions,
+  StateTransactionOperation,
+} from './dapr.interfaces';
+
+/** One sidecar request, ready for the call runner. */
+export interface DaprRequest {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path and query, every name and value percent-encoded. */
+  url: string;
+  /** JSON text (or the raw event data). */
+  data?: string;
+  headers?: Record<string, string>;
+  /** Route template for events and metrics. */
+  route: string;
+}
+
+const JSON_BODY = { 'Content-Type': 'application/json' };
+
+/** `POST /v1.0/publish/<pubsub>/<topic>?metadata.<k>=<v>`. */
+export function publishRequest(pubsub: string, topic: string, data: unknown, options: PublishOptions): DaprRequest {
+  const metadata: QueryParams = { ...options.metadata };
+  if (options.rawPayload) metadata.rawPayload = 'true';
+  const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
+  const headers: Record<string, string> = { 'Content-Type': checkHeaderOption('contentType', contentType) };
+  if (options.traceparent !== undefined) headers.traceparent = checkHeaderOption('traceparent', options.traceparent);
+  if (options.tracestate !== undefined) headers.tracestate = checkHeaderOption('tracestate', options.tracestate);
+  return {
+    method: 'POST',
+    url: `/v1.0/publish/${segment(pubsub)}/${segment(topic)}${query(undefined, metadata)}`,
+    data: serialiseJson(data, 'event data'),
+    headers,
+    route: '/v1.0/publish/:pubsub/:topic',
+  };
+}
+
+/** `POST /v1.0/state/<store>` with one `{ key, value, etag?, metadata?, options? }` item. */
+export function saveStateRequest(store: string, key: string, value: unknown, options: SaveStateOptions): DaprRequest {
+  checkKey(key);
+  checkValue(value, 'state value');
+  const item: Record<string, unknown> = { key, value };
+  if (options.etag !== undefined) item.etag = options.etag;
+  if (options.metadata) item.metadata = stringMap(options.metadata);
+  const opts = stateOptions(options);
+  if (opts) item.options = opts;
+  return {
+    method: 'POST',
+    url: `/v1.0/state/${segment(store)}`,
+    data: serialiseJson([item], 'state value'),
+    headers: JSON_BODY,
+    route: '/v1.0/state/:store',
+  };
+}
+
+/** `GET /v1.0/state/<store>/<key>?consistency=...&metadata.<k>=<v>`. */
+export function getStateRequest(store: string, key: string, options: GetStateOptions): DaprRequest {
+  const k = checkKey(key);
+  const plain = options.consistency ? { consistency: options.consistency } : undefined;
+  return {
+    method: 'GET',
+    url: `/v1.0/state/${segment(store)}/${k}${query(plain, options.metadata)}`,
+    route: '/v1.0/state/:store/:key',
+  };
+}
+
+/** `DELETE /v1.0/state/<store>/<key>`, `If-Match` when an ETag is given. */
+export function deleteStateRequest(store: string, key: string, options: DeleteStateOptions): DaprRequest {
+  const k = checkKey(key);
+  const plain: Record<string, string> = {};
+  if (options.consistency) plain.consistency = options.consistency;
+  if (options.concurrency) plain.concurrency = options.concurrency;
+  return {
+    method: 'DELETE',
+    url: `/v1.0/state/${segment(store)}/${k}${query(plain, options.metadata)}`,
+    headers: options.etag !== undefined ? { 'If-Match': checkHeaderOption('etag', options.etag) } : undefined,
+    route: '/v1.0/state/:store/:key',
+  };
+}
+
+/** `POST /v1.0/state/<store>/bulk` with `{ keys, parallelism? }`. */
+export function bulkStateRequest(store: string, keys: string[], options: BulkStateOptions): DaprRequest {
+  if (!Array.isArray(keys)) throw new InputError('keys must be an array of strings');
+  keys.forEach(checkKey);
+  const body: Record<string, unknown> = { keys };
+  if (options.parallelism !== undefined) body.parallelism = options.parallelism;
+  return {
+    method: 'POST',
+    url: `/v1.0/state/${segment(store)}/bulk${query(undefined, options.metadata)}`,
+    data: serialiseJson(body, 'bulk request'),
+    headers: JSON_BODY,
+    route: '/v1.0/state/:store/bulk',
+  };
+}
+
+/** `POST /v1.0/state/<store>/transaction` with `{ operations, metadata? }`. */
+export function transactionRequest(
+  store: string,
+  operations: StateTransactionOperation[],
+  metadata: Record<string, string> | undefined,
+): DaprRequest {
+  if (!Array.isArray(operations) || operations.length === 0)
+    throw new InputError('operations must be a non-empty array');
+  for (const op of operations) {
+    if (!op || (op.operation !== 'upsert' && op.operation !== 'delete'))
+      throw new InputError('each operation must be "upsert" or "delete"');
+    checkKey(op.request?.key);
+    if (op.operation === 'upsert') checkValue(op.request.value, `value of "${op.request.key}"`);
+  }
+  return {
+    method: 'POST',
+    url: `/v1.0/state/${segment(store)}/transaction`,
+    data: serialiseJson(metadata ? { operations, metadata } : { operations }, 'transaction'),
+    headers: JSON_BODY,
+    route: '/v1.0/state/:store/transaction',
+  };
+}
+
+/** A state read's value: `null` for a key that does not exist (204, or an empty body). */
+export function readState<T>(status: number, body: unknown): T | null {
+  return status === 204 || body === undefined ? null : (body as T);
+}
+
+/** A bulk read's `{ key: value }`, leaving out keys that do not exist or could not be read. */
+export function readBulkState<T>(body: unknown): Record<string, T> {
+  if (!Array.isArray(body)) throw new Error('the bulk state answer is not an array');
+  const out: Record<string, T> = {};
+  for (const item of body as Array<{ key?: string; data?: unknown; error?: string }>) {
+    if (item && typeof item.key === 'string' && item.data !== undefined && !item.error) out[item.key] = item.data as T;
+  }
+  return out;
+}
+
+/**
+ * daprd answers a state transaction whose ETag does not match with 500 `ERR_STATE_TRANSACTION`
+ * (save and delete answer 409). That is a stale read by one caller, not a broken store, so it must
+ * not count toward the breaker. The store's own words tell the two apart: the in-memory store says
+ * "etag mismatch", the Redis store's transaction script fails its version check with
+ * "user_script:N: failed to set key" / "failed to delete". A store that is down answers with a
+ * connection error instead, which still counts. (daprd gives the conflict no code of its own.)
+ */
+const TRANSACTION_CONFLICT = /etag mismatch|user_script:\d+: failed to (set|delete)/i;
+
+export function isTransactionConflict(status: number, body: unknown): boolean {
+  if (status !== 500 || typeof body !== 'object' || body === null) return false;
+  const { errorCode, message } = body as { errorCode?: unknown; message?: unknown };
+  return errorCode === 'ERR_STATE_TRANSACTION' && typeof message === 'string' && TRANSACTION_CONFLICT.test(message);
+}
+
+/** Checks a state key and returns it encoded as one path segment. */
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) throw new InputError('state key must be a non-empty string');
+  if (key.includes('||')) throw new InputError('state key must not contain "||" (Dapr reserves it)');
+  return segment(key);
+}
+
+/**
+ * A value JSON cannot represent at the top level (`undefined`, a function, a symbol) would be
+ * dropped from the `[{ key, value }]` body without an error, and the sidecar would store an empty
+ * value under the key: refuse it (nested ones are JSON's usual business).
+ */
+function checkValue(value: unknown, what: string): void {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
+    throw new InputError(`${what} of type ${typeof value} is not JSON-serialisable`);
+  }
+}
+
+/** An option sent as a header (an ETag, a trace context): the shared header value check. */
+function checkHeaderOption(name: string, value: string): string {
+  if (headerValueFault(value) !== undefined)
+    throw new InputError(`${name} must be a string without CR, LF, NUL or characters HTTP cannot carry`);
+  return value;
+}
+
+function stringMap(metadata: Record<string, string | number | boolean>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) out[k] = String(v);
+  return out;
+}
+
+function stateOptions(o: SaveStateOptions): Record<string, string> | undefined {
+  if (!o.concurrency && !o.consistency) return undefined;
+  const out: Record<string, string> = {};
+  if (o.concurrency) out.concurrency = o.concurrency;
+  if (o.consistency) out.consistency = o.consistency;
+  return out;
+}
+
+/** `?a=b&metadata.k=v` (the shared query builder), or `''`. */
+function query(plain: QueryParams | undefined, metadata: QueryParams | undefined): string {
+  const q = [buildQuery(plain), buildQuery(metadata, 'metadata.')].filter(Boolean).join('&');
+  return q ? `?${q}` : '';
+}

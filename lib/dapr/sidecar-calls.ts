@@ -1,0 +1,121 @@
+import { Logger } from '@nestjs/common';
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { isInputError } from '../input/input.error';
+import { CallFailure, CallSuccess } from '../transport/call-result';
+import { CallRunner } from '../transport/call-runner';
+import { DaprFailure, DaprResult } from './dapr.interfaces';
+import { DaprRequest, isTransactionConflict } from './dapr-requests';
+
+/** A Dapr building block whose components each have a breaker (`state:<store>`, `pubsub:<pubsub>`). */
+export type ComponentKind = 'state' | 'pubsub';
+
+/**
+ * The run machinery of the sidecar client: one logical operation from its arguments to a
+ * `DaprResult`. Never rejects.
+ *
+ * 1. builds the request (`dapr-requests.ts`); bad input → `ERR_BAD_REQUEST_INPUT`, nothing sent;
+ * 2. waits (bounded) for the sidecar at start-up, while that wait lasts;
+ * 3. runs it through the call runner under the component's breaker;
+ * 4. maps the `CallResult` to a `DaprResult` and logs a failure once, with the operation,
+ *    component and key: WARN when the sidecar refused the request, ERROR when it or its store
+ *    failed, DEBUG when the breaker refused it.
+ */
+export class SidecarCalls {
+  private startup?: Promise<unknown>;
+
+  constructor(
+    private readonly runner: CallRunner,
+    private readonly breakerFor: (kind: ComponentKind, component: string) => CircuitBreaker,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Calls wait for `ready` (the start-up wait for the sidecar) until it settles. */
+  holdUntil(ready: Promise<unknown>): void {
+    this.startup = ready;
+    // Once the wait is over (ready or given up), calls stop awaiting it: one await less per call.
+    void ready.finally(() => {
+      if (this.startup === ready) this.startup = undefined;
+    });
+  }
+
+  async run<T>(
+    what: string,
+    kind: ComponentKind,
+    component: string,
+    build: () => DaprRequest,
+    read: (answer: CallSuccess) => T,
+  ): Promise<DaprResult<T>> {
+    let request: DaprRequest;
+    try {
+      if (typeof component !== 'string' || component.length === 0)
+        throw new TypeError(`${kind} component name must be a non-empty string`);
+      request = build();
+    } catch (error) {
+      const why = isInputError(error) || error instanceof TypeError ? error.message : `unexpected ${String(error)}`;
+      return this.failed(
+        { ok: false, error: `${what}: bad input: ${why} (nothing was sent)`, code: 'ERR_BAD_REQUEST_INPUT' },
+        'error',
+      );
+    }
+    if (this.startup) await this.startup;
+    const result = await this.runner.run(
+      { method: request.method, url: request.url, data: request.data, headers: request.headers },
+      // Publish and save are safe to repeat: consumers de-duplicate by event id, a save is an upsert.
+      { route: request.route, idempotent: true, breaker: this.breakerFor(kind, component) },
+    );
+    if (!result.ok) {
+      const failure = daprFailure(what, result);
+      return this.failed(failure, levelOf(result));
+    }
+    const etag = typeof result.headers.etag === 'string' ? result.headers.etag : undefined;
+    try {
+      return { ok: true, value: read(result), etag };
+    } catch (error) {
+      return this.failed(
+        {
+          ok: false,
+          error: `${what}: the sidecar's answer is not as documented: ${(error as Error).message}`,
+          code: 'ERR_BAD_RESPONSE',
+          status: result.status,
+        },
+        'error',
+      );
+    }
+  }
+
+  private failed(failure: DaprFailure, level: 'debug' | 'warn' | 'error'): DaprFailure {
+    this.logger[level](failure.error);
+    return failure;
+  }
+}
+
+/**
+ * DEBUG for a call the breaker refused (the state change was logged at WARN; one line per refused
+ * call would flood the log); WARN when the sidecar is fine but refused the request (a bad name, a
+ * stale ETag, a missing token); ERROR when the sidecar or its store failed.
+ */
+function levelOf(f: CallFailure): 'debug' | 'warn' | 'error' {
+  if (f.kind === 'circuit-open') return 'debug';
+  if (f.status !== undefined && (f.status < 500 || isTransactionConflict(f.status, f.response))) return 'warn';
+  return 'error';
+}
+
+/** A call's failure as the sidecar client reports it: Dapr's `errorCode` and message when it answered. */
+function daprFailure(what: string, f: CallFailure): DaprFailure {
+  const n = f.attempts;
+  const attempts = `${n} attempt${n === 1 ? '' : 's'}`;
+  if (f.kind === 'circuit-open') return { ok: false, error: `${what}: ${f.message} (nothing was sent)`, code: f.code };
+  if (f.status !== undefined) {
+    const body = f.response as { errorCode?: unknown; message?: unknown } | string | undefined;
+    const errorCode =
+      typeof body === 'object' && body && typeof body.errorCode === 'string' ? body.errorCode : undefined;
+    const detail = typeof body === 'object' && body?.message ? `: ${String(body.message).slice(0, 300)}` : '';
+    return {
+      ok: false,
+      status: f.status,
+      code: errorCode ?? f.code,
+      error: `${what}: sidecar answered HTTP ${f.status}${errorCode ? ` ${errorCode}` : ''}${detail} (${attempts})`,
+    };
+  }
+  return { ok: false, code: f.code, error: `${what}: ${f.code} (${f.message}) after ${attempts}` };
+}

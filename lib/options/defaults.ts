@@ -1,0 +1,36 @@
+/**
+ * The one place where defaults live. Every `@default` in `KugelCommsModuleOptions` names a value
+ * from here; the resolvers (`resolve-options.ts`) fill each unset option from it.
+ */
+export const DEFAULTS = {
+  http: {
+    timeoutMs: 30_000,
+    retries: 3,
+    retryDelayMs: 100,
+    maxRetryDelayMs: 10_000,
+    maxSockets: 64,
+    idleSocketTimeoutMs: 4_000,
+    maxContentLength: 10 * 1024 * 1024,
+    maxBodyLength: 10 * 1024 * 1024,
+    insecureSkipTlsVerify: false,
+  },
+  retryBudget: { ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 },
+  breaker: { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 },
+  /** The sidecar's transport options not listed here (`retryDelayMs`, `maxSockets`, ...) default to `http.*`. */
+  dapr: { port: 3500, timeoutMs: 5_000, retries: 1, waitForSidecarMs: 10_000, serviceInvocation: false },
+  serviceToken: { algorithm: 'HS256' as const, expiresInSec: 300, maxExpiresInSec: 3_600 },
+  health: { openCircuitIs: 'down' as const },
+  repositories: {
+    cacheTtlSec: 300,
+    cacheMaxEntries: 1_000,
+    stateStore: 'statestore',
+    services: { masterData: 'master-data', terminal: 'terminal', cart: 'cart' },
+  },
+  metrics: {
+    enabled: false,
+    prefix: 'kugel_comms_',
+    // prom-client's defaults, plus 30 s (the default call timeout)
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  },
+  tracing: { propagate: true },
+} as const;

@@ -1,0 +1,205 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import {
+  AuthOptions,
+  HealthOptions,
+  KugelCommsModuleOptions,
+  MetricsOptions,
+  RepositoryName,
+  RepositoryOptions,
+  TracingOptions,
+} from '../interfaces/kugel-comms-options.interface';
+import { DEFAULTS } from './defaults';
+import {
+  ResolvedAuthOptions,
+  ResolvedKugelCommsOptions,
+  ResolvedMetricsOptions,
+  ResolvedRepositoryOptions,
+  ResolvedServiceOptions,
+} from './resolved-options.interface';
+import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
+import { bool, headerValue, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+
+/** Every repository `forRoot` can register, by option name. */
+export const REPOSITORY_NAMES: readonly RepositoryName[] = [
+  'itemMaster',
+  'paymentMaster',
+  'settingsMaster',
+  'tranlog',
+  'terminalInfo',
+  'storeInfo',
+  'staffMaster',
+  'pubsub',
+  'stateStore',
+];
+
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
+const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+/**
+ * Merges user options over the defaults and validates every value once. Throws
+ * `InvalidOptionsError` naming the option and the value; the module calls it at boot.
+ * @internal
+ */
+export function resolveOptions(
+  options: KugelCommsModuleOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedKugelCommsOptions {
+  object('(root)', options);
+  const http = resolveHttp(options.http ?? {});
+  const services: Record<string, ResolvedServiceOptions> = {};
+  for (const [name, value] of Object.entries(options.services ?? {})) {
+    services[name] = resolveService(name, value, http);
+  }
+  return {
+    services,
+    http,
+    dapr: resolveDapr(options.dapr ?? {}, http, env),
+    auth: resolveAuth(options.auth ?? {}),
+    health: resolveHealth(options.health ?? {}),
+    repositories: resolveRepositories(options.repositories ?? {}),
+    metrics: resolveMetrics(options.metrics ?? {}),
+    tracing: resolveTracing(options.tracing ?? {}),
+  };
+}
+
+function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
+  object('auth', o);
+  const apiKey = o.apiKey === undefined ? undefined : headerValue('auth.apiKey', o.apiKey);
+  const t = o.serviceToken;
+  if (t === undefined) return { apiKey };
+  object('auth.serviceToken', t, 'must be an object with a "secret"');
+  if (typeof t.secret !== 'string' || t.secret.length === 0) {
+    throw new InvalidOptionsError('auth.serviceToken.secret', t.secret, 'must be a non-empty string');
+  }
+  const d = DEFAULTS.serviceToken;
+  const algorithm = t.algorithm ?? d.algorithm;
+  if (!JWT_ALGORITHMS.includes(algorithm)) {
+    throw new InvalidOptionsError(
+      'auth.serviceToken.algorithm',
+      algorithm,
+      `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`,
+    );
+  }
+  const expiresInSec = positiveInt('auth.serviceToken.expiresInSec', t.expiresInSec ?? d.expiresInSec);
+  if (expiresInSec > d.maxExpiresInSec) {
+    throw new InvalidOptionsError(
+      'auth.serviceToken.expiresInSec',
+      expiresInSec,
+      `must be at most ${d.maxExpiresInSec}`,
+    );
+  }
+  return {
+    apiKey,
+    serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer, audience: t.audience },
+  };
+}
+
+function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
+  object('health', o);
+  const openCircuitIs = o.openCircuitIs ?? DEFAULTS.health.openCircuitIs;
+  if (openCircuitIs !== 'down' && openCircuitIs !== 'up') {
+    throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
+  }
+  const critical = o.criticalBreakers;
+  if (critical !== undefined && (!Array.isArray(critical) || critical.some((b) => typeof b !== 'string'))) {
+    throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
+  }
+  return { openCircuitIs, criticalBreakers: critical };
+}
+
+function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
+  object('repositories', o);
+  const d = DEFAULTS.repositories;
+  const enabled = o.enabled ?? 'all';
+  if (enabled !== 'all') {
+    if (!Array.isArray(enabled)) {
+      throw new InvalidOptionsError(
+        'repositories.enabled',
+        enabled,
+        `must be 'all' or an array of ${REPOSITORY_NAMES.join(', ')}`,
+      );
+    }
+    for (const name of enabled) {
+      if (!REPOSITORY_NAMES.includes(name)) {
+        throw new InvalidOptionsError(
+          'repositories.enabled',
+          name,
+          `is not a repository name (one of ${REPOSITORY_NAMES.join(', ')})`,
+        );
+      }
+    }
+  }
+  const ttlSec = nonNegativeNumber('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
+  const stateStore = o.stateStore ?? d.stateStore;
+  if (typeof stateStore !== 'string' || !SERVICE_NAME.test(stateStore)) {
+    throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');
+  }
+  const s = object('repositories.services', o.services ?? {});
+  const serviceName = (key: 'masterData' | 'terminal' | 'cart'): string => {
+    const value = s[key] ?? d.services[key];
+    if (typeof value !== 'string' || !SERVICE_NAME.test(value)) {
+      throw new InvalidOptionsError(
+        `repositories.services.${key}`,
+        value,
+        'must be a service name of letters, digits, ".", "_" or "-"',
+      );
+    }
+    return value;
+  };
+  return {
+    enabled: enabled === 'all' ? [...REPOSITORY_NAMES] : [...new Set(enabled)],
+    cacheTtlMs: Math.round(ttlSec * 1000),
+    cacheMaxEntries: positiveInt('repositories.cacheMaxEntries', o.cacheMaxEntries ?? d.cacheMaxEntries),
+    stateStore,
+    services: { masterData: serviceName('masterData'), terminal: serviceName('terminal'), cart: serviceName('cart') },
+  };
+}
+
+function resolveMetrics(o: MetricsOptions): ResolvedMetricsOptions {
+  object('metrics', o);
+  const d = DEFAULTS.metrics;
+  const prefix = o.prefix ?? d.prefix;
+  if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix)) {
+    throw new InvalidOptionsError(
+      'metrics.prefix',
+      prefix,
+      'must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*) or ""',
+    );
+  }
+  const registry = o.registry;
+  if (registry !== undefined) {
+    const r = registry as unknown as Record<string, unknown> | null;
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof r.registerMetric !== 'function' ||
+      typeof r.getSingleMetric !== 'function' ||
+      typeof r.metrics !== 'function'
+    ) {
+      // The value itself is not printed: a registry is a large object.
+      throw new InvalidOptionsError(
+        'metrics.registry',
+        r === null || typeof r !== 'object' ? r : '[an object that is not a Registry]',
+        'must be a prom-client Registry',
+      );
+    }
+  }
+  const buckets = o.buckets ?? d.buckets;
+  if (
+    !Array.isArray(buckets) ||
+    buckets.length === 0 ||
+    buckets.some((b, i) => typeof b !== 'number' || !Number.isFinite(b) || b <= 0 || (i > 0 && b <= buckets[i - 1]))
+  ) {
+    throw new InvalidOptionsError(
+      'metrics.buckets',
+      buckets,
+      'must be a non-empty array of increasing numbers > 0 (seconds)',
+    );
+  }
+  return { enabled: bool('metrics.enabled', o.enabled ?? d.enabled), prefix, registry, buckets: [...buckets] };
+}
+
+function resolveTracing(o: TracingOptions): Required<TracingOptions> {
+  object('tracing', o);
+  return { propagate: bool('tracing.propagate', o.propagate ?? DEFAULTS.tracing.propagate) };
+}

@@ -1,0 +1,76 @@
+import {
+  CircuitBreakerOptions,
+  MetricsRegistry,
+  RepositoryName,
+  RetryBudgetOptions,
+  ServiceTokenOptions,
+  TracingOptions,
+} from '../interfaces/kugel-comms-options.interface';
+
+/** The options after defaults and validation (what `KUGEL_COMMS_RESOLVED_OPTIONS` holds). */
+export interface ResolvedKugelCommsOptions {
+  services: Record<string, ResolvedServiceOptions>;
+  http: ResolvedHttpOptions;
+  dapr: ResolvedDaprOptions;
+  auth: ResolvedAuthOptions;
+  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
+  repositories: ResolvedRepositoryOptions;
+  metrics: ResolvedMetricsOptions;
+  tracing: Required<TracingOptions>;
+}
+
+export type ResolvedBreakerOptions = Required<CircuitBreakerOptions>;
+export type ResolvedRetryBudgetOptions = Required<RetryBudgetOptions>;
+
+/** What one pooled client (a REST peer or the sidecar) is built from. */
+export interface ResolvedTransportOptions {
+  timeoutMs: number;
+  retries: number;
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  maxSockets: number;
+  idleSocketTimeoutMs: number;
+  maxContentLength: number;
+  maxBodyLength: number;
+  insecureSkipTlsVerify: boolean;
+}
+
+export interface ResolvedHttpOptions extends ResolvedTransportOptions {
+  retryBudget: ResolvedRetryBudgetOptions | false;
+  breaker: ResolvedBreakerOptions | false;
+}
+
+export interface ResolvedServiceOptions extends ResolvedHttpOptions {
+  baseUrl: string;
+}
+
+export interface ResolvedDaprOptions extends ResolvedTransportOptions {
+  httpEndpoint: string;
+  apiToken?: string;
+  breaker: ResolvedBreakerOptions;
+  waitForSidecarMs: number;
+  serviceInvocation: boolean;
+}
+
+export interface ResolvedAuthOptions {
+  apiKey?: string;
+  serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
+    Pick<ServiceTokenOptions, 'issuer' | 'audience'>;
+}
+
+export interface ResolvedRepositoryOptions {
+  enabled: RepositoryName[];
+  /** `cacheTtlSec` in milliseconds (0 = caches off). */
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+  stateStore: string;
+  services: { masterData: string; terminal: string; cart: string };
+}
+
+export interface ResolvedMetricsOptions {
+  enabled: boolean;
+  prefix: string;
+  /** Unset: prom-client's global `register` (known only once prom-client is loaded). */
+  registry?: MetricsRegistry;
+  buckets: readonly number[];
+}

@@ -1,0 +1,92 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { headerValueFault } from '../input/headers';
+
+/** The longest delay Node.js timers accept (2^31 − 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+const TIMER_LIMIT = 'about 24.8 days, the longest timer Node.js keeps';
+
+/** A service or Dapr component name: letters, digits, `.`, `_`, `-`, not starting with a symbol. */
+export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** An absolute http(s) URL without credentials, query or fragment; returned without trailing `/`. */
+export function checkBaseUrl(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidOptionsError(option, value, 'must be an http(s) URL string');
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidOptionsError(option, value, 'must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidOptionsError(option, value, 'must use http: or https:');
+  }
+  if (url.username || url.password) {
+    // The message shows the URL with its userinfo as `***@`.
+    throw new InvalidOptionsError(option, value, 'must not carry credentials (use auth options)');
+  }
+  if (url.search || url.hash) {
+    throw new InvalidOptionsError(option, value, 'must not have a query or fragment');
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** A duration a Node.js timer can hold, > 0. */
+export function positiveMs(option: string, value: unknown): number {
+  return atMost(option, positiveInt(option, value), MAX_TIMER_MS, TIMER_LIMIT);
+}
+
+/** A duration a Node.js timer can hold, ≥ 0. */
+export function nonNegativeMs(option: string, value: unknown): number {
+  return atMost(option, nonNegativeInt(option, value), MAX_TIMER_MS, TIMER_LIMIT);
+}
+
+export function positiveInt(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(option, value, 'must be a positive integer');
+  }
+  return value;
+}
+
+export function nonNegativeInt(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidOptionsError(option, value, 'must be an integer ≥ 0');
+  }
+  return value;
+}
+
+export function nonNegativeNumber(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionsError(option, value, 'must be a number ≥ 0');
+  }
+  return value;
+}
+
+export function bool(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionsError(option, value, 'must be true or false');
+  return value;
+}
+
+/** An object (or the option is refused naming `expectation`). */
+export function object<T>(option: string, value: T, expectation = 'must be an object'): T {
+  if (typeof value !== 'object' || value === null) throw new InvalidOptionsError(option, value, expectation);
+  return value;
+}
+
+/** A value sent in a header on every call (an API key, the sidecar token): the shared header check. */
+export function headerValue(option: string, value: unknown): string {
+  if (value === '' || headerValueFault(value) !== undefined) {
+    throw new InvalidOptionsError(
+      option,
+      value,
+      'must be a non-empty string without CR, LF, NUL or characters HTTP cannot carry',
+    );
+  }
+  return value as string;
+}
+
+export function atMost(option: string, value: number, max: number, why: string): number {
+  if (value > max) throw new InvalidOptionsError(option, value, `must be at most ${max} (${why})`);
+  return value;
+}

@@ -1,0 +1,104 @@
+import { Logger } from '@nestjs/common';
+import axios, { AxiosAdapter, AxiosInstance } from 'axios';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { installBreakerGuard } from '../circuit-breaker/breaker.interceptor';
+import { KugelCommsEvents } from '../observability/comms-events';
+import { ResolvedTransportOptions } from '../options/resolved-options.interface';
+import { BodyParsing } from './call-result';
+import { CallRunner } from './call-runner';
+import { callStateOf } from './call-state';
+import { createNodeHttpAdapter } from './node-http.adapter';
+import { RetryBudget } from './retry-budget';
+import { installRetries } from './retry-policy';
+
+export interface TransportOptions extends ResolvedTransportOptions {
+  /** Service name (or `dapr`): used in logs, events and errors. */
+  client: string;
+  baseUrl: string;
+  budget?: RetryBudget;
+  /** Headers sent on every call (e.g. `dapr-api-token`); never logged. */
+  headers?: Record<string, string>;
+  /** Install the breaker guard interceptor (the client's calls can carry a breaker). */
+  breakerGuard: boolean;
+  /** Retry timeouts of non-idempotent calls too (the sidecar's publish and save are idempotent by key/event id). */
+  retryNonIdempotentTimeouts?: boolean;
+  parsing: BodyParsing;
+  /** See `CallRunnerOptions.logFailures` (default `true`). */
+  logFailures?: boolean;
+  /** See `CallRunnerOptions.isCallerError`. */
+  isCallerError?: (status: number, body: unknown) => boolean;
+  propagateTrace: boolean;
+  events: KugelCommsEvents;
+  logger: Logger;
+}
+
+/** One pooled client: the call runner and what it runs on. */
+export interface Transport {
+  runner: CallRunner;
+  /** The axios instance the runner drives (also used directly by the sidecar's health probes). */
+  axios: AxiosInstance;
+  agent: http.Agent;
+  destroy(): void;
+}
+
+/**
+ * Builds the pooled client behind a `ServiceClient` or the `DaprClientHelper`: one keep-alive
+ * agent (bounded by `maxSockets`, idle sockets retired before the server's keep-alive timeout),
+ * an axios instance on the node:http adapter with the breaker guard interceptor (when the client
+ * has breakers) and axios-retry, and the call runner that drives it. No redirect is followed and
+ * no proxy is taken from the environment: the adapter sends to the base URL's host only.
+ */
+export function createTransport(o: TransportOptions): Transport {
+  const agentOptions: https.AgentOptions = {
+    keepAlive: true,
+    maxSockets: o.maxSockets,
+    maxFreeSockets: o.maxSockets,
+    // Closes idle pooled sockets before a server's keep-alive timeout can close them under us.
+    timeout: o.idleSocketTimeoutMs,
+    scheduling: 'lifo',
+  };
+  const agent = o.baseUrl.startsWith('https:')
+    ? new https.Agent({ ...agentOptions, rejectUnauthorized: !o.insecureSkipTlsVerify })
+    : new http.Agent(agentOptions);
+  const send = createNodeHttpAdapter(o.baseUrl, agent);
+  // Counts the attempts of a call: what reaches the adapter (a withheld retry does not).
+  const adapter: AxiosAdapter = (config) => {
+    const state = callStateOf(config);
+    if (state) state.attempts += 1;
+    return send(config);
+  };
+
+  const instance = axios.create({
+    adapter,
+    timeout: o.timeoutMs,
+    maxContentLength: o.maxContentLength,
+    maxBodyLength: o.maxBodyLength,
+    headers: { Accept: 'application/json', ...o.headers },
+    // Bodies are serialised by the callers' input checks and parsed by the runner.
+    transformRequest: [(data: unknown) => data],
+    transformResponse: [(data: unknown) => data],
+  });
+  if (o.breakerGuard) installBreakerGuard(instance);
+  installRetries(instance, {
+    client: o.client,
+    retries: o.retries,
+    retryDelayMs: o.retryDelayMs,
+    maxRetryDelayMs: o.maxRetryDelayMs,
+    budget: o.budget,
+    retryNonIdempotentTimeouts: o.retryNonIdempotentTimeouts === true,
+    events: o.events,
+    logger: o.logger,
+  });
+  const runner = new CallRunner(instance, {
+    client: o.client,
+    parsing: o.parsing,
+    budget: o.budget,
+    propagateTrace: o.propagateTrace,
+    logFailures: o.logFailures !== false,
+    isCallerError: o.isCallerError,
+    events: o.events,
+    logger: o.logger,
+  });
+  return { runner, axios: instance, agent, destroy: () => agent.destroy() };
+}
