@@ -21,6 +21,8 @@ export function activeTraceHeaders(): Record<string, string> | undefined {
     const api = loadOptionalPeer<typeof OtelApi>('@opentelemetry/api');
     if (!api) return undefined;
     const active = api.context.active();
+    // No context manager registered (or no context entered): nothing to propagate.
+    if (active === api.ROOT_CONTEXT) return undefined;
     const carrier: Record<string, unknown> = {};
     api.propagation.inject(active, carrier);
     if (typeof carrier.traceparent !== 'string') {

@@ -26,6 +26,24 @@ describe('resolveOptions', () => {
     expect(o.health.openCircuitIs).toBe('down');
   });
 
+  it('takes the sidecar transport options from dapr.*, each defaulting to http.*', () => {
+    const o = resolveOptions(
+      { http: { retryDelayMs: 7, maxRetryDelayMs: 70, maxSockets: 9 }, dapr: { maxSockets: 3, maxContentLength: 100 } },
+      {},
+    );
+    expect(o.dapr).toMatchObject({
+      retryDelayMs: 7,
+      maxRetryDelayMs: 70,
+      maxSockets: 3,
+      idleSocketTimeoutMs: DEFAULTS.http.idleSocketTimeoutMs,
+      maxContentLength: 100,
+      maxBodyLength: DEFAULTS.http.maxBodyLength,
+      timeoutMs: DEFAULTS.dapr.timeoutMs,
+      retries: DEFAULTS.dapr.retries,
+    });
+    expect(o.http.maxSockets).toBe(9);
+  });
+
   it('reads DAPR_HTTP_PORT and DAPR_API_TOKEN from the environment', () => {
     const o = resolveOptions({}, { DAPR_HTTP_PORT: '3601', DAPR_API_TOKEN: 'tok' });
     expect(o.dapr.httpEndpoint).toBe('http://127.0.0.1:3601');
@@ -41,6 +59,8 @@ describe('resolveOptions', () => {
     [{ services: { 'bad name!': 'http://h' } }, 'services.bad name!', 'got "bad name!"'],
     [{ dapr: { breaker: { failureThreshold: 0 } } }, 'dapr.breaker.failureThreshold', 'got 0'],
     [{ dapr: { httpEndpoint: 'not a url' } }, 'dapr.httpEndpoint', 'got "not a url"'],
+    [{ dapr: { maxSockets: 0 } }, 'dapr.maxSockets', 'got 0'],
+    [{ dapr: { idleSocketTimeoutMs: -1 } }, 'dapr.idleSocketTimeoutMs', 'got -1'],
     [
       { dapr: { breaker: { resetTimeoutMs: Number.MAX_SAFE_INTEGER } } },
       'dapr.breaker.resetTimeoutMs',
