@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import { HttpClientHelper, KugelCommsModule } from '../lib';
 import { createNodeHttpAdapter } from '../lib/transport/node-http.adapter';
 import { ContenderSummary, interleaved, Peer } from './support';
+import { kugelOnUndici } from './undici-adapter';
 
 export interface HttpBenchResult {
   concurrency: number;
@@ -83,6 +84,10 @@ export async function benchHttp(
     headers: AxiosHeaders.from({ Accept: 'application/json' }),
   } as InternalAxiosRequestConfig;
 
+  // The same kugel pipeline (call runner, axios, axios-retry) on an adapter over undici instead of
+  // node:http, and that adapter alone: see docs/benchmarks.md, "undici adapter".
+  const onUndici = kugelOnUndici(peer.url);
+
   const contenders = [
     { name: 'raw node:http (keep-alive agent)', op: () => rawGet(rawAgent, peer.port, '/item') },
     {
@@ -102,6 +107,15 @@ export async function benchHttp(
       name: '(ref) kugel adapter without axios',
       op: async () => {
         const res = await adapter(adapterConfig);
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        return JSON.parse(res.data as string);
+      },
+    },
+    { name: '(ref) kugel on an undici adapter', op: () => onUndici.client.get('/item') },
+    {
+      name: '(ref) undici adapter without axios',
+      op: async () => {
+        const res = await onUndici.adapter(adapterConfig);
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
         return JSON.parse(res.data as string);
       },
@@ -129,6 +143,7 @@ export async function benchHttp(
   rawAgent.destroy();
   adapterAgent.destroy();
   await pool.close();
+  await onUndici.close();
   return {
     concurrency: o.concurrency,
     rounds: o.rounds,
