@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { isInputError } from '../input/input.error';
 import { CallFailure, CallSuccess } from '../transport/call-result';
@@ -58,8 +59,11 @@ export class SidecarCalls {
       );
     }
     if (this.startup) await this.startup;
+    const config: AxiosRequestConfig = { method: request.method, url: request.url };
+    if (request.data !== undefined) config.data = request.data;
+    if (request.headers !== undefined) config.headers = request.headers;
     const result = await this.runner.run(
-      { method: request.method, url: request.url, data: request.data, headers: request.headers },
+      config,
       // Publish and save are safe to repeat: consumers de-duplicate by event id, a save is an upsert.
       { route: request.route, idempotent: true, breaker: this.breakerFor(kind, component) },
     );

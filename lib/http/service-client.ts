@@ -90,7 +90,10 @@ export class ServiceClient {
         data = serialiseJson(req.body, 'body');
         if (!hasHeader(headers, 'content-type')) headers['Content-Type'] = 'application/json';
       }
-      const config: AxiosRequestConfig = { method, url, headers, data, signal: req.signal };
+      // Only the keys a call sets: axios merges and checks every key of the config on every request.
+      const config: AxiosRequestConfig = { method, url, headers };
+      if (data !== undefined) config.data = data;
+      if (req.signal !== undefined) config.signal = req.signal;
       if (req.timeoutMs !== undefined) config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, MAX_TIMER_MS);
       if (req.retries !== undefined) config['axios-retry'] = { retries: checkCount('retries', req.retries, 0) };
       const idempotent = IDEMPOTENT.has(method) || req.idempotent === true || hasHeader(headers, 'idempotency-key');
