@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
-import { isInputError } from '../input/input.error';
+import { InputError, isInputError } from '../input/input.error';
 import { CallFailure, CallSuccess } from '../transport/call-result';
 import { CallRunner } from '../transport/call-runner';
 import { DaprFailure, DaprResult } from './dapr.interfaces';
@@ -49,12 +49,19 @@ export class SidecarCalls {
     let request: DaprRequest;
     try {
       if (typeof component !== 'string' || component.length === 0)
-        throw new TypeError(`${kind} component name must be a non-empty string`);
+        throw new InputError(`${kind} component name must be a non-empty string`);
       request = build();
     } catch (error) {
-      const why = isInputError(error) || error instanceof TypeError ? error.message : `unexpected ${String(error)}`;
+      // Not the caller's input: a bug of this library. Still returned, never thrown, and named only.
+      if (!isInputError(error)) {
+        const name = error instanceof Error ? error.name : typeof error;
+        return this.failed(
+          { ok: false, error: `${what}: unexpected ${name} (nothing was sent)`, code: 'ERR_INTERNAL' },
+          'error',
+        );
+      }
       return this.failed(
-        { ok: false, error: `${what}: bad input: ${why} (nothing was sent)`, code: 'ERR_BAD_REQUEST_INPUT' },
+        { ok: false, error: `${what}: bad input: ${error.message} (nothing was sent)`, code: 'ERR_BAD_REQUEST_INPUT' },
         'error',
       );
     }
