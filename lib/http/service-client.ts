@@ -24,6 +24,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
  * contain data with `pathOf` so each value stays one segment.
  */
 export class ServiceClient {
+  /** @internal Made by `HttpClientHelper.getServiceClient`. */
   constructor(
     /** The service name this client calls. */
     readonly name: string,
