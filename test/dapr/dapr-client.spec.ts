@@ -2,6 +2,7 @@ import { SECRETS } from '../support/secrets';
 import { TestingModule } from '@nestjs/testing';
 import * as net from 'node:net';
 import { CircuitState, DaprClientHelper, DaprOptions, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
+import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { closedPort } from '../support/test-server';
@@ -231,6 +232,7 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
 describe('DaprClientHelper circuit breaker against a killed and restarted daprd', () => {
   let daprd: Daprd;
   let app: TestingModule;
+  afterEach(() => jest.useRealTimers()); // after the test that fakes the date
   afterAll(async () => {
     await app?.close();
     await daprd?.dispose();
@@ -238,13 +240,17 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
 
   it('opens after 3 failures, answers at once without I/O, and closes after one trial once daprd is back', async () => {
     daprd = await Daprd.start();
+    // The reset timeout passes when the test says so: the 40 refused calls below must all see the
+    // breaker open however slowly a busy machine makes them.
+    const clock = fakeDate();
+    const RESET_MS = 60_000;
     app = await bootKugelComms({
       dapr: {
         httpEndpoint: daprd.httpEndpoint,
         waitForSidecarMs: 0,
         retries: 1,
         timeoutMs: 2000,
-        breaker: { failureThreshold: 3, resetTimeoutMs: 1500 },
+        breaker: { failureThreshold: 3, resetTimeoutMs: RESET_MS },
       },
       http: { retryDelayMs: 1 },
     });
@@ -280,7 +286,10 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     await new Promise<void>((r) => listener.close(() => r()));
 
     await daprd.startProcess();
-    await waitUntil(async () => breaker.state === CircuitState.HalfOpen, 5000, 'half-open after the reset timeout');
+    // daprd is back, the breaker still open until its reset timeout has passed.
+    await expect(dapr.saveStateResult('statestore', 'x', 1)).resolves.toMatchObject({ code: 'ERR_CIRCUIT_OPEN' });
+    clock.advance(RESET_MS);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
     const trials = await Promise.all(
       Array.from({ length: 10 }, (_, i) => dapr.saveStateResult('statestore', `t${i}`, i)),
     );
