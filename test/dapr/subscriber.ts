@@ -7,6 +7,8 @@ export interface Delivery {
   /** The route daprd posted to (one per subscription). */
   route: string;
   contentType?: string;
+  /** `Date.now()` when it arrived. */
+  at: number;
 }
 
 /** One programmatic subscription the app announces on `/dapr/subscribe`. */
@@ -58,6 +60,7 @@ export async function startSubscriber(topic: string | SubscriptionSpec[], route 
         traceparent: req.headers.traceparent as string | undefined,
         route: req.url ?? '',
         contentType: req.headers['content-type'],
+        at: Date.now(),
       });
       return json(res, 200, { status: 'SUCCESS' });
     }
