@@ -2,6 +2,18 @@ import { AxiosAdapter, AxiosError, AxiosResponse, CanceledError, InternalAxiosRe
 import * as http from 'node:http';
 import * as https from 'node:https';
 
+export interface NodeHttpAdapterOptions {
+  /**
+   * Hand axios only these response headers (any case), read straight from Node's raw header list
+   * (Node's header object is not built). Every header passed on costs axios work per response: it
+   * builds its header object from the adapter's twice and normalises it twice, sanitising each
+   * value with a regular expression (measured: about 2 µs a header, 10 µs for the five of a
+   * sidecar's state read). A client that reads one header of the five need not pay for the other
+   * four. Default: every header (a `ServiceClient` hands its caller all of them).
+   */
+  responseHeaders?: readonly string[];
+}
+
 /**
  * A lean axios adapter over `node:http` / `node:https` with the service's keep-alive agent.
  *
@@ -14,7 +26,11 @@ import * as https from 'node:https';
  * `ECONNABORTED` on timeout, `CanceledError` on abort, `ERR_BAD_RESPONSE` past
  * `maxContentLength`), so retry conditions and callers see no difference.
  */
-export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): AxiosAdapter {
+export function createNodeHttpAdapter(
+  baseUrl: string,
+  agent: http.Agent,
+  options: NodeHttpAdapterOptions = {},
+): AxiosAdapter {
   const base = new URL(baseUrl);
   const isHttps = base.protocol === 'https:';
   const request = isHttps ? https.request : http.request;
@@ -22,6 +38,7 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
   const port = base.port ? Number(base.port) : isHttps ? 443 : 80;
   const basePath = base.pathname.replace(/\/+$/, '');
   const hostHeader = base.host;
+  const keep = options.responseHeaders ? new Set(options.responseHeaders.map((h) => h.toLowerCase())) : undefined;
 
   return (config: InternalAxiosRequestConfig) =>
     new Promise<AxiosResponse>((resolve, reject) => {
@@ -130,7 +147,7 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
             data,
             status,
             statusText: res.statusMessage ?? '',
-            headers: res.headers as AxiosResponse['headers'],
+            headers: (keep ? pickHeaders(res.rawHeaders, keep) : res.headers) as AxiosResponse['headers'],
             config,
             request: req,
           };
@@ -158,4 +175,15 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
       if (body !== undefined && body !== null) req.end(body);
       else req.end();
     });
+}
+
+/** The response headers named in `keep`, from Node's raw `[name, value, ...]` list (repeats joined with ", "). */
+function pickHeaders(raw: string[], keep: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (!keep.has(name)) continue;
+    out[name] = out[name] === undefined ? raw[i + 1] : `${out[name]}, ${raw[i + 1]}`;
+  }
+  return out;
 }

@@ -82,6 +82,8 @@ export interface TransportOptions {
    * a success (the sidecar answers an ETag conflict inside a state transaction with a 500).
    */
   isCallerError?: (status: number, body: unknown) => boolean;
+  /** Response headers the callers read (all when unset); see `NodeHttpAdapterOptions.responseHeaders`. */
+  responseHeaders?: readonly string[];
   /** Add the active OpenTelemetry context's `traceparent`/`tracestate` (option `tracing.propagate`). */
   propagateTrace?: boolean;
   events: KugelCommsEvents;
@@ -117,7 +119,7 @@ export function createTransport(o: TransportOptions): Transport {
 
   const instance = axios.create({
     // The adapter joins the base URL and the path itself; `baseURL` stays unset so axios does not.
-    adapter: createNodeHttpAdapter(o.baseUrl, agent),
+    adapter: createNodeHttpAdapter(o.baseUrl, agent, { responseHeaders: o.responseHeaders }),
     timeout: o.timeoutMs,
     maxRedirects: 0,
     allowAbsoluteUrls: false,
