@@ -130,20 +130,8 @@ async function compare(layers: [string, () => Promise<unknown>][], rounds: numbe
  * header (as it did before the sidecar client asked for the ETag only) and the ETag only.
  */
 async function daprBreakdown(rounds = 9, roundMs = 600): Promise<void> {
-  const { Daprd } = await import('../test/dapr/daprd');
-  const daprd = await Daprd.start({ appId: 'kugel-profile' });
+  const { daprd, app, kugel, official, value, close } = await daprSetup();
   const url = daprd.httpEndpoint;
-  const app = await bootKugel({ dapr: { httpEndpoint: url } });
-  const kugel = app.get(DaprClientHelper);
-  const official = new DaprClient({
-    daprHost: '127.0.0.1',
-    daprPort: String(daprd.httpPort),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    logger: { level: LogLevel.Error },
-  });
-  await official.start();
-  const value = { cartId: 'c-0001', status: 'open', total: 1280, lines: [{ sku: '4901234567894', qty: 2 }] };
-  if (!(await kugel.saveState('statestore', 'profile-get', value))) throw new Error('seed failed');
   const path = '/v1.0/state/statestore/profile-get';
   const transport = (responseHeaders?: string[]) =>
     createTransport({
@@ -207,13 +195,11 @@ async function daprBreakdown(rounds = 9, roundMs = 600): Promise<void> {
   everyHeader.destroy();
   etagOnly.destroy();
   rawAgent.destroy();
-  await official.stop();
-  await app.close();
-  await daprd.dispose();
+  await close();
 }
 
-/** One Dapr state-read contender alone, for a CPU profile. */
-async function daprGetAlone(which: 'dapr-get-kugel' | 'dapr-get-official', ms: number): Promise<void> {
+/** A test daprd (in-memory components), the module and the official client on it, one value saved. */
+async function daprSetup() {
   const { Daprd } = await import('../test/dapr/daprd');
   const daprd = await Daprd.start({ appId: 'kugel-profile' });
   const app = await bootKugel({ dapr: { httpEndpoint: daprd.httpEndpoint } });
@@ -225,7 +211,19 @@ async function daprGetAlone(which: 'dapr-get-kugel' | 'dapr-get-official', ms: n
     logger: { level: LogLevel.Error },
   });
   await official.start();
-  await kugel.saveState('statestore', 'profile-get', { cartId: 'c-0001', total: 1280 });
+  const value = { cartId: 'c-0001', status: 'open', total: 1280, lines: [{ sku: '4901234567894', qty: 2 }] };
+  if (!(await kugel.saveState('statestore', 'profile-get', value))) throw new Error('seed failed');
+  const close = async () => {
+    await official.stop();
+    await app.close();
+    await daprd.dispose();
+  };
+  return { daprd, app, kugel, official, value, close };
+}
+
+/** One Dapr state-read contender alone, for a CPU profile. */
+async function daprGetAlone(which: 'dapr-get-kugel' | 'dapr-get-official', ms: number): Promise<void> {
+  const { kugel, official, close } = await daprSetup();
   const op =
     which === 'dapr-get-kugel'
       ? () => kugel.getState('statestore', 'profile-get')
@@ -233,9 +231,7 @@ async function daprGetAlone(which: 'dapr-get-kugel' | 'dapr-get-official', ms: n
   await closedLoop(op, 32, 1000);
   const r = await closedLoop(op, 32, ms);
   console.log(`${which}: ${Math.round(r.opsPerSec)} calls/s, ${r.errors} errors`);
-  await official.stop();
-  await app.close();
-  await daprd.dispose();
+  await close();
 }
 
 async function main(): Promise<void> {
