@@ -12,6 +12,12 @@ export default tseslint.config(
     },
   },
   {
+    // Typed linting, so that a dropped promise (a failure nobody sees) is an error.
+    files: ['lib/**/*.ts', 'test/**/*.ts', 'sample-app/**/*.ts', 'bench/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     // The library logs through Nest's Logger only.
     files: ['lib/**/*.ts'],
     rules: { 'no-console': 'error' },

@@ -46,10 +46,17 @@ function rawGet(agent: http.Agent, port: number, path: string): Promise<unknown>
   });
 }
 
-/** Boots the module the way an app does (no Nest log output: it is not what is measured). */
+/**
+ * Boots the module the way an app does (no Nest log output: it is not what is measured), with the
+ * start-up wait for the sidecar off unless `options.dapr` turns it on: left on, every module booted
+ * here would poll `/v1.0/healthz/outbound` (on 127.0.0.1:3500, the default endpoint, for the REST
+ * benchmarks) for up to 10 s while the rounds run. The Dapr benchmark waits for its sidecar itself,
+ * before the first round.
+ */
 export async function bootKugel(
   options: Parameters<typeof KugelCommsModule.forRoot>[0],
 ): Promise<INestApplicationContext> {
+  options = { ...options, dapr: { waitForSidecarMs: 0, ...options.dapr } };
   return NestFactory.createApplicationContext(KugelCommsModule.forRoot(options), {
     logger: false,
     abortOnError: false,

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { HttpClientHelper } from '../lib';
 import { bootKugel } from './http';
-import { median, Peer } from './support';
+import { median, Peer, rotation } from './support';
 
 export interface PeerDownRound {
   calls: number;
@@ -69,36 +69,34 @@ export async function benchPeerDown(
   const axiosRounds: PeerDownRound[] = [];
   const agent = new http.Agent({ keepAlive: true });
 
+  // A: kugel, defaults (3 retries, 20 % budget + 10 retries/s floor), a fresh service per round.
+  const kugelRound = async (r: number) => {
+    const client = helper.getServiceClient(`down-${r}`);
+    const tag = `kugel-${r}`;
+    kugelRounds.push(await measureRound(() => client.get(`/down/${tag}`), tag));
+  };
+  // B: axios + axios-retry, 3 retries with exponential backoff, no budget.
+  const axiosRound = async (r: number) => {
+    const instance = axios.create({ baseURL: peer.url, httpAgent: agent });
+    axiosRetry(instance, { retries: 3, retryDelay: axiosRetry.exponentialDelay });
+    const tag = `axios-retry-${r}`;
+    axiosRounds.push(await measureRound(() => instance.get(`/down/${tag}`), tag));
+  };
+  const measureRound = async (call: () => Promise<unknown>, tag: string): Promise<PeerDownRound> => {
+    const run = await openLoop(call, o.rate, o.roundMs);
+    const attempts = (await peer.stats()).down[tag] ?? 0;
+    return {
+      calls: run.calls,
+      attempts,
+      attemptsPerCall: attempts / run.calls,
+      callsPerSec: run.callsPerSec,
+      unexpectedSuccesses: run.successes,
+    };
+  };
+
   for (let r = 0; r < o.rounds; r += 1) {
-    // A: kugel, defaults (3 retries, 20 % budget + 10 retries/s floor).
-    {
-      const client = helper.getServiceClient(`down-${r}`);
-      const tag = `kugel-${r}`;
-      const run = await openLoop(() => client.get(`/down/${tag}`), o.rate, o.roundMs);
-      const attempts = (await peer.stats()).down[tag] ?? 0;
-      kugelRounds.push({
-        calls: run.calls,
-        attempts,
-        attemptsPerCall: attempts / run.calls,
-        callsPerSec: run.callsPerSec,
-        unexpectedSuccesses: run.successes,
-      });
-    }
-    // B: axios + axios-retry, 3 retries with exponential backoff, no budget.
-    {
-      const instance = axios.create({ baseURL: peer.url, httpAgent: agent });
-      axiosRetry(instance, { retries: 3, retryDelay: axiosRetry.exponentialDelay });
-      const tag = `axios-retry-${r}`;
-      const run = await openLoop(() => instance.get(`/down/${tag}`), o.rate, o.roundMs);
-      const attempts = (await peer.stats()).down[tag] ?? 0;
-      axiosRounds.push({
-        calls: run.calls,
-        attempts,
-        attemptsPerCall: attempts / run.calls,
-        callsPerSec: run.callsPerSec,
-        unexpectedSuccesses: run.successes,
-      });
-    }
+    // The order alternates from round to round (kugel first, then axios-retry first, ...).
+    for (const i of rotation(2, r)) await (i === 0 ? kugelRound(r) : axiosRound(r));
     process.stdout.write(`  peer down: round ${r + 1}/${o.rounds} done\n`);
   }
   await app.close();

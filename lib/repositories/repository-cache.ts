@@ -4,7 +4,8 @@ import { LRUCache } from 'lru-cache';
  * The cache of a repository: `lru-cache` with a TTL. What the repositories need of it, and the
  * lru-cache option that gives it:
  *
- * - an entry expires `ttlMs` after it was stored (`ttl`); `ttlMs: 0` turns the cache off;
+ * - an entry expires `ttlMs` after it was stored (`ttl`, on `Date.now()`); `ttlMs: 0` turns the
+ *   cache off;
  * - at most `maxEntries` entries, the least recently used evicted first (`max`);
  * - concurrent misses of one key share one load, and a load that fails is never cached
  *   (`fetch()` with the load as its `context`);
@@ -23,13 +24,18 @@ export class RepositoryCache<V extends NonNullable<unknown>> {
       throw new RangeError(`RepositoryCache maxEntries must be an integer ≥ 1, got ${options.maxEntries}`);
     }
     if (options.ttlMs === 0) return;
+    const now = options.now ?? (() => Date.now());
     this.lru = new LRUCache<string, V, () => Promise<V>>({
       max: options.maxEntries,
-      ttl: Math.max(1, Math.round(options.ttlMs)),
+      // lru-cache counts an entry stale once more than `ttl` ms have passed; the option means it
+      // expires `ttlMs` after it was stored (whole ms: `Date.now()` is the clock).
+      ttl: Math.max(1, Math.round(options.ttlMs) - 1),
       ignoreFetchAbort: true,
       fetchMethod: (_key, _stale, { context }) => context(),
-      // An injected clock (tests): read it on every check.
-      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+      // The wall clock, read on every check (no cached "now"), like the breakers' reset timeouts:
+      // a test that moves `Date` moves the caches too.
+      perf: { now },
+      ttlResolution: 0,
     });
   }
 

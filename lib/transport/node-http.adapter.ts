@@ -3,6 +3,18 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { withFault } from './adapter-fault';
 
+export interface NodeHttpAdapterOptions {
+  /**
+   * Hand axios only these response headers (any case), read straight from Node's raw header list
+   * (Node's header object is not built). Every header passed on costs axios work per response: it
+   * builds its header object from the adapter's twice and normalises it twice, sanitising each
+   * value with a regular expression (measured: about 2 µs a header, 10 µs for the five of a
+   * sidecar's state read). A client that reads one header of the five need not pay for the other
+   * four. Default: every header (a `ServiceClient` hands its caller all of them).
+   */
+  responseHeaders?: readonly string[];
+}
+
 /**
  * A lean axios adapter over `node:http` / `node:https` with the service's keep-alive agent.
  *
@@ -21,7 +33,11 @@ import { withFault } from './adapter-fault';
  *
  * Why not undici: see docs/benchmarks.md ("undici adapter").
  */
-export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): AxiosAdapter {
+export function createNodeHttpAdapter(
+  baseUrl: string,
+  agent: http.Agent,
+  options: NodeHttpAdapterOptions = {},
+): AxiosAdapter {
   const base = new URL(baseUrl);
   const isHttps = base.protocol === 'https:';
   const request = isHttps ? https.request : http.request;
@@ -29,6 +45,7 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
   const port = base.port ? Number(base.port) : isHttps ? 443 : 80;
   const basePath = base.pathname.replace(/\/+$/, '');
   const hostHeader = base.host;
+  const keep = options.responseHeaders ? new Set(options.responseHeaders.map((h) => h.toLowerCase())) : undefined;
 
   return (config: InternalAxiosRequestConfig) =>
     new Promise<AxiosResponse>((resolve, reject) => {
@@ -133,7 +150,7 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
             data,
             status,
             statusText: res.statusMessage ?? '',
-            headers: res.headers as AxiosResponse['headers'],
+            headers: (keep ? pickHeaders(res.rawHeaders, keep) : res.headers) as AxiosResponse['headers'],
             config,
             request: req,
           };
@@ -165,4 +182,15 @@ export function createNodeHttpAdapter(baseUrl: string, agent: http.Agent): Axios
       if (body !== undefined && body !== null) req.end(body);
       else req.end();
     });
+}
+
+/** The response headers named in `keep`, from Node's raw `[name, value, ...]` list (repeats joined with ", "). */
+function pickHeaders(raw: string[], keep: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (!keep.has(name)) continue;
+    out[name] = out[name] === undefined ? raw[i + 1] : `${out[name]}, ${raw[i + 1]}`;
+  }
+  return out;
 }

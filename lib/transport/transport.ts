@@ -28,6 +28,8 @@ export interface TransportOptions extends ResolvedTransportOptions {
   logFailures?: boolean;
   /** See `CallRunnerOptions.isCallerError`. */
   isCallerError?: (status: number, body: unknown) => boolean;
+  /** Response headers the callers read (all when unset); see `NodeHttpAdapterOptions.responseHeaders`. */
+  responseHeaders?: readonly string[];
   propagateTrace: boolean;
   events: KugelCommsEvents;
   logger: Logger;
@@ -61,7 +63,7 @@ export function createTransport(o: TransportOptions): Transport {
   const agent = o.baseUrl.startsWith('https:')
     ? new https.Agent({ ...agentOptions, rejectUnauthorized: !o.insecureSkipTlsVerify })
     : new http.Agent(agentOptions);
-  const send = createNodeHttpAdapter(o.baseUrl, agent);
+  const send = createNodeHttpAdapter(o.baseUrl, agent, { responseHeaders: o.responseHeaders });
   // Counts the attempts of a call: what reaches the adapter (a withheld retry does not).
   const adapter: AxiosAdapter = (config) => {
     const state = callStateOf(config);

@@ -2,11 +2,14 @@ import { SECRETS } from '../support/secrets';
 import { TestingModule } from '@nestjs/testing';
 import * as net from 'node:net';
 import { CircuitState, DaprClientHelper, DaprOptions, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
+import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
+import { closedPort } from '../support/test-server';
+import { settleWithin } from '../faults/support/scenario';
 import { RedisServer } from '../support/redis';
 import { Daprd } from './daprd';
-import { startSubscriber, Subscriber } from './subscriber';
+import { Delivery, startSubscriber, Subscriber } from './subscriber';
 
 describe('DaprClientHelper on a real daprd (in-memory components)', () => {
   let subscriber: Subscriber;
@@ -15,7 +18,10 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
   let dapr: DaprClientHelper;
 
   beforeAll(async () => {
-    subscriber = await startSubscriber('orders');
+    subscriber = await startSubscriber([
+      { topic: 'orders', route: '/events' },
+      { topic: 'orders-raw', route: '/raw-events', metadata: { rawPayload: 'true' } },
+    ]);
     daprd = await Daprd.start({ appPort: subscriber.server.port });
     app = await bootKugelComms({ dapr: { httpEndpoint: daprd.httpEndpoint, waitForSidecarMs: 5000, retries: 0 } });
     dapr = app.get(DaprClientHelper);
@@ -37,13 +43,49 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     expect(event.pubsubname).toBe('pubsub');
   });
 
-  it('delivers a raw payload without a CloudEvent envelope when rawPayload is set', async () => {
-    const before = subscriber.events.length;
-    await expect(dapr.publishEvent('pubsub', 'orders', { raw: 1 }, { rawPayload: true })).resolves.toBe(true);
-    await waitUntil(async () => subscriber.events.length > before, 10_000, 'raw event delivery');
-    // daprd wraps raw payloads for the subscriber in a CloudEvent whose data is the bytes sent
-    const event = subscriber.events[before];
-    expect(JSON.stringify(event)).toContain('raw');
+  /** The next delivery to `route` after the first `after` deliveries. */
+  async function nextDelivery(route: string, after: number): Promise<Delivery> {
+    const find = () => subscriber.deliveries.slice(after).find((d) => d.route === route);
+    await waitUntil(async () => find() !== undefined, 10_000, `a delivery to ${route}`);
+    return find()!;
+  }
+
+  /**
+   * What a rawPayload subscription receives is an envelope daprd builds on the subscriber's side
+   * (`source: "Dapr"`, a fresh `id`, `datacontenttype: application/octet-stream`) whose
+   * `data_base64` holds the message exactly as the broker stored it. Decoded, that is the body the
+   * publisher sent: with `rawPayload` on the publish, the event's JSON itself; without it, the
+   * CloudEvent the publishing sidecar wrapped it in.
+   */
+  const brokerBytes = (delivery: Delivery) => Buffer.from(String(delivery.body.data_base64), 'base64').toString('utf8');
+
+  it('publishes the raw body (no CloudEvent envelope) when rawPayload is set; a normal publish is a CloudEvent', async () => {
+    const event = { raw: 1, text: 'ü/…?#', nested: { n: [1, 2] } };
+
+    let before = subscriber.deliveries.length;
+    await expect(dapr.publishEvent('pubsub', 'orders-raw', event, { rawPayload: true })).resolves.toBe(true);
+    const raw = await nextDelivery('/raw-events', before);
+    expect(raw.body).toMatchObject({
+      source: 'Dapr',
+      datacontenttype: 'application/octet-stream',
+      topic: 'orders-raw',
+    });
+    expect(brokerBytes(raw)).toBe(JSON.stringify(event));
+    expect(JSON.parse(brokerBytes(raw))).not.toHaveProperty('specversion');
+
+    // The same subscription, a publish without rawPayload: the broker holds the publishing
+    // sidecar's CloudEvent, so the check above tells the two apart.
+    before = subscriber.deliveries.length;
+    await expect(dapr.publishEvent('pubsub', 'orders-raw', event)).resolves.toBe(true);
+    const wrapped = JSON.parse(brokerBytes(await nextDelivery('/raw-events', before)));
+    expect(wrapped).toMatchObject({ specversion: '1.0', source: 'kugel-test', topic: 'orders-raw', data: event });
+
+    // The normal subscription gets a CloudEvent with the event as its data.
+    before = subscriber.deliveries.length;
+    await expect(dapr.publishEvent('pubsub', 'orders', event)).resolves.toBe(true);
+    const normal = await nextDelivery('/events', before);
+    expect(normal.contentType).toMatch(/^application\/cloudevents\+json/);
+    expect(normal.body).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', data: event });
   });
 
   it('round-trips state, reads a missing key as null and reports the ETag', async () => {
@@ -190,6 +232,7 @@ describe('DaprClientHelper with DAPR_API_TOKEN', () => {
 describe('DaprClientHelper circuit breaker against a killed and restarted daprd', () => {
   let daprd: Daprd;
   let app: TestingModule;
+  afterEach(() => jest.useRealTimers()); // after the test that fakes the date
   afterAll(async () => {
     await app?.close();
     await daprd?.dispose();
@@ -197,13 +240,17 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
 
   it('opens after 3 failures, answers at once without I/O, and closes after one trial once daprd is back', async () => {
     daprd = await Daprd.start();
+    // The reset timeout passes when the test says so: the 40 refused calls below must all see the
+    // breaker open however slowly a busy machine makes them.
+    const clock = fakeDate();
+    const RESET_MS = 60_000;
     app = await bootKugelComms({
       dapr: {
         httpEndpoint: daprd.httpEndpoint,
         waitForSidecarMs: 0,
         retries: 1,
         timeoutMs: 2000,
-        breaker: { failureThreshold: 3, resetTimeoutMs: 1500 },
+        breaker: { failureThreshold: 3, resetTimeoutMs: RESET_MS },
       },
       http: { retryDelayMs: 1 },
     });
@@ -239,7 +286,10 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     await new Promise<void>((r) => listener.close(() => r()));
 
     await daprd.startProcess();
-    await waitUntil(async () => breaker.state === CircuitState.HalfOpen, 5000, 'half-open after the reset timeout');
+    // daprd is back, the breaker still open until its reset timeout has passed.
+    await expect(dapr.detailed.saveState('statestore', 'x', 1)).resolves.toMatchObject({ code: 'ERR_CIRCUIT_OPEN' });
+    clock.advance(RESET_MS);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
     const trials = await Promise.all(
       Array.from({ length: 10 }, (_, i) => dapr.detailed.saveState('statestore', `t${i}`, i)),
     );
@@ -267,6 +317,32 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
     } finally {
       await lateApp.close();
       await late.dispose();
+    }
+  });
+});
+
+describe('DaprClientHelper: the bounded start-up wait', () => {
+  it('gives up on a sidecar that never comes: calls settle after waitForSidecarMs, waitForSidecar() resolves false', async () => {
+    const WAIT_MS = 1_500;
+    // Wide: a wait that never gives up leaves both calls pending, however busy the machine is.
+    const DEADLINE_MS = WAIT_MS + 10_000;
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const bootedAt = performance.now();
+    const app = await bootKugelComms({ dapr: { httpEndpoint: endpoint, waitForSidecarMs: WAIT_MS, retries: 0 } });
+    try {
+      const dapr = app.get(DaprClientHelper);
+      // Made while the module's start-up wait runs: it waits with it, then fails on its own.
+      const save = settleWithin(() => dapr.detailed.saveState('statestore', 'early', 1), DEADLINE_MS);
+      const wait = settleWithin(() => dapr.waitForSidecar(WAIT_MS), DEADLINE_MS);
+      const [saved, waited] = await Promise.all([save, wait]);
+      const settledAfter = performance.now() - bootedAt;
+
+      expect(waited).toEqual({ kind: 'value', value: false });
+      expect(saved).toEqual({ kind: 'value', value: expect.objectContaining({ ok: false, code: 'ECONNREFUSED' }) });
+      // It did wait for the sidecar: the bound is reached before the call is let through.
+      expect(settledAfter).toBeGreaterThanOrEqual(WAIT_MS - 50);
+    } finally {
+      await app.close();
     }
   });
 });

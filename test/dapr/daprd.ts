@@ -7,7 +7,7 @@ import { freePort, probeStatus, spawnLogged, stopProcess, waitUntil } from '../s
 /** Where `build.sh` puts the project's own minimal daprd. */
 export const BUILT_DAPRD = path.join(__dirname, '.bin', 'daprd');
 const COMPONENTS = path.join(__dirname, 'components');
-/** Every test daprd runs with this configuration (no mDNS name resolver; see the file). */
+/** Every test daprd runs with this configuration unless it resolves names (no mDNS resolver; see the file). */
 const CONFIG = path.join(__dirname, 'config.yaml');
 
 /**
@@ -39,6 +39,13 @@ export interface DaprdOptions {
   /** Runs daprd with `DAPR_API_TOKEN`. */
   apiToken?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Service invocation between test sidecars: every daprd given the same file registers its app id,
+   * address (127.0.0.1) and internal gRPC port there and looks the others up in it, through Dapr's
+   * SQLite name resolver (the test sidecar registers it; nothing leaves the machine). Without it,
+   * daprd runs with `config.yaml`, whose resolver does not exist, and resolves no names.
+   */
+  nameResolutionDb?: string;
 }
 
 /**
@@ -53,12 +60,24 @@ export class Daprd {
     readonly httpPort: number,
     private readonly grpcPort: number,
     private readonly internalGrpcPort: number,
-    readonly resourcesDir: string,
-  ) {}
+    /** A temp folder: `resources/` (the component files) and `config.yaml` (when names are resolved). */
+    private readonly root: string,
+  ) {
+    writeResources(options, this.resourcesDir);
+    if (options.nameResolutionDb !== undefined) writeNameResolutionConfig(options.nameResolutionDb, this.configFile);
+  }
+
+  get resourcesDir(): string {
+    return path.join(this.root, 'resources');
+  }
+
+  private get configFile(): string {
+    return this.options.nameResolutionDb !== undefined ? path.join(this.root, 'config.yaml') : CONFIG;
+  }
 
   static async start(options: DaprdOptions = {}): Promise<Daprd> {
-    const resourcesDir = writeResources(options);
-    const daprd = new Daprd(options, await freePort(), await freePort(), await freePort(), resourcesDir);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-daprd-'));
+    const daprd = new Daprd(options, await freePort(), await freePort(), await freePort(), root);
     await daprd.startProcess();
     return daprd;
   }
@@ -96,7 +115,7 @@ export class Daprd {
       '--resources-path',
       this.resourcesDir,
       '--config',
-      CONFIG,
+      this.configFile,
       '--log-level',
       o.logLevel ?? 'warn',
     ];
@@ -142,24 +161,50 @@ export class Daprd {
     await this.startProcess();
   }
 
-  /** Stops the process and removes its resources folder. */
+  /** Stops the process and removes its temp folder. */
   async dispose(): Promise<void> {
     await this.stop();
-    fs.rmSync(this.resourcesDir, { recursive: true, force: true });
+    fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
 
-/** Copies `components/<set>/*.yaml` to a temp folder, filling in the Redis host. */
-function writeResources(options: DaprdOptions): string {
+/** Copies `components/<set>/*.yaml` to `dir`, filling in the Redis host. */
+function writeResources(options: DaprdOptions, dir: string): void {
   const set = options.components ?? 'in-memory';
   const source = path.join(COMPONENTS, set);
   if (!fs.existsSync(source)) throw new Error(`no component set ${set} in ${COMPONENTS}`);
   if (set !== 'in-memory' && !options.redisHost) throw new Error(`component set ${set} needs redisHost`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-daprd-'));
+  fs.mkdirSync(dir, { recursive: true });
   for (const file of fs.readdirSync(source)) {
     if (!file.endsWith('.yaml')) continue;
     const text = fs.readFileSync(path.join(source, file), 'utf8').replace(/__REDIS_HOST__/g, options.redisHost ?? '');
     fs.writeFileSync(path.join(dir, file), text);
   }
-  return dir;
+}
+
+/**
+ * A Configuration naming the SQLite resolver on `db`. `updateInterval` takes whole seconds only
+ * (daprd v1.18 refuses fractions); a host renews its row every `updateInterval - timeout` and a
+ * lookup ignores rows older than `updateInterval`, so `timeout` is the margin a late renewal has
+ * on a busy machine. `cleanupInterval: 0` turns off the resolver's garbage collector, which in
+ * components-contrib v1.18.0 deletes the fresh rows rather than the stale ones.
+ */
+function writeNameResolutionConfig(db: string, file: string): void {
+  const text = [
+    'apiVersion: dapr.io/v1alpha1',
+    'kind: Configuration',
+    'metadata:',
+    '  name: kugel-test-invocation',
+    'spec:',
+    '  nameResolution:',
+    '    component: sqlite',
+    '    version: v1',
+    '    configuration:',
+    `      connectionString: ${JSON.stringify(db)}`,
+    "      timeout: '5s'",
+    "      updateInterval: '10s'",
+    "      cleanupInterval: '0'",
+    '',
+  ].join('\n');
+  fs.writeFileSync(file, text);
 }

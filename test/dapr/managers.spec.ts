@@ -1,5 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { DaprClientHelper, PubsubManager, StateStoreManager } from '../../lib';
+import { FakeDate, fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';
@@ -87,20 +88,26 @@ describe('PubsubManager and StateStoreManager on a real daprd (in-memory compone
 describe('StateStoreManager and PubsubManager with the sidecar killed', () => {
   let daprd: Daprd;
   let app: TestingModule;
+  let clock: FakeDate | undefined;
   afterAll(async () => {
+    clock?.restore();
     await app?.close();
     await daprd?.dispose();
   });
 
   it('reports an outage as ok:false with an error — never as found:false — and recovers when daprd is back', async () => {
     daprd = await Daprd.start();
+    // The breaker's reset timeout passes when the test says so (after daprd is back), not while a
+    // busy machine is still making the calls that must see it open.
+    clock = fakeDate();
+    const RESET_MS = 60_000;
     app = await bootKugelComms({
       dapr: {
         httpEndpoint: daprd.httpEndpoint,
         waitForSidecarMs: 0,
         retries: 1,
         timeoutMs: 2000,
-        breaker: { failureThreshold: 3, resetTimeoutMs: 500 },
+        breaker: { failureThreshold: 3, resetTimeoutMs: RESET_MS },
       },
       http: { retryDelayMs: 1 },
       repositories: { stateStore: 'statestore' },
@@ -128,6 +135,12 @@ describe('StateStoreManager and PubsubManager with the sidecar killed', () => {
     });
 
     await daprd.startProcess();
+    await expect(state.getState('evt-before')).resolves.toEqual({
+      ok: false,
+      error: expect.stringMatching(/circuit .* is open/),
+      code: 'ERR_CIRCUIT_OPEN',
+    });
+    clock.advance(RESET_MS);
     await waitUntil(async () => (await state.saveState('evt-after', 1)).ok, 10_000, 'state store back');
     // the in-memory store lost its data with the process: a real "no such key" now
     await expect(state.getState('evt-before')).resolves.toEqual({ ok: true, found: false });

@@ -1,5 +1,5 @@
 import { TestingModule } from '@nestjs/testing';
-import { HttpClientHelper, KugelCommsModuleOptions } from '../../lib';
+import { HttpClientHelper, KugelCommsEvents, KugelCommsModuleOptions, RetryScheduledEvent } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 import { errorOf } from '../support/errors';
@@ -110,23 +110,40 @@ describe('retries (axios-retry, counted by the server)', () => {
     }
   });
 
-  it('backs off exponentially between attempts', async () => {
+  it('backs off exponentially between attempts, each delay capped by maxRetryDelayMs', async () => {
+    const BASE = 50;
+    const CAP = 100;
+    const RETRIES = 7;
     const peer = await startTestServer((req, res) => json(res, 503, {}));
     const stamps: number[] = [];
     peer.server.on('request', () => stamps.push(performance.now()));
     const local = await bootKugelComms({
-      services: { p: peer.url },
-      http: { retryDelayMs: 40, retryBudget: false },
+      services: { p: { baseUrl: peer.url, retries: RETRIES } },
+      http: { retryDelayMs: BASE, maxRetryDelayMs: CAP, retryBudget: false },
       dapr: { waitForSidecarMs: 0 },
     });
+    const scheduled: RetryScheduledEvent[] = [];
+    local.get(KugelCommsEvents).retryScheduled.on((e) => scheduled.push(e));
     try {
       await errorOf(local.get(HttpClientHelper).getServiceClient('p').get('/x'));
+      expect(stamps).toHaveLength(1 + RETRIES);
+      // The delay of retry k: BASE × 2^(k-1) plus up to 20 % jitter, never above CAP:
+      // 50-60, 100 (capped from 100-120), then 100 where 200-240, 400-480, ... 3,200-3,840 would be.
+      const delays = scheduled.map((e) => e.delayMs);
+      expect(scheduled.map((e) => e.retry)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      delays.forEach((delay, i) => {
+        const uncapped = BASE * 2 ** i;
+        expect(delay).toBeGreaterThanOrEqual(Math.min(CAP, uncapped));
+        expect(delay).toBeLessThanOrEqual(Math.min(CAP, uncapped * 1.2));
+      });
+      expect(delays[0]).toBeLessThan(delays[1]); // it grows ...
+      expect(delays.slice(1)).toEqual(Array(RETRIES - 1).fill(CAP)); // ... up to the cap, and stays there
+      // The waits at the server: never shorter than the delay (timers do not fire early) ...
       const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
-      expect(gaps).toHaveLength(3);
-      // 40, 80, 160 ms plus up to 20 % jitter (and scheduling slack).
-      expect(gaps[0]).toBeGreaterThanOrEqual(38);
-      expect(gaps[1]).toBeGreaterThanOrEqual(78);
-      expect(gaps[2]).toBeGreaterThanOrEqual(158);
+      gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(delays[i] - 2));
+      // ... and, all seven together (about 650 ms), shorter than the last uncapped delay alone
+      // would be (3,200 ms): the cap bounds what the caller waits, not just what is reported.
+      expect(stamps[RETRIES] - stamps[0]).toBeLessThan(BASE * 2 ** (RETRIES - 1));
     } finally {
       await local.close();
       await peer.close();

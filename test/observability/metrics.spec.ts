@@ -8,8 +8,8 @@ import {
   RequestCompletedEvent,
   RetryScheduledEvent,
 } from '../../lib';
+import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
-import { waitUntil } from '../support/processes';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 
 type Labels = Record<string, string>;
@@ -266,13 +266,16 @@ describe('Prometheus metrics and events on real sockets', () => {
 
   describe('circuit breaker gauge and transitions', () => {
     it('follows closed → open → half_open → closed, counts the refused call, and emits each change', async () => {
+      // The reset timeout passes when the test says so, not while a busy machine runs the scrapes.
+      const clock = fakeDate();
+      const RESET_MS = 60_000;
       const registry = new Registry();
       const app = await bootKugelComms({
         services: {
           x: {
             baseUrl: server.url,
             retries: 0,
-            breaker: { failureThreshold: 2, resetTimeoutMs: 200 },
+            breaker: { failureThreshold: 2, resetTimeoutMs: RESET_MS },
           },
         },
         metrics: { enabled: true, registry },
@@ -315,7 +318,10 @@ describe('Prometheus metrics and events on real sockets', () => {
         ).toBe(0);
 
         // the scrape itself sees the reset timeout pass
-        await waitUntil(async () => (await gauge()) === 1, 5_000, 'half-open gauge');
+        clock.advance(RESET_MS - 1);
+        expect(await gauge()).toBe(2);
+        clock.advance(1);
+        expect(await gauge()).toBe(1);
         failing = false;
         await expect(x.get('/guarded')).resolves.toEqual({ ok: true });
         expect(await gauge()).toBe(0);
@@ -336,6 +342,7 @@ describe('Prometheus metrics and events on real sockets', () => {
         );
       } finally {
         failing = false;
+        clock.restore();
         await app.close();
       }
     });

@@ -1,5 +1,4 @@
 import { TestingModule } from '@nestjs/testing';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ItemMasterWebRepository,
   KugelCommsModuleOptions,
@@ -7,6 +6,7 @@ import {
   SettingsMasterWebRepository,
   TerminalContext,
 } from '../../lib';
+import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { KugelPeer, PeerRoute, startKugelPeer } from './fixtures/kugel-peer';
 import { jwtContext, sampleData } from './fixtures/sample-data';
@@ -33,6 +33,7 @@ describe('repository caches (real peer)', () => {
     peer = await startKugelPeer(sampleData());
   });
   afterEach(async () => {
+    jest.useRealTimers(); // after a test that faked the date
     for (const app of apps.splice(0)) await app.close();
     await peer.close();
   });
@@ -63,12 +64,14 @@ describe('repository caches (real peer)', () => {
   });
 
   it('fetches again once the TTL has passed', async () => {
-    const items = (await boot({ cacheTtlSec: 0.05 })).get(ItemMasterWebRepository);
+    const clock = fakeDate();
+    const items = (await boot({ cacheTtlSec: 60 })).get(ItemMasterWebRepository);
     await items.getItemByCode(jwtContext, '4901');
+    clock.advance(59_999);
     await items.getItemByCode(jwtContext, '4901');
     expect(itemRequests(peer)).toBe(1);
     peer.data.items['T1/S1/4901'] = { ...peer.data.items['T1/S1/4901'], unitPrice: 999 };
-    await sleep(80);
+    clock.advance(1);
     await expect(items.getItemByCode(jwtContext, '4901')).resolves.toMatchObject({
       unitPrice: 999,
     });
@@ -174,7 +177,8 @@ describe('repository caches (real peer)', () => {
   });
 
   it('caches payments per tenant with a TTL (the original never expired them)', async () => {
-    const payments = (await boot({ cacheTtlSec: 0.05 })).get(PaymentMasterWebRepository);
+    const clock = fakeDate();
+    const payments = (await boot({ cacheTtlSec: 60 })).get(PaymentMasterWebRepository);
     const t2: TerminalContext = { ...jwtContext, tenantId: 'T2' };
     await expect(payments.getPaymentByCode(jwtContext, '01')).resolves.toMatchObject({
       description: 'Cash',
@@ -186,7 +190,7 @@ describe('repository caches (real peer)', () => {
       description: 'Cash',
     });
     expect(peer.requestsTo('master-data')).toHaveLength(2);
-    await sleep(80);
+    clock.advance(60_000);
     await payments.getPaymentByCode(jwtContext, '01');
     expect(peer.requestsTo('master-data')).toHaveLength(3);
   });

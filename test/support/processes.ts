@@ -51,17 +51,20 @@ export async function stopProcess(
   clearTimeout(timer);
 }
 
-/** Polls `probe` every `intervalMs` until it resolves true or `timeoutMs` passes. */
+/**
+ * Polls `probe` every `intervalMs` until it resolves true or `timeoutMs` passes (measured with
+ * `performance.now()`, which keeps running while a test fakes `Date`).
+ */
 export async function waitUntil(
   probe: () => Promise<boolean>,
   timeoutMs: number,
   what: string,
   intervalMs = 50,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

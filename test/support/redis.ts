@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { freePort, spawnLogged, stopProcess, waitUntil } from './processes';
 
@@ -19,14 +22,32 @@ export function redisServerBinary(): string {
   }
 }
 
-/** A throwaway redis-server on 127.0.0.1 and a free port, no persistence; can be stopped and started again. */
+export interface RedisServerOptions {
+  /**
+   * Keep every acknowledged write across a crash: an append-only file in a temp folder, fsynced
+   * before each write is answered (`appendfsync always`), replayed when the server starts again.
+   * Without it the server keeps nothing on disk and a `stop()` loses all data. @default false
+   */
+  durable?: boolean;
+}
+
+/**
+ * A throwaway redis-server on 127.0.0.1 and a free port; can be stopped (SIGKILL, a crash) and
+ * started again on the same port. `dispose()` also removes its data folder.
+ */
 export class RedisServer {
   private proc?: { child: ChildProcess; output: string[] };
+  private readonly dir?: string;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    readonly options: RedisServerOptions,
+  ) {
+    if (options.durable) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-redis-'));
+  }
 
-  static async start(): Promise<RedisServer> {
-    const redis = new RedisServer(await freePort());
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const redis = new RedisServer(await freePort(), options);
     await redis.startProcess();
     return redis;
   }
@@ -45,19 +66,30 @@ export class RedisServer {
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
         '--protected-mode',
         'yes',
+        ...(this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ],
       process.env,
     );
     await waitUntil(() => this.ping(), 10_000, `redis-server on ${this.host}`);
   }
 
+  /** Crash (SIGKILL): what was not written to disk is gone. */
   async stop(): Promise<void> {
     if (this.proc) await stopProcess(this.proc.child, 'SIGKILL');
     this.proc = undefined;
+  }
+
+  /** Stops the server and removes its data folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Whether the server answers PING now. */
+  up(): Promise<boolean> {
+    return this.ping();
   }
 
   private ping(): Promise<boolean> {

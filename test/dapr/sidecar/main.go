@@ -16,6 +16,7 @@ import (
 
 	"go.opencensus.io/stats/view"
 
+	nrSqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
 	pubsubInMemory "github.com/dapr/components-contrib/pubsub/in-memory"
 	pubsubRedis "github.com/dapr/components-contrib/pubsub/redis"
 	stateInMemory "github.com/dapr/components-contrib/state/in-memory"
@@ -55,6 +56,12 @@ func registerComponents() {
 	stateLoader.DefaultRegistry.RegisterComponent(stateRedis.NewRedisStateStore, "redis")
 	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubInMemory.New, "in-memory")
 	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubRedis.NewRedisStreams, "redis")
+	// The one name resolver: SQLite, a file on this machine that every sidecar of a test writes
+	// its app id, address and internal gRPC port to (service invocation between two test
+	// sidecars). Never mDNS, which multicasts beyond loopback. The registry's logger is nil by
+	// default and the resolver logs.
+	nrLoader.DefaultRegistry.Logger = contrib
+	nrLoader.DefaultRegistry.RegisterComponent(nrSqlite.NewResolver, "sqlite")
 }
 
 func main() {
