@@ -21,6 +21,7 @@ export type {
 
 export { HttpClientHelper } from './http/http-client.helper';
 export { ServiceClient } from './http/service-client';
+export { InjectServiceClient, getServiceClientToken } from './http/service-client.decorator';
 export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/service-client';
 export { encodePathSegment, pathOf } from './http/path';
 export { envVariableFor } from './http/service-discovery';
