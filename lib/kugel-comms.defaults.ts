@@ -115,7 +115,7 @@ export interface ResolvedKugelCommsOptions {
     serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
       Pick<ServiceTokenOptions, 'issuer' | 'audience'>;
   };
-  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
+  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[]; degradedBreakers: string[] };
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
@@ -295,7 +295,19 @@ function resolveHealth(o: NonNullable<KugelCommsModuleOptions['health']>): Resol
   ) {
     throw new InvalidOptionsError('health.criticalBreakers', o.criticalBreakers, 'must be an array of breaker names');
   }
-  return { openCircuitIs, criticalBreakers: o.criticalBreakers };
+  const degradedBreakers = o.degradedBreakers ?? [];
+  if (!Array.isArray(degradedBreakers) || degradedBreakers.some((b) => typeof b !== 'string')) {
+    throw new InvalidOptionsError('health.degradedBreakers', degradedBreakers, 'must be an array of breaker names');
+  }
+  const both = degradedBreakers.filter((b) => o.criticalBreakers?.includes(b));
+  if (both.length > 0) {
+    throw new InvalidOptionsError(
+      'health.degradedBreakers',
+      degradedBreakers,
+      `must not name a breaker that health.criticalBreakers names too (${both.join(', ')})`,
+    );
+  }
+  return { openCircuitIs, criticalBreakers: o.criticalBreakers, degradedBreakers: [...degradedBreakers] };
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
