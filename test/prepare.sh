@@ -2,7 +2,9 @@
 # Runs before `npm test`: makes sure the tests' outside parts exist, and fails loudly when they
 # cannot be had (the suites never skip).
 #  - redis-server (Debian's package) for the state-survives-a-sidecar-restart tests;
-#  - the test sidecar: DAPRD_BIN, ~/.dapr/bin/daprd, or test/dapr/build.sh (needs Go).
+#  - the test sidecar: DAPRD_BIN, ~/.dapr/bin/daprd, or test/dapr/build.sh (needs Go);
+#  - the compat apps: the packed package installed into a Nest 11 and a Nest 12 app
+#    (test/compat/install.sh; needs the npm registry unless nothing changed since the last install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +24,5 @@ if [ -n "${DAPRD_BIN:-}" ]; then
 elif [ ! -x "$HOME/.dapr/bin/daprd" ]; then
   bash test/dapr/build.sh >/dev/null
 fi
-echo "prepare: redis-server and daprd are ready"
+bash test/compat/install.sh
+echo "prepare: redis-server, daprd and the compat apps are ready"
