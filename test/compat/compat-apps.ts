@@ -57,10 +57,14 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Copies the app's sources from test/compat/<app> and compiles them with the app's own TypeScript. */
+/**
+ * Puts the app's sources in place (the shared test/compat/app/ and the app's own entry,
+ * test/compat/<app>/src/main.ts) and compiles them with the app's own TypeScript.
+ */
 export function buildApp(app: CompatAppName, dir: string): void {
   const source = path.join(ROOT, 'test', 'compat', app);
   for (const entry of ['src', 'dist']) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, 'test', 'compat', 'app'), path.join(dir, 'src'), { recursive: true });
   fs.cpSync(path.join(source, 'src'), path.join(dir, 'src'), { recursive: true });
   for (const file of ['tsconfig.json', 'tsconfig.build.json'])
     fs.copyFileSync(path.join(source, file), path.join(dir, file));
