@@ -5,6 +5,8 @@
  * - dapr: test/dapr/**\/*.spec.ts, a real daprd built from the Dapr Go modules.
  * - e2e: test/**\/*.e2e-spec.ts, the sample app probed like the kubelet.
  * - faults: test/faults/**\/*.spec.ts, fault scenarios with figures.
+ * - compat: test/compat/*.spec.ts, the packed package in a Nest 11 and a Nest 12 app
+ *   (installed by test/compat/install.sh, which npm test's pretest runs).
  */
 const ts = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
@@ -29,7 +31,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.spec.ts'],
-      testPathIgnorePatterns: ['<rootDir>/test/dapr/', '<rootDir>/test/faults/'],
+      testPathIgnorePatterns: ['<rootDir>/test/dapr/', '<rootDir>/test/faults/', '<rootDir>/test/compat/'],
     },
     {
       ...common,
@@ -46,5 +48,6 @@ module.exports = {
       // Prints the scenario table, then runs the log scan.
       globalTeardown: '<rootDir>/test/faults/global-teardown.ts',
     },
+    { ...common, displayName: 'compat', testMatch: ['<rootDir>/test/compat/*.spec.ts'], globalSetup: withSidecar },
   ],
 };

@@ -25,6 +25,7 @@ export type {
 export { HttpClientHelper } from './http/http-client.helper';
 export { ServiceClient } from './http/service-client';
 export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/request-options.interface';
+export { InjectServiceClient, getServiceClientToken } from './http/service-client.decorator';
 export { envVariableFor } from './http/service-discovery';
 export { encodePathSegment, pathOf } from './input/path';
 

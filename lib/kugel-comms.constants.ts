@@ -5,3 +5,12 @@
  * @internal
  */
 export const KUGEL_COMMS_RESOLVED_OPTIONS = 'KUGEL_COMMS:RESOLVED_OPTIONS';
+
+/** Prefix of the tokens `forFeature` registers, one per service (see `getServiceClientToken`). */
+export const SERVICE_CLIENT_TOKEN_PREFIX = 'KUGEL_COMMS:SERVICE_CLIENT:';
+
+/**
+ * The root module's `HttpClientHelper`, visible to every `forFeature` module.
+ * @internal
+ */
+export const KUGEL_COMMS_FEATURE_HOST = 'KUGEL_COMMS:FEATURE_HOST';

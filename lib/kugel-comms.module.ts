@@ -5,6 +5,7 @@ import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.regist
 import { DaprClientHelper } from './dapr/dapr-client.helper';
 import { CircuitBreakerHealthIndicator } from './health/circuit-breaker.health';
 import { HttpClientHelper } from './http/http-client.helper';
+import { serviceClientFeature, withFeatureHost } from './kugel-comms-feature.module';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from './kugel-comms.constants';
 import {
   KUGEL_COMMS_ASYNC_OPTIONS_TYPE,
@@ -48,12 +49,24 @@ const PROVIDERS = [
 export class KugelCommsModule extends KugelCommsConfigurableModule {
   /** Registers the repositories named in `repositories.enabled` (all of them by default). */
   static override forRoot(options: typeof KUGEL_COMMS_OPTIONS_TYPE): DynamicModule {
-    return withRepositories(super.forRoot(options), repositoryProviders(options?.repositories?.enabled));
+    return withFeatureHost(
+      withRepositories(super.forRoot(options), repositoryProviders(options?.repositories?.enabled)),
+    );
   }
 
   /** Registers every repository: async options are not known while the module graph is built. */
   static override forRootAsync(options: typeof KUGEL_COMMS_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withRepositories(super.forRootAsync(options), REPOSITORY_PROVIDERS);
+    return withFeatureHost(withRepositories(super.forRootAsync(options), REPOSITORY_PROVIDERS));
+  }
+
+  /**
+   * Makes the pooled `ServiceClient` of each named service injectable with
+   * `@InjectServiceClient(name)` in the importing module (the same object `getServiceClient(name)`
+   * returns). Needs `forRoot`/`forRootAsync` somewhere in the application, global or not; an
+   * unknown name stops boot with the discovery error.
+   */
+  static forFeature(serviceNames: readonly string[]): DynamicModule {
+    return serviceClientFeature(serviceNames);
   }
 }
 

@@ -2,18 +2,20 @@
 # Makes sure the outside parts the tests and the bench use exist, and fails loudly, naming what is
 # missing, when they cannot be had (nothing quietly skips). Run by the npm scripts before they start
 # (`pretest`, `pretest:dapr`, `pretest:e2e`, `pretest:faults`, `prebench`):
-#   bash test/prepare.sh                 # both
-#   bash test/prepare.sh redis sidecar   # the same, by name
+#   bash test/prepare.sh                 # all three (npm test)
+#   bash test/prepare.sh redis sidecar   # the Dapr suites and the faults
 #   bash test/prepare.sh sidecar         # the sidecar only (the bench, the sample-app e2e)
 #  - redis: Debian's redis-server (REDIS_SERVER_BIN to use another), for the tests whose state must
 #    survive a sidecar restart and the Redis pub/sub;
 #  - sidecar: a daprd: DAPRD_BIN, ~/.dapr/bin/daprd, or the project's own test sidecar built by
-#    test/dapr/build.sh (needs Go).
+#    test/dapr/build.sh (needs Go);
+#  - compat: the packed package installed into a Nest 11 and a Nest 12 app (test/compat/install.sh;
+#    needs the npm registry unless nothing changed since the last install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(redis sidecar)
+[ ${#parts[@]} -gt 0 ] || parts=(redis sidecar compat)
 
 prepare_redis() {
   if [ -n "${REDIS_SERVER_BIN:-}" ]; then
@@ -44,7 +46,8 @@ for part in "${parts[@]}"; do
   case "$part" in
     redis) prepare_redis ;;
     sidecar) prepare_sidecar ;;
-    *) echo "prepare: unknown part \"$part\" (redis, sidecar)" >&2; exit 2 ;;
+    compat) bash test/compat/install.sh ;;
+    *) echo "prepare: unknown part \"$part\" (redis, sidecar, compat)" >&2; exit 2 ;;
   esac
 done
 echo "prepare: ready: ${parts[*]}"

@@ -191,6 +191,13 @@ export interface HealthOptions {
    * their details but stay `up`. Default: every breaker counts.
    */
   criticalBreakers?: string[];
+  /**
+   * Breakers reported as `degraded` when open: the check stays healthy (HTTP 200) and terminus'
+   * overall status becomes `"degraded"`. For components whose loss the pod survives (a shared state
+   * store). Needs `@nestjs/terminus` 12 or newer: boot fails with `InvalidOptionsError` on an older
+   * one. A breaker cannot be both critical and degraded. Default: none.
+   */
+  degradedBreakers?: string[];
 }
 
 /** Names of the repositories `forRoot` can register (see `RepositoryOptions.enabled`). */

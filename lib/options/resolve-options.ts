@@ -101,10 +101,26 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
   const critical = o.criticalBreakers;
-  if (critical !== undefined && (!Array.isArray(critical) || critical.some((b) => typeof b !== 'string'))) {
+  if (critical !== undefined && !isNameList(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
   }
-  return { openCircuitIs, criticalBreakers: critical };
+  const degraded = o.degradedBreakers ?? [];
+  if (!isNameList(degraded)) {
+    throw new InvalidOptionsError('health.degradedBreakers', degraded, 'must be an array of breaker names');
+  }
+  const both = degraded.filter((b) => critical?.includes(b));
+  if (both.length > 0) {
+    throw new InvalidOptionsError(
+      'health.degradedBreakers',
+      degraded,
+      `must not name a breaker that health.criticalBreakers names too (${both.join(', ')})`,
+    );
+  }
+  return { openCircuitIs, criticalBreakers: critical, degradedBreakers: [...degraded] };
+}
+
+function isNameList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((b) => typeof b === 'string');
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {

@@ -13,7 +13,7 @@ export interface ResolvedKugelCommsOptions {
   http: ResolvedHttpOptions;
   dapr: ResolvedDaprOptions;
   auth: ResolvedAuthOptions;
-  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[] };
+  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[]; degradedBreakers: string[] };
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;

@@ -1,0 +1,49 @@
+import { Controller, Get, HttpException, Module, Param } from '@nestjs/common';
+import {
+  InjectServiceClient,
+  KugelCommsModule,
+  ServiceClient,
+  encodePathSegment,
+  isHttpClientError,
+} from 'kugel-comms';
+
+/** A feature module: the pooled clients are injected by service name. */
+@Controller()
+class CatalogController {
+  constructor(
+    @InjectServiceClient('master-data') private readonly masterData: ServiceClient,
+    @InjectServiceClient('pricing') private readonly pricing: ServiceClient,
+    @InjectServiceClient('stock') private readonly stock: ServiceClient,
+  ) {}
+
+  @Get('items/:code')
+  item(@Param('code') code: string) {
+    return this.masterData.get(`/items/${encodePathSegment(code)}`);
+  }
+
+  @Get('prices/:code')
+  price(@Param('code') code: string) {
+    return relay(this.pricing.get(`/prices/${encodePathSegment(code)}`));
+  }
+
+  @Get('stock/:code')
+  stockLevel(@Param('code') code: string) {
+    return relay(this.stock.get(`/stock/${encodePathSegment(code)}`));
+  }
+}
+
+/** A failed call answers 502 with the error's code (`ERR_CIRCUIT_OPEN` once the breaker is open). */
+async function relay(call: Promise<unknown>) {
+  try {
+    return await call;
+  } catch (error) {
+    if (!isHttpClientError(error)) throw error;
+    throw new HttpException({ code: error.code, statusCode: error.statusCode }, 502);
+  }
+}
+
+@Module({
+  imports: [KugelCommsModule.forFeature(['master-data', 'pricing', 'stock'])],
+  controllers: [CatalogController],
+})
+export class CatalogModule {}
