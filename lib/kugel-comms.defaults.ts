@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from './errors/invalid-options.error';
+import { ResolvedSubscriptionOptions, resolveSubscriptionOptions } from './subscriptions/subscription-options';
 import {
   CircuitBreakerOptions,
   KugelCommsModuleOptions,
@@ -119,6 +120,7 @@ export interface ResolvedKugelCommsOptions {
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
+  subscriptions: ResolvedSubscriptionOptions;
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -149,6 +151,7 @@ export function resolveOptions(
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
+    subscriptions: resolveSubscriptionOptions(options.subscriptions, env),
   };
 }
 

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ServiceTokenService } from './auth/service-token.service';
 import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
@@ -17,6 +18,8 @@ import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interf
 import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
+import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -26,6 +29,8 @@ const PROVIDERS = [
   ServiceTokenService,
   CircuitBreakerHealthIndicator,
   KugelCommsMetrics,
+  SubscriptionsService,
+  SubscriptionMetrics,
 ];
 
 /**
@@ -34,7 +39,7 @@ const PROVIDERS = [
  * instantiated: a bad value stops boot with `InvalidOptionsError`.
  */
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, DiscoveryModule],
   providers: [
     {
       provide: KUGEL_COMMS_OPTIONS,

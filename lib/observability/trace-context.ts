@@ -4,7 +4,8 @@ import type * as OtelApi from '@opentelemetry/api';
 /** `undefined`: not looked for yet; `null`: not installed. */
 let otel: typeof OtelApi | null | undefined;
 
-function loadOtel(): typeof OtelApi | null {
+/** `@opentelemetry/api` when installed (loaded once), else `null`. */
+export function loadOtel(): typeof OtelApi | null {
   if (otel === undefined) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
