@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DaprClientHelper } from '../../dapr/dapr-client.helper';
 import { DaprResult } from '../../dapr/dapr.interfaces';
-import { ClaimRecord, DedupeStore, DoneRecord, StoreFailure, StoreView, StoreWrite } from './dedupe-store.interface';
+import { ClaimRecord, DedupeStore, DoneRecord, StoreFailure, StoreWrite } from './dedupe-store.interface';
 
 /**
  * An ETag no record carries. Some stores insert a missing key under first-write only without an
@@ -17,7 +17,9 @@ const NO_SUCH_ETAG = '2147483647';
 
 /**
  * `DedupeStore` over the Dapr state API (today's `DaprClientHelper`): every operation is one
- * sidecar call, except `takeOver` (read the ETag, then write with it) and the one-off probe below.
+ * sidecar call (plus a one-off probe per store, below). Reads are single-key GETs: the bulk read
+ * of today's client reports a key it could not read as missing, which is the very confusion
+ * (an outage read as "not processed yet") this consumer exists to avoid.
  *
  * Failures are told apart by status, never by message text: a failure with an HTTP status is
  * `answered` (a conflict or a store error, which the caller settles by reading); one without
@@ -40,33 +42,32 @@ export class DaprDedupeStore implements DedupeStore {
     return { ...write(result), calls: 1 };
   }
 
-  async inspect(store: string, claimKey: string, doneKey: string): Promise<StoreView & { calls: number }> {
-    const result = await this.dapr.getBulkStateResult<unknown>(store, [claimKey, doneKey]);
+  async readDone(store: string, doneKey: string) {
+    const result = await this.dapr.getStateResult<unknown>(store, doneKey);
     if (!result.ok) return { ...failure(result), calls: 1 };
-    const claim = result.value[claimKey];
-    const done = result.value[doneKey];
+    const value = result.value.value;
+    return { ok: true as const, done: isRecord(value) && value.state === 'done', calls: 1 };
+  }
+
+  async readClaim(store: string, claimKey: string) {
+    const result = await this.dapr.getStateResult<unknown>(store, claimKey);
+    if (!result.ok) return { ...failure(result), calls: 1 };
+    const value = result.value.value;
     return {
-      ok: true,
-      done: isRecord(done) && done.state === 'done',
-      claim: claim === undefined ? undefined : asClaim(claim),
+      ok: true as const,
+      claim: value === null ? undefined : asClaim(value),
+      etag: result.value.etag,
       calls: 1,
     };
   }
 
-  async takeOver(store: string, claimKey: string, record: ClaimRecord, ttlSec: number) {
-    const read = await this.dapr.getStateResult<unknown>(store, claimKey);
-    if (!read.ok) return { ...failure(read), calls: 1 };
-    if (read.value.value === null) {
-      // The expired claim is gone meanwhile: an ordinary claim.
-      const claimed = await this.claim(store, claimKey, record, ttlSec);
-      return { ...claimed, calls: 1 + claimed.calls };
-    }
+  async takeOver(store: string, claimKey: string, etag: string | undefined, record: ClaimRecord, ttlSec: number) {
     const result = await this.dapr.saveStateResult(store, claimKey, record, {
       concurrency: 'first-write',
-      etag: read.value.etag ?? NO_SUCH_ETAG,
+      etag: etag ?? NO_SUCH_ETAG,
       metadata: { ttlInSeconds: ttlSec },
     });
-    return { ...write(result), calls: 2 };
+    return { ...write(result), calls: 1 };
   }
 
   async markDone(store: string, doneKey: string, record: DoneRecord, ttlSec: number) {

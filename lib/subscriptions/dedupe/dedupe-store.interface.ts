@@ -25,8 +25,11 @@ export interface StoreFailure {
 
 export type StoreWrite = { ok: true } | StoreFailure;
 
-/** What the store holds for a key: a claim, a done mark, both or neither. */
-export type StoreView = { ok: true; claim?: ClaimRecord; done: boolean } | StoreFailure;
+/** Whether a key has its done mark (absent and unreadable are never confused). */
+export type DoneView = { ok: true; done: boolean } | StoreFailure;
+
+/** The claim on a key, if any, with the ETag a take-over writes with. */
+export type ClaimView = { ok: true; claim?: ClaimRecord; etag?: string } | StoreFailure;
 
 /**
  * The few operations the idempotent consumer needs from a key-value store with first-write
@@ -35,12 +38,15 @@ export type StoreView = { ok: true; claim?: ClaimRecord; done: boolean } | Store
 export interface DedupeStore {
   /** Writes the claim only if no record exists for `claimKey` (first-write). */
   claim(store: string, claimKey: string, record: ClaimRecord, ttlSec: number): Promise<StoreWrite & { calls: number }>;
-  /** Reads the claim and the done mark in one round trip. */
-  inspect(store: string, claimKey: string, doneKey: string): Promise<StoreView & { calls: number }>;
-  /** Replaces an expired claim, only if nobody replaced it first (read its ETag, then write with it). */
+  /** Reads the done mark. */
+  readDone(store: string, doneKey: string): Promise<DoneView & { calls: number }>;
+  /** Reads the claim and its ETag. */
+  readClaim(store: string, claimKey: string): Promise<ClaimView & { calls: number }>;
+  /** Replaces an expired claim only if it still has `etag` (nobody replaced it first). */
   takeOver(
     store: string,
     claimKey: string,
+    etag: string | undefined,
     record: ClaimRecord,
     ttlSec: number,
   ): Promise<StoreWrite & { calls: number }>;

@@ -22,11 +22,12 @@ export type DedupeVerdict =
  *   once exactly one writes it and runs the handler; it carries a lease (`until`);
  * - `done`: written after the handler returned; a key with a done mark is answered `SUCCESS`
  *   without the handler.
- * A new event costs two round trips (claim, done mark); a duplicate two (claim refused, one read).
+ * A new event costs two round trips (claim, done mark); a copy of a handled one two (claim
+ * refused, done mark read).
  *
- * A refused claim is settled by reading both records: done → `SUCCESS`; claimed and the lease
- * running → `RETRY` (another replica is at it; the redelivery will find its done mark); claimed
- * and the lease over (a crashed replica) → take the claim over with its ETag and run. A store
+ * A refused claim is settled by reading: done → `SUCCESS`; else the claim: lease running →
+ * `RETRY` (another replica is at it; the redelivery will find its done mark); lease over (a
+ * crashed replica) → take the claim over with the ETag just read, and run. A store
  * that cannot be read → `RETRY`, the handler never called. A failed handler releases its claim
  * and writes no done mark, so the next delivery runs it.
  *
@@ -84,13 +85,18 @@ export class IdempotentConsumer {
     if (!claimed.ok && !claimed.answered) return this.unavailable(handlerName, where, claimed.error, calls);
 
     if (!claimed.ok) {
-      const view = await this.store.inspect(dedupe.store, claimKey, doneKey);
-      calls += view.calls;
-      if (!view.ok) return this.unavailable(handlerName, where, view.error, calls);
-      if (view.done) {
+      // Refused: a conflict, or a store error. The done mark settles the common case (a copy of a
+      // handled event) in one read; the claim is read only when the key is not done.
+      const done = await this.store.readDone(dedupe.store, doneKey);
+      calls += done.calls;
+      if (!done.ok) return this.unavailable(handlerName, where, done.error, calls);
+      if (done.done) {
         this.logger.debug(`${handlerName}: ${where} was already handled → SUCCESS`);
         return { run: false, calls, status: 'SUCCESS', reason: 'duplicate' };
       }
+      const view = await this.store.readClaim(dedupe.store, claimKey);
+      calls += view.calls;
+      if (!view.ok) return this.unavailable(handlerName, where, view.error, calls);
       if (!view.claim) {
         // Refused, yet nothing is there: the write failed (or the claim expired in between).
         return this.unavailable(handlerName, where, claimed.error, calls);
@@ -99,7 +105,7 @@ export class IdempotentConsumer {
         this.logger.debug(`${handlerName}: ${where} is being handled by ${view.claim.owner} → RETRY`);
         return { run: false, calls, status: 'RETRY', reason: 'in-progress' };
       }
-      const taken = await this.store.takeOver(dedupe.store, claimKey, record(), claimTtl);
+      const taken = await this.store.takeOver(dedupe.store, claimKey, view.etag, record(), claimTtl);
       calls += taken.calls;
       if (!taken.ok) {
         if (!taken.answered) return this.unavailable(handlerName, where, taken.error, calls);
