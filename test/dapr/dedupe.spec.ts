@@ -187,7 +187,11 @@ describe.each(CASES)('dedupe on a real daprd ($state state store)', ({ component
     await waitUntil(async () => reasons().includes('duplicate'), 15_000, 'the redelivery of E answered as a duplicate');
     // timeout → RETRY; redeliveries while the late handler still runs → in-progress; then its done mark.
     expect(reasons()[0]).toBe('timeout');
-    expect(reasons().slice(1, -1).every((r) => r === 'in-progress')).toBe(true);
+    expect(
+      reasons()
+        .slice(1, -1)
+        .every((r) => r === 'in-progress'),
+    ).toBe(true);
     expect(ledger.calls.filter((c) => c === 'E')).toHaveLength(1);
     expect(ledger.effects.get('E')).toBe(1);
   });

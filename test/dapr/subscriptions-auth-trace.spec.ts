@@ -86,7 +86,11 @@ describe('an app that requires a token its daprd does not send', () => {
 
   it('gets no subscriptions loaded (GET /dapr/subscribe is refused) and no events', async () => {
     // daprd asked once, got 401 and loaded nothing; a publish reaches no handler.
-    await waitUntil(async () => (await fetch(`${stack.daprd.httpEndpoint}/v1.0/healthz`)).status === 204, 10_000, 'daprd');
+    await waitUntil(
+      async () => (await fetch(`${stack.daprd.httpEndpoint}/v1.0/healthz`)).status === 204,
+      10_000,
+      'daprd',
+    );
     expect(await loadedSubscriptions(stack.daprd)).toEqual([]);
     expect(await stack.dapr.publishEvent('pubsub', 'guarded', { n: 1 })).toBe(true);
     await new Promise((r) => setTimeout(r, 1000));
