@@ -1,4 +1,4 @@
-import { INestApplication, LogLevel, Provider } from '@nestjs/common';
+import { INestApplication, LogLevel, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AddressInfo } from 'node:net';
@@ -20,12 +20,14 @@ export interface SubscriberApp {
 export async function startSubscriberApp(o: {
   platform?: Platform;
   providers: Provider[];
+  controllers?: Array<Type<unknown>>;
   options?: KugelCommsModuleOptions;
   port?: number;
 }): Promise<SubscriberApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [KugelCommsModule.forRoot({ dapr: { waitForSidecarMs: 0 }, ...o.options })],
     providers: o.providers,
+    controllers: o.controllers,
   }).compile();
   const logger: LogLevel[] = ['error', 'warn', 'fatal'];
   const app =
