@@ -80,7 +80,11 @@ export class SubscriptionsService implements OnModuleInit {
 
   /** DESIGN §10: a RETRY is only as good as daprd's retry; say which subscriptions have no net. */
   private warnAtBoot(topics: SubscriptionHandler[][]): void {
-    const noDlq = topics.filter((g) => !g[0].deadLetterTopic).map((g) => `${g[0].pubsub}/${g[0].topic}`);
+    // A dead-letter topic's own subscription is the end of the line: it is not listed.
+    const deadLetterTopics = new Set(topics.map((g) => `${g[0].pubsub}/${g[0].deadLetterTopic}`));
+    const noDlq = topics
+      .filter((g) => !g[0].deadLetterTopic && !deadLetterTopics.has(`${g[0].pubsub}/${g[0].topic}`))
+      .map((g) => `${g[0].pubsub}/${g[0].topic}`);
     if (noDlq.length > 0) {
       this.logger.warn(
         `no deadLetterTopic on ${noDlq.join(', ')}: a RETRY or DROP answer is only as good as daprd's own retry ` +

@@ -123,6 +123,19 @@ describe.each(CASES)('dedupe on a real daprd ($state state store)', ({ component
     expect(ledger.effects.get('B')).toBe(1);
   });
 
+  it("a burst of copies is answered without counting toward the store's breaker", async () => {
+    const body = cloudEvent('burst-1', { event_id: 'G' }, 'ledger');
+    expect(await post(route, body)).toEqual({ status: 200, body: { status: 'SUCCESS' } });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => post(route, body)));
+    expect(answers.map((a) => a.body.status)).toEqual(Array(6).fill('SUCCESS'));
+    // A refused claim is a conflict, not a store failure: the breaker has not moved.
+    expect(stack.dapr.breakerFor('state', 'statestore').snapshot()).toMatchObject({
+      state: 'closed',
+      consecutiveFailures: 0,
+    });
+    expect(ledger.effects.get('G')).toBe(1);
+  });
+
   it('a failed handler leaves no done mark and releases its claim: the redelivery runs it', async () => {
     await publish('ledger', { event_id: 'C', failFirst: true });
     await waitUntil(async () => ledger.effects.get('C') === 1, 10_000, 'the redelivered event C');
