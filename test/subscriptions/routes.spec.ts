@@ -1,7 +1,7 @@
 import { Body, Controller, Injectable, Post } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { DaprEvent, DaprSubscribe, EventReceivedEvent, KugelCommsEvents } from '../../lib';
+import { DaprEvent, DaprSubscribe, DropEvent, EventReceivedEvent, KugelCommsEvents } from '../../lib';
 import { cloudEvent, PLATFORMS, post, startSubscriberApp, SubscriberApp } from './support/subscriber-app';
 
 const MAX_BODY = 2_048;
@@ -14,9 +14,11 @@ class Recorder {
   readonly batches: DaprEvent[][] = [];
 
   @DaprSubscribe('pubsub', 'orders', { deadLetterTopic: 'orders-dlq' })
-  async onOrder(event: DaprEvent<{ sleepMs?: number }>): Promise<void> {
+  async onOrder(event: DaprEvent<{ sleepMs?: number; fail?: boolean; drop?: boolean }>): Promise<void> {
     this.events.push(event);
     if (event.data?.sleepMs) await sleep(event.data.sleepMs);
+    if (event.data?.drop) throw new DropEvent('not for us');
+    if (event.data?.fail) throw new Error('the report store is down');
   }
 
   @DaprSubscribe('pubsub', 'batches', { bulk: true, deadLetterTopic: 'batches-dlq' })
@@ -49,6 +51,20 @@ class OwnController {
 }
 
 const CE = { 'content-type': 'application/cloudevents+json' };
+
+/** A POST whose body is streamed in chunks, so no Content-Length announces its size. */
+async function postChunked(url: string, body: string): Promise<{ status: number; body: any }> {
+  const bytes = Buffer.from(body);
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 512) controller.enqueue(bytes.subarray(i, i + 512));
+      controller.close();
+    },
+  });
+  const res = await fetch(url, { method: 'POST', headers: CE, body: stream, duplex: 'half' } as RequestInit);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight to the app)', (platform) => {
@@ -116,6 +132,21 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
       id: 'ok-1',
       bulk: false,
     });
+  });
+
+  it('answers a handler that throws RETRY, and one that throws DropEvent DROP', async () => {
+    expect(await post(route(), cloudEvent('fail-1', { fail: true }))).toEqual({
+      status: 200,
+      body: { status: 'RETRY' },
+    });
+    expect(await post(route(), cloudEvent('drop-1', { drop: true }))).toEqual({
+      status: 200,
+      body: { status: 'DROP' },
+    });
+    expect(app.handled.filter((e) => e.id === 'fail-1' || e.id === 'drop-1').map((e) => [e.reason, e.error])).toEqual([
+      ['failed', 'the report store is down'],
+      ['dropped', 'not for us'],
+    ]);
   });
 
   it('serves a topic whose name needs percent-encoding', async () => {
@@ -187,6 +218,12 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
       ],
       ['no content type', () => post(route(), Buffer.from(cloudEvent('t-2', {})), {}), 415, expect.anything()],
       ['a body over the size limit', () => post(route(), big, CE), 413, expect.anything()],
+      [
+        'a chunked body over the size limit (no Content-Length)',
+        () => postChunked(route(), big),
+        413,
+        expect.anything(),
+      ],
       ['an unknown route', () => post(route('nope'), cloudEvent('u-1', {}), CE), 404, expect.anything()],
       ['a bulk body without entries', () => post(route('batches'), '{"id":"b"}', JSON_TYPE), 400, expect.anything()],
     ];
