@@ -16,7 +16,7 @@ export const SUBSCRIPTION_METRIC_NAMES = {
 /**
  * Prometheus metrics of `@DaprSubscribe` handlers, built on `KugelCommsEvents` like the outgoing
  * ones and registered under the same `metrics` options (prefix, registry, buckets), when
- * `metrics.enabled` is true:
+ * `metrics.enabled` is true and the app has at least one handler:
  *
  * | metric | type | labels |
  * |---|---|---|
@@ -32,15 +32,21 @@ export const SUBSCRIPTION_METRIC_NAMES = {
 @Injectable()
 export class SubscriptionMetrics implements OnModuleDestroy {
   private readonly subscriptions: Unsubscribe[] = [];
+  private started = false;
 
   constructor(
-    @Inject(KUGEL_COMMS_OPTIONS) options: ResolvedKugelCommsOptions,
+    @Inject(KUGEL_COMMS_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
     private readonly events: KugelCommsEvents,
-  ) {
-    if (options.metrics.enabled) this.start(options.metrics);
-  }
+  ) {}
 
-  private start(o: ResolvedKugelCommsOptions['metrics']): void {
+  /**
+   * Registers the metrics when `metrics.enabled` (once). Called at boot when the app has
+   * `@DaprSubscribe` handlers, so that an app without any has no empty event series.
+   */
+  start(): void {
+    if (this.started || !this.options.metrics.enabled) return;
+    this.started = true;
+    const o = this.options.metrics;
     const prom = loadPromClient();
     const registry = (o.registry ?? prom.register) as PromClient.Registry;
     const name = (suffix: string) => `${o.prefix}${suffix}`;

@@ -12,6 +12,7 @@ import { serveOnFastify } from './http/fastify-routes';
 import { SubscriptionServer } from './http/subscription-server';
 import { groupByTopic, SubscriptionHandler } from './subscription-definition';
 import { DaprSubscriptionJson } from './subscription-list';
+import { SubscriptionMetrics } from './subscription-metrics.service';
 import { exploreSubscriptions } from './subscription.explorer';
 
 /** HTTP servers that already serve the routes (one app may import the module more than once). */
@@ -36,6 +37,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly events: KugelCommsEvents,
     private readonly dapr: DaprClientHelper,
+    private readonly metrics: SubscriptionMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -49,6 +51,7 @@ export class SubscriptionsService implements OnModuleInit {
     this.handlers = exploreSubscriptions(this.discovery, this.scanner, o);
     if (this.handlers.length === 0) return;
     const topics = groupByTopic(this.handlers);
+    this.metrics.start();
     const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name));
     const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));
     this.server = new SubscriptionServer(topics, o, dispatcher);
