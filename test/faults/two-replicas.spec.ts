@@ -1,5 +1,4 @@
 import { TestingModule } from '@nestjs/testing';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,10 +89,12 @@ class Replica {
   }
 }
 
-/** Entries read by the group and never acknowledged (`XPENDING`), through Debian's redis-cli. */
-function pendingEntries(redis: RedisServer, stream: string): number {
-  const out = execFileSync('redis-cli', ['-p', String(redis.port), 'XPENDING', stream, GROUP], { encoding: 'utf8' });
-  return Number(out.split('\n')[0]);
+/** Entries read by the group and never acknowledged: the count `XPENDING <stream> <group>` starts with. */
+async function pendingEntries(redis: RedisServer, stream: string): Promise<number> {
+  const reply = await redis.command('XPENDING', stream, GROUP);
+  const count = reply.match(/^\*\d+\r\n:(\d+)\r\n/);
+  if (!count) throw new Error(`unexpected XPENDING reply: ${JSON.stringify(reply.slice(0, 80))}`);
+  return Number(count[1]);
 }
 
 describe('two replicas, one Redis Streams consumer group, 1,000 events (real daprd processes)', () => {
@@ -188,7 +189,7 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
       notes: '',
       effects: final,
       byReplica: replicas.map((r) => r.facts().filter((f) => f.startsWith('effect ')).length),
-      pending: pendingEntries(redis, topic),
+      pending: await pendingEntries(redis, topic),
     };
     const crashNote = replicas[0].crashed
       ? `A (app and daprd) SIGKILLed after handling its ${o.crashAfter}th event, before answering it; `
