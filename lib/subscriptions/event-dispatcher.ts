@@ -38,18 +38,8 @@ export class EventDispatcher {
     const run = await runHandler(() => span.run(() => h.invoke(event)), h.handlerTimeoutMs);
     const answer = answerOf(run);
     span.end(answer.status, answer.error);
-    let calls = verdict?.calls ?? 0;
     if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
-    else if (verdict) calls += await verdict.finish(answer.status === 'SUCCESS');
-    this.log(h, event.id, answer, run);
-    this.handled(h, event.id, false, {
-      status: answer.status,
-      reason: answer.reason,
-      handlerRan: true,
-      durationMs: run.durationMs,
-      dedupeCalls: calls,
-      error: answer.error === undefined ? undefined : messageOf(answer.error),
-    });
+    await this.settle(h, event.id, false, answer, run, verdict);
     return answer.status;
   }
 
@@ -106,19 +96,8 @@ export class EventDispatcher {
         );
       await Promise.all(
         runnable.map(async ({ entry, verdict }, i) => {
-          const answer = answers[i];
-          let calls = verdict?.calls ?? 0;
-          if (verdict && run.kind !== 'timeout') calls += await verdict.finish(answer.status === 'SUCCESS');
-          statuses.set(entry.entryId, answer.status);
-          this.log(h, entry.event.id, answer, run);
-          this.handled(h, entry.event.id, true, {
-            status: answer.status,
-            reason: answer.reason,
-            handlerRan: true,
-            durationMs: run.durationMs,
-            dedupeCalls: calls,
-            error: answer.error === undefined ? undefined : messageOf(answer.error),
-          });
+          statuses.set(entry.entryId, answers[i].status);
+          await this.settle(h, entry.event.id, true, answers[i], run, verdict);
         }),
       );
     }
@@ -151,6 +130,31 @@ export class EventDispatcher {
         await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
       })
       .catch((error: unknown) => this.logger.error(`${h.name}: settling a late handler failed: ${messageOf(error)}`));
+  }
+
+  /**
+   * After a handler ran: its dedupe claim settled (done mark or release; a timed-out run is settled
+   * later by `finishLate`), the log line and the `eventHandled` event.
+   */
+  private async settle(
+    h: SubscriptionHandler,
+    id: string,
+    bulk: boolean,
+    answer: Answer,
+    run: HandlerRun,
+    verdict: DedupeVerdict | undefined,
+  ): Promise<void> {
+    let calls = verdict?.calls ?? 0;
+    if (verdict?.run && run.kind !== 'timeout') calls += await verdict.finish(answer.status === 'SUCCESS');
+    this.log(h, id, answer, run);
+    this.handled(h, id, bulk, {
+      status: answer.status,
+      reason: answer.reason,
+      handlerRan: true,
+      durationMs: run.durationMs,
+      dedupeCalls: calls,
+      error: answer.error === undefined ? undefined : messageOf(answer.error),
+    });
   }
 
   private invalid(h: SubscriptionHandler, bulk: boolean, entryId: string | undefined, reason: string): DaprEventStatus {
