@@ -13,7 +13,8 @@ import { DaprBenchResult, benchDapr } from './dapr';
 import { HttpBenchResult, benchHttp } from './http';
 import type { MemoryResult } from './memory';
 import { PeerDownResult, benchPeerDown } from './peer-down';
-import { ContenderSummary, fmt, Peer, QUICK, ratio, table, TS_NODE } from './support';
+import { SubscriptionBenchResult, benchSubscriptions } from './subscriptions';
+import { ContenderSummary, fmt, median, Peer, QUICK, ratio, table, TS_NODE } from './support';
 
 const P = QUICK
   ? {
@@ -25,6 +26,8 @@ const P = QUICK
       downRounds: 1,
       downMs: 1_000,
       memRequests: 20_000,
+      subscriberEvents: 500,
+      subscriberRounds: 2,
     }
   : {
       rounds: 8,
@@ -35,6 +38,8 @@ const P = QUICK
       downRounds: 3,
       downMs: 2_000,
       memRequests: 100_000,
+      subscriberEvents: 3_000,
+      subscriberRounds: 6,
     };
 const CONCURRENCY = 32;
 const DOWN_RATE = 600;
@@ -84,6 +89,15 @@ async function runDapr(): Promise<DaprBenchResult | { skipped: string }> {
     });
   } finally {
     await daprd.dispose();
+  }
+}
+
+async function runSubscriptions(): Promise<SubscriptionBenchResult | { skipped: string }> {
+  if (process.env.BENCH_SKIP_DAPR === '1') return { skipped: 'BENCH_SKIP_DAPR=1' };
+  try {
+    return await benchSubscriptions({ events: P.subscriberEvents, rounds: P.subscriberRounds });
+  } catch (error) {
+    return { skipped: (error as Error).message.split('\n')[0] };
   }
 }
 
@@ -151,7 +165,7 @@ async function main(): Promise<void> {
   console.log(`peer: pid ${peer.pid} on ${peer.url}`);
 
   console.log(
-    `\n[1/5] REST GET, ${CONCURRENCY} in flight, ${P.rounds} interleaved rounds × ${P.roundMs} ms per contender`,
+    `\n[1/6] REST GET, ${CONCURRENCY} in flight, ${P.rounds} interleaved rounds × ${P.roundMs} ms per contender`,
   );
   const httpRes: HttpBenchResult = await benchHttp(peer, {
     concurrency: CONCURRENCY,
@@ -160,14 +174,14 @@ async function main(): Promise<void> {
     warmupMs: P.warmupMs,
   });
 
-  console.log(`\n[2/5] open breaker, ${P.breakerCalls} sequential refused calls per case`);
+  console.log(`\n[2/6] open breaker, ${P.breakerCalls} sequential refused calls per case`);
   const breakerRes: BreakerBenchResult = await benchBreaker({
     calls: P.breakerCalls,
     warmup: 2_000,
   });
 
   console.log(
-    `\n[3/5] peer down (503), ${DOWN_RATE} calls/s offered, ${P.downRounds} round(s) × ${P.downMs} ms per contender`,
+    `\n[3/6] peer down (503), ${DOWN_RATE} calls/s offered, ${P.downRounds} round(s) × ${P.downMs} ms per contender`,
   );
   const downRes: PeerDownResult = await benchPeerDown(peer, {
     rate: DOWN_RATE,
@@ -176,13 +190,18 @@ async function main(): Promise<void> {
   });
   await peer.stop();
 
-  console.log(`\n[4/5] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`);
+  console.log(`\n[4/6] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`);
   const memRes = await runMemory();
 
   console.log(
-    `\n[5/5] Dapr against a real daprd (in-memory components), ${CONCURRENCY} in flight, ${P.rounds} rounds × ${P.daprRoundMs} ms`,
+    `\n[5/6] Dapr against a real daprd (in-memory components), ${CONCURRENCY} in flight, ${P.rounds} rounds × ${P.daprRoundMs} ms`,
   );
   const daprRes = await runDapr();
+
+  console.log(
+    `\n[6/6] subscriptions through a real daprd (Redis Streams), ${P.subscriberEvents} events per drain, ${P.subscriberRounds} interleaved rounds`,
+  );
+  const subRes = await runSubscriptions();
 
   // ---- tables ----
   const out: string[] = [];
@@ -237,6 +256,32 @@ async function main(): Promise<void> {
     }
   } else {
     out.push(`\nDapr: skipped (${daprRes.skipped})`);
+  }
+
+  if ('contenders' in subRes) {
+    const sdk = subRes.contenders.find((c) => c.name === '@dapr/dapr DaprServer')!;
+    const bare = subRes.contenders.find((c) => c.name === 'bare Nest controller')!;
+    out.push(
+      `\nSubscriptions: events handled per second through daprd (Redis Streams, daprd's 10 workers), ${subRes.events} events already in the stream per drain, first delivery to last; medians of ${subRes.rounds} rounds; ratios = median of per-round ratios; CPU µs/event = this process, where every contender's app runs`,
+    );
+    out.push(
+      table(
+        ['subscriber', 'events/s', 'rounds', 'CPU µs/event', 'vs DaprServer', 'vs bare Nest'],
+        subRes.contenders.map((c) => [
+          c.name,
+          fmt(c.eventsPerSec),
+          c.rounds.map((x) => fmt(x)).join(' '),
+          fmt(c.cpuUsPerEvent),
+          `${fmt(pairedRatio(c.rounds, sdk.rounds), 2)}×`,
+          `${fmt(pairedRatio(c.rounds, bare.rounds), 2)}×`,
+        ]),
+      ),
+    );
+    out.push(
+      `dedupe (Redis state store): ${fmt(subRes.dedupe.eventsPerSec)} events/s; sidecar round trips per new event ${fmt(subRes.dedupe.callsPerNewEvent, 2)}, per copy of a handled event ${fmt(subRes.dedupe.callsPerCopy, 2)} (${subRes.dedupe.copiesSuppressed} copies suppressed)`,
+    );
+  } else {
+    out.push(`\nSubscriptions: not measured (${subRes.skipped})`);
   }
 
   out.push(`\nOpen breaker (sequential calls; conns = connections accepted on the dead port after the breaker opened)`);
@@ -356,6 +401,36 @@ async function main(): Promise<void> {
     }
   }
 
+  if ('contenders' in subRes) {
+    const k = subRes.contenders.find((c) => c.name === 'kugel @DaprSubscribe')!;
+    const sdk = subRes.contenders.find((c) => c.name === '@dapr/dapr DaprServer')!;
+    const bare = subRes.contenders.find((c) => c.name === 'bare Nest controller')!;
+    const byCpu = (base: SubscriptionBenchResult['contenders'][number]) =>
+      `(by CPU per event: ${fmt(ratio(base.cpuUsPerEvent, k.cpuUsPerEvent), 2)}×)`;
+    const vsSdk = pairedRatio(k.rounds, sdk.rounds);
+    const vsBare = pairedRatio(k.rounds, bare.rounds);
+    targets.push({
+      name: 'Subscriptions: events handled/s ≥ 1.0 × @dapr/dapr DaprServer',
+      pass: vsSdk >= 1.0,
+      value: `${fmt(vsSdk, 2)}× ${byCpu(sdk)}`,
+    });
+    targets.push({
+      name: 'Subscriptions: events handled/s ≥ 0.9 × bare Nest controller',
+      pass: vsBare >= 0.9,
+      value: `${fmt(vsBare, 2)}× ${byCpu(bare)}`,
+    });
+    const calls = Math.max(subRes.dedupe.callsPerNewEvent, subRes.dedupe.callsPerCopy);
+    targets.push({
+      name: 'Subscriptions with dedupe: ≤ 2 sidecar round trips per event',
+      pass: calls <= 2 && subRes.dedupe.copiesSuppressed === subRes.events,
+      value: `${fmt(subRes.dedupe.callsPerNewEvent, 2)} per new event, ${fmt(subRes.dedupe.callsPerCopy, 2)} per copy`,
+    });
+  } else {
+    for (const name of ['≥ 1.0 × @dapr/dapr DaprServer', '≥ 0.9 × bare Nest controller', 'dedupe ≤ 2 round trips']) {
+      targets.push({ name: `Subscriptions: ${name}`, pass: false, value: `not measured: ${subRes.skipped}` });
+    }
+  }
+
   for (const c of breakerRes.cases) {
     targets.push({
       name: `Open breaker, ${c.name}: rejection p99 ≤ 50 µs`,
@@ -413,6 +488,7 @@ async function main(): Promise<void> {
     breaker: breakerRes,
     peerDown: downRes,
     memory: memRes,
+    subscriptions: subRes,
     targets,
     tables: out.join('\n'),
   };
@@ -421,6 +497,15 @@ async function main(): Promise<void> {
     `\n${targets.filter((t) => t.pass).length}/${targets.length} targets met in ${fmt(seconds, 0)} s; wrote ${path.relative(process.cwd(), file)}`,
   );
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
+}
+
+/**
+ * The median of per-round ratios. The subscriber drains of one round run back to back, so each
+ * round's ratio compares contenders under the same load; the ratio of two medians would compare
+ * drains from different moments, and a drain through daprd and Redis moves a lot with the machine.
+ */
+function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => ratio(x, b[i])));
 }
 
 function sumOf<T extends Record<K, number>, K extends string>(rows: T[], key: K): number {

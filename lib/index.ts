@@ -85,6 +85,22 @@ export type { NotFoundErrorInit } from './errors/not-found.error';
 export { RepositoryError, isRepositoryError } from './errors/repository.error';
 export type { RepositoryErrorInit } from './errors/repository.error';
 
+// ---- subscriptions (the receiving half) ---------------------------------------------------------
+export { DaprSubscribe } from './subscriptions/dapr-subscribe.decorator';
+export type {
+  DaprSubscribeOptions,
+  DedupeOptions,
+  BulkSubscribeOptions,
+} from './subscriptions/dapr-subscribe.decorator';
+export type { DaprEvent, DaprEventStatus, BulkHandlerResult } from './subscriptions/dapr-event.interface';
+export { DropEvent, isDropEvent } from './errors/drop-event.error';
+export { InvalidSubscriptionError, isInvalidSubscriptionError } from './errors/invalid-subscription.error';
+export type { SubscriptionOptions } from './subscriptions/subscription-options';
+export { SubscriptionsService } from './subscriptions/subscriptions.service';
+export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
+export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
+export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
+
 // ---- repositories -------------------------------------------------------------------------------
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';
 export { PaymentMasterWebRepository } from './repositories/payment-master-web.repository';

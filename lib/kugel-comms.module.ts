@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ServiceTokenService } from './auth/service-token.service';
 import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
@@ -18,6 +19,8 @@ import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
+import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -27,6 +30,8 @@ const PROVIDERS = [
   ServiceTokenService,
   CircuitBreakerHealthIndicator,
   KugelCommsMetrics,
+  SubscriptionsService,
+  SubscriptionMetrics,
 ];
 
 /**
@@ -35,7 +40,7 @@ const PROVIDERS = [
  * instantiated: a bad value stops boot with `InvalidOptionsError`.
  */
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule, DiscoveryModule],
   providers: [
     {
       provide: KUGEL_COMMS_RESOLVED_OPTIONS,

@@ -7,13 +7,15 @@ import { CartController } from './cart/cart.controller';
 import { CartService } from './cart/cart.service';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { ReportModule } from './report/report.module';
 
 /**
  * The sample cart service. kugel-comms is configured asynchronously from `ConfigService`
  * (environment variables):
  * - `BASE_URL_MASTER_DATA`, `BASE_URL_CART`: the peers (found by the module's own discovery too);
  * - `DAPR_HTTP_PORT` / `DAPR_API_TOKEN`: the sidecar (read by the module);
- * - `SAMPLE_BREAKER_RESET_MS`: how long an open breaker waits before its trial (60 s by default).
+ * - `SAMPLE_BREAKER_RESET_MS`: how long an open breaker waits before its trial (60 s by default);
+ * - `APP_API_TOKEN`: when set, daprd must send it (the subscription routes answer 401 otherwise).
  */
 @Module({
   imports: [
@@ -36,6 +38,8 @@ import { MetricsController } from './metrics/metrics.controller';
         };
       },
     }),
+    // The receiving half: daprd delivers the cart's transactions to ReportConsumer.
+    ReportModule,
   ],
   controllers: [CartController, HealthController, MetricsController],
   providers: [CartService],

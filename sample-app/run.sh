@@ -42,11 +42,12 @@ if [ -n "$daprd" ]; then
   DAPR_HOST_IP=127.0.0.1 "$daprd" --app-id cart-sample \
     --dapr-http-port "$DAPR_HTTP_PORT" --dapr-grpc-port "$DAPR_GRPC_PORT" \
     --dapr-internal-grpc-port "$DAPR_INTERNAL_GRPC_PORT" \
+    --app-port "$PORT" --app-protocol http \
     --dapr-listen-addresses 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
     --enable-metrics=false --resources-path "$resources" --config test/dapr/config.yaml \
     --log-level warn &
   pids+=($!)
-  echo "run.sh: sidecar $daprd on 127.0.0.1:$DAPR_HTTP_PORT (in-memory state store and pub/sub)"
+  echo "run.sh: sidecar $daprd on 127.0.0.1:$DAPR_HTTP_PORT (in-memory state store and pub/sub, inbound retry policy), delivering to the app on port $PORT"
 else
   echo "run.sh: no daprd found and none could be built: starting without a sidecar (readiness will say so)"
 fi

@@ -1,3 +1,5 @@
+import type { SubscriptionOptions } from '../subscriptions/subscription-options';
+
 /**
  * Options of `KugelCommsModule.forRoot()` / `forRootAsync()`.
  *
@@ -25,6 +27,8 @@ export interface KugelCommsModuleOptions {
   metrics?: MetricsOptions;
   /** W3C trace context on outgoing calls. */
   tracing?: TracingOptions;
+  /** The receiving half: `@DaprSubscribe` handlers, their routes and the app token. */
+  subscriptions?: SubscriptionOptions;
 }
 
 /** Per-service overrides of `HttpOptions`. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CircuitStateChange } from '../circuit-breaker/circuit-breaker';
 import { EventSource } from '../common/event';
+import { EventHandledEvent, EventReceivedEvent } from '../subscriptions/subscription-events';
 
 /**
  * A breaker changed state (name, from, to, reason, consecutive failures, epoch ms). The change
@@ -61,7 +62,9 @@ export interface RetryBudgetExhaustedEvent {
  * - `requestCompleted`: one logical REST or sidecar call ended (all attempts);
  * - `retryScheduled`: a retry will be sent;
  * - `retryBudgetExhausted`: a retry was wanted but the service's retry budget was spent;
- * - `breakerStateChanged`: a circuit breaker changed state.
+ * - `breakerStateChanged`: a circuit breaker changed state;
+ * - `eventReceived` / `eventHandled`: daprd delivered an event to a `@DaprSubscribe` handler, and
+ *   the answer it got (emitted before the answer is sent).
  */
 @Injectable()
 export class KugelCommsEvents {
@@ -69,4 +72,6 @@ export class KugelCommsEvents {
   readonly retryScheduled = new EventSource<RetryScheduledEvent>();
   readonly retryBudgetExhausted = new EventSource<RetryBudgetExhaustedEvent>();
   readonly breakerStateChanged = new EventSource<BreakerStateChangedEvent>();
+  readonly eventReceived = new EventSource<EventReceivedEvent>();
+  readonly eventHandled = new EventSource<EventHandledEvent>();
 }

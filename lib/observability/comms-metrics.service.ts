@@ -212,13 +212,14 @@ export function statusClass(e: Pick<RequestCompletedEvent, 'status' | 'outcome'>
   return `${Math.floor(e.status / 100)}xx`;
 }
 
-function loadPromClient(): typeof PromClient {
+/** prom-client, or an error saying how to install it. */
+export function loadPromClient(): typeof PromClient {
   const prom = loadOptionalPeer<typeof PromClient>('prom-client');
   if (!prom) throw new Error(MISSING_PROM_CLIENT);
   return prom;
 }
 
-type Kind = 'Histogram' | 'Counter' | 'Gauge';
+export type Kind = 'Histogram' | 'Counter' | 'Gauge';
 type MetricOf<K extends Kind> = K extends 'Histogram'
   ? PromClient.Histogram<string>
   : K extends 'Counter'
@@ -229,7 +230,7 @@ type MetricOf<K extends Kind> = K extends 'Histogram'
  * The metric `name` of the registry when it is one kugel-comms made (same kind, same labels),
  * else a new one. A metric of that name that does not match is an error naming it.
  */
-function reuseOrCreate<K extends Kind>(
+export function reuseOrCreate<K extends Kind>(
   registry: PromClient.Registry,
   kind: K,
   labelNames: string[],

@@ -8,6 +8,7 @@ import {
   RepositoryOptions,
   TracingOptions,
 } from '../interfaces/kugel-comms-options.interface';
+import { resolveSubscriptionOptions } from '../subscriptions/subscription-options';
 import { DEFAULTS } from './defaults';
 import {
   ResolvedAuthOptions,
@@ -59,6 +60,7 @@ export function resolveOptions(
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
+    subscriptions: resolveSubscriptionOptions(options.subscriptions, env),
   };
 }
 

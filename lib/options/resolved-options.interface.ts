@@ -6,6 +6,7 @@ import {
   ServiceTokenOptions,
   TracingOptions,
 } from '../interfaces/kugel-comms-options.interface';
+import type { ResolvedSubscriptionOptions } from '../subscriptions/subscription-options';
 
 /** The options after defaults and validation (what `KUGEL_COMMS_RESOLVED_OPTIONS` holds). */
 export interface ResolvedKugelCommsOptions {
@@ -17,6 +18,7 @@ export interface ResolvedKugelCommsOptions {
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
+  subscriptions: ResolvedSubscriptionOptions;
 }
 
 export type ResolvedBreakerOptions = Required<CircuitBreakerOptions>;

@@ -26,7 +26,7 @@ export function daprdBinary(): string {
   );
 }
 
-export type ComponentSet = 'in-memory' | 'redis' | 'redis-state';
+export type ComponentSet = 'in-memory' | 'redis' | 'redis-state' | 'redis-streams' | 'redis-streams-serial';
 
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
@@ -38,6 +38,8 @@ export interface DaprdOptions {
   appPort?: number;
   /** Runs daprd with `DAPR_API_TOKEN`. */
   apiToken?: string;
+  /** Runs daprd with `APP_API_TOKEN`: it sends it as `dapr-api-token` on every call to the app. */
+  appToken?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /**
    * Service invocation between test sidecars: every daprd given the same file registers its app id,
@@ -76,10 +78,15 @@ export class Daprd {
   }
 
   static async start(options: DaprdOptions = {}): Promise<Daprd> {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-daprd-'));
-    const daprd = new Daprd(options, await freePort(), await freePort(), await freePort(), root);
+    const daprd = await Daprd.create(options);
     await daprd.startProcess();
     return daprd;
+  }
+
+  /** Picks the ports and writes the resources without starting the process (`startProcess()` does). */
+  static async create(options: DaprdOptions = {}): Promise<Daprd> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-daprd-'));
+    return new Daprd(options, await freePort(), await freePort(), await freePort(), root);
   }
 
   get httpEndpoint(): string {
@@ -122,7 +129,9 @@ export class Daprd {
     if (o.appPort !== undefined) args.push('--app-port', String(o.appPort), '--app-protocol', 'http');
     const env: NodeJS.ProcessEnv = { ...process.env, DAPR_HOST_IP: '127.0.0.1' };
     delete env.DAPR_API_TOKEN;
+    delete env.APP_API_TOKEN;
     if (o.apiToken) env.DAPR_API_TOKEN = o.apiToken;
+    if (o.appToken) env.APP_API_TOKEN = o.appToken;
     this.proc = spawnLogged(daprdBinary(), args, env);
     const health = o.appPort !== undefined ? '/v1.0/healthz' : '/v1.0/healthz/outbound';
     try {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import logScanTeardown from '../support/log-scan-teardown';
+import { deliveryTable, readDeliveryRows } from './support/delivery-table';
 import { RESULTS_DIR, resultsFile, ScenarioRow, table } from './support/scenario';
 
 /**
@@ -20,6 +21,13 @@ export default async function faultsTeardown(): Promise<void> {
     fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), `${text}\n`);
     fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(rows, null, 2)}\n`);
     console.log(`\nfault scenarios (${rows.length}):\n${text}\n`);
+  }
+  const deliveries = id ? readDeliveryRows(id) : [];
+  if (deliveries.length > 0) {
+    const text = deliveryTable(deliveries);
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS_DIR, 'deliveries-latest.md'), `${text}\n`);
+    console.log(`\ntwo replicas, one consumer group (${deliveries.length} runs):\n${text}\n`);
   }
   await logScanTeardown();
 }

@@ -1,5 +1,8 @@
+import { DaprClientHelper } from '../../lib';
+import { ReportConsumer } from '../../sample-app/report/report.consumer';
 import { Daprd } from '../dapr/daprd';
 import { FakeDate, fakeDate } from '../support/fake-date';
+import { waitUntil } from '../support/processes';
 import { call, SampleApp, startSampleApp } from './sample-app.fixture';
 
 /**
@@ -62,6 +65,35 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     const page = await call('GET', `${terminal()}/transactions?business_date=20261124&open_counter=1`);
     expect(page).toMatchObject({ status: 200, body: { metadata: { total: 2, page: 1, limit: 100 } } });
     expect(page.body.data).toHaveLength(2);
+  });
+
+  it('the report consumer receives each billed transaction once; one it cannot report is dead-lettered', async () => {
+    const sales = () => call('GET', `${base}/api/v1/tenants/T2/stores/S9/reports/sales`);
+    const created = await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts`);
+    const id = created.body.cartId as string;
+    await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts/${id}/lineItems`, {
+      itemCode: '4901234567890',
+      quantity: 1,
+    });
+    expect((await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts/${id}/bill`)).status).toBe(200);
+    await waitUntil(async () => (await sales()).body.transactions === 1, 10_000, 'the report of the billed cart');
+    expect((await sales()).body).toEqual({
+      tenantId: 'T2',
+      storeCode: 'S9',
+      transactions: 1,
+      totalAmount: 150,
+      eventIds: [id],
+    });
+    // The cart republishes the same transaction (its republisher did not see the first publish succeed).
+    const dapr = sample.app.get(DaprClientHelper);
+    const again = { eventId: id, tenantId: 'T2', storeCode: 'S9', terminalNo: 3, totalAmount: 150 };
+    expect(await dapr.publishEvent('pubsub', 'topic-tranlog', again)).toBe(true);
+    // A transaction without a tenant cannot be reported: dropped to the dead-letter topic.
+    expect(await dapr.publishEvent('pubsub', 'topic-tranlog', { eventId: 'no-tenant', totalAmount: 1 })).toBe(true);
+    const consumer = sample.app.get(ReportConsumer);
+    await waitUntil(async () => consumer.deadLetters.length === 1, 10_000, 'the dead-lettered transaction');
+    expect(consumer.deadLetters[0].data).toEqual({ eventId: 'no-tenant', totalAmount: 1 });
+    expect((await sales()).body.transactions).toBe(1);
   });
 
   it('readiness is 200 with every breaker closed and the sidecar up', async () => {

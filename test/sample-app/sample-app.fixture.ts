@@ -4,8 +4,13 @@ import { AddressInfo } from 'node:net';
 import { AppModule } from '../../sample-app/app.module';
 import { MasterDataPeer, startMasterDataPeer } from '../../sample-app/peer/master-data.peer';
 import { Daprd } from '../dapr/daprd';
+import { waitForSubscriptions } from '../dapr/subscription-stack';
+import { freePort } from '../support/processes';
 
-/** The sample app on a free port, with its master-data peer and a real daprd (in-memory components). */
+/**
+ * The sample app on a free port, with its master-data peer and a real daprd (in-memory components,
+ * the inbound retry policy) that delivers the app's subscriptions to it.
+ */
 export interface SampleApp {
   base: string;
   peer: MasterDataPeer;
@@ -18,7 +23,9 @@ export interface SampleApp {
 export async function startSampleApp(env: Record<string, string> = {}): Promise<SampleApp> {
   const saved = { ...process.env };
   const peer = await startMasterDataPeer(0);
-  const daprd = await Daprd.start({ components: 'in-memory' });
+  // daprd delivers the cart's events to the app (its ReportModule): the app port is chosen first.
+  const appPort = await freePort();
+  const daprd = await Daprd.create({ components: 'in-memory', appPort });
   Object.assign(process.env, {
     BASE_URL_MASTER_DATA: `${peer.url}/api/v1`,
     BASE_URL_CART: `${peer.url}/api/v1`,
@@ -28,7 +35,9 @@ export async function startSampleApp(env: Record<string, string> = {}): Promise<
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'fatal'] });
   app.enableShutdownHooks();
-  await app.listen(0, '127.0.0.1');
+  await app.listen(appPort, '127.0.0.1');
+  await daprd.startProcess();
+  await waitForSubscriptions(daprd, 2);
   return {
     base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`,
     peer,

@@ -1,6 +1,14 @@
 import {
+  Attributes,
+  AttributeValue,
   Context,
   context,
+  Link,
+  Span,
+  SpanOptions,
+  SpanStatus,
+  Tracer,
+  TracerProvider,
   ContextManager,
   propagation,
   ROOT_CONTEXT,
@@ -97,4 +105,100 @@ export function installContextManager(): () => void {
 export function installPropagator(): () => void {
   propagation.setGlobalPropagator(new TestPropagator());
   return () => propagation.disable();
+}
+
+/** A span as the recording tracer saw it start (and end). */
+export interface RecordedSpan {
+  name: string;
+  /** The span context of the parent context given to `startSpan`, if any. */
+  parent?: SpanContext;
+  context: SpanContext;
+  attributes: Attributes;
+  links: Link[];
+  status?: SpanStatus;
+  ended: boolean;
+}
+
+class RecordingSpan implements Span {
+  constructor(private readonly record: RecordedSpan) {}
+  spanContext(): SpanContext {
+    return this.record.context;
+  }
+  setAttribute(key: string, value: AttributeValue): this {
+    this.record.attributes[key] = value;
+    return this;
+  }
+  setAttributes(attributes: Attributes): this {
+    Object.assign(this.record.attributes, attributes);
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(link: Link): this {
+    this.record.links.push(link);
+    return this;
+  }
+  addLinks(links: Link[]): this {
+    this.record.links.push(...links);
+    return this;
+  }
+  setStatus(status: SpanStatus): this {
+    this.record.status = status;
+    return this;
+  }
+  updateName(name: string): this {
+    this.record.name = name;
+    return this;
+  }
+  end(): void {
+    this.record.ended = true;
+  }
+  isRecording(): boolean {
+    return !this.record.ended;
+  }
+  recordException(): void {}
+}
+
+/**
+ * A tracer provider standing in for the SDK's: every span gets a fresh span id under its parent's
+ * trace id (or a new trace), and is recorded with its parent.
+ */
+export class RecordingTracerProvider implements TracerProvider {
+  readonly spans: RecordedSpan[] = [];
+
+  getTracer(): Tracer {
+    const start = (name: string, options: SpanOptions = {}, ctx: Context = context.active()): Span => {
+      const parent = trace.getSpanContext(ctx);
+      const record: RecordedSpan = {
+        name,
+        parent,
+        context: {
+          traceId: parent && trace.isSpanContextValid(parent) ? parent.traceId : randomBytes(16).toString('hex'),
+          spanId: randomBytes(8).toString('hex'),
+          traceFlags: TraceFlags.SAMPLED,
+        },
+        attributes: { ...options.attributes },
+        links: [...(options.links ?? [])],
+        ended: false,
+      };
+      this.spans.push(record);
+      return new RecordingSpan(record);
+    };
+    return {
+      startSpan: start,
+      startActiveSpan: ((name: string, ...rest: unknown[]) => {
+        const fn = rest.pop() as (span: Span) => unknown;
+        const span = start(name, rest[0] as SpanOptions | undefined, rest[1] as Context | undefined);
+        return context.with(trace.setSpan(context.active(), span), () => fn(span));
+      }) as Tracer['startActiveSpan'],
+    };
+  }
+}
+
+/** Installs a `RecordingTracerProvider` globally; call the returned function to remove it. */
+export function installTracerProvider(): { provider: RecordingTracerProvider; uninstall: () => void } {
+  const provider = new RecordingTracerProvider();
+  trace.setGlobalTracerProvider(provider);
+  return { provider, uninstall: () => trace.disable() };
 }

@@ -92,6 +92,27 @@ export class RedisServer {
     return this.ping();
   }
 
+  /**
+   * Sends one command in RESP and resolves to the raw reply text (a few lines, read until the
+   * socket is idle for a moment): enough for small replies like `XPENDING`'s summary.
+   */
+  command(...args: string[]): Promise<string> {
+    const request = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      let reply = '';
+      socket.setTimeout(200, () => {
+        socket.destroy();
+        resolve(reply);
+      });
+      socket.once('connect', () => socket.write(request));
+      socket.on('data', (d) => {
+        reply += d.toString('utf8');
+      });
+      socket.once('error', reject);
+    });
+  }
+
   private ping(): Promise<boolean> {
     return new Promise((resolve) => {
       const socket = net.connect(this.port, '127.0.0.1');

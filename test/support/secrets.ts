@@ -12,6 +12,8 @@ export const SECRETS = {
   jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJrdWdlbC1zY2FuIn0.a3VnZWwtc2Nhbi1zaWduYXR1cmU',
   /** A `dapr-api-token` value. */
   daprApiToken: 'dapr-tok-kugel-BBBB2222-scan',
+  /** An `APP_API_TOKEN` value (what daprd sends the app as `dapr-api-token`). */
+  appApiToken: 'app-tok-kugel-DDDD4444-scan',
   /** The HMAC secret of service JWTs. */
   serviceTokenSecret: 'service-secret-kugel-0123456789-scan',
 } as const;

@@ -1,0 +1,259 @@
+import { Logger } from '@nestjs/common';
+import { isDropEvent } from '../errors/drop-event.error';
+import { KugelCommsEvents } from '../observability/comms-events';
+import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
+import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
+import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { handlerSpan } from './event-trace';
+import { HandlerRun, messageOf, runHandler } from './handler-run';
+import { SubscriptionHandler } from './subscription-definition';
+import { EventHandledEvent, EventOutcomeReason } from './subscription-events';
+
+type Answer = { status: DaprEventStatus; reason: EventOutcomeReason; error?: unknown };
+
+/**
+ * Runs handlers and maps how they went to daprd's answers (DESIGN §10): returned → `SUCCESS`;
+ * `DropEvent` → `DROP`; anything else thrown, or still running after the handler timeout →
+ * `RETRY`; a body that cannot be an event → `DROP` and an ERROR log, the handler not called.
+ * With `dedupe`, the idempotent consumer decides first whether the handler runs at all.
+ */
+export class EventDispatcher {
+  constructor(
+    private readonly events: KugelCommsEvents,
+    private readonly consumer: IdempotentConsumer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** One CloudEvent delivery; resolves to the status of the `{"status": ...}` answer. */
+  async single(h: SubscriptionHandler, body: Parsed<unknown>, trace: DeliveryTrace): Promise<DaprEventStatus> {
+    const parsed = body.ok ? toDaprEvent(body.value, h, trace) : body;
+    if (!parsed.ok) return this.invalid(h, false, undefined, parsed.reason);
+    const event = parsed.value;
+    this.received(h, event.id, false);
+
+    const verdict = h.dedupe ? await this.consumer.begin(h, event) : undefined;
+    if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
+
+    const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
+    const run = await runHandler(() => span.run(() => h.invoke(event)), h.handlerTimeoutMs);
+    const answer = answerOf(run);
+    span.end(answer.status, answer.error);
+    if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
+    await this.settle(h, event.id, false, answer, run, verdict);
+    return answer.status;
+  }
+
+  /**
+   * One bulk delivery; resolves to a status per entry (in the order received), or to why the body
+   * is not a bulk delivery at all (no entry can then be answered).
+   */
+  async bulk(
+    h: SubscriptionHandler,
+    body: Parsed<unknown>,
+  ): Promise<Parsed<Array<{ entryId: string; status: DaprEventStatus }>>> {
+    const parsed = body.ok ? bulkEntries(body.value, h) : body;
+    if (!parsed.ok) {
+      this.logger.error(`${h.name}: bulk delivery on ${h.pubsub}/${h.topic} refused: ${parsed.reason}`);
+      return parsed;
+    }
+    const entries = parsed.value;
+    const statuses = new Map<string, DaprEventStatus>();
+    const runnable: Array<{ entry: BulkEntry & { event: DaprEvent }; verdict?: DedupeVerdict & { run: true } }> = [];
+    const verdicts = await Promise.all(
+      entries.map(async (entry) => {
+        if (!entry.event) {
+          statuses.set(entry.entryId, this.invalid(h, true, entry.entryId, entry.invalid ?? 'not an event'));
+          return undefined;
+        }
+        this.received(h, entry.event.id, true);
+        return h.dedupe ? this.consumer.begin(h, entry.event) : undefined;
+      }),
+    );
+    entries.forEach((entry, i) => {
+      const verdict = verdicts[i];
+      if (!entry.event) return;
+      if (verdict && !verdict.run) statuses.set(entry.entryId, this.skipped(h, entry.event.id, true, verdict));
+      else runnable.push({ entry: entry as BulkEntry & { event: DaprEvent }, verdict });
+    });
+
+    if (runnable.length > 0) {
+      const events = runnable.map((r) => r.entry.event);
+      const span = handlerSpan(
+        `${h.topic} process`,
+        {},
+        { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
+        events,
+      );
+      const run = await runHandler(() => span.run(() => h.invoke(events)), h.handlerTimeoutMs);
+      const answers = bulkAnswers(h, run, events.length, this.logger);
+      span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
+      if (run.kind === 'timeout')
+        this.finishLate(
+          h,
+          events,
+          run,
+          runnable.map((r) => r.verdict),
+        );
+      await Promise.all(
+        runnable.map(async ({ entry, verdict }, i) => {
+          statuses.set(entry.entryId, answers[i].status);
+          await this.settle(h, entry.event.id, true, answers[i], run, verdict);
+        }),
+      );
+    }
+    return {
+      ok: true,
+      value: entries.map((e) => ({ entryId: e.entryId, status: statuses.get(e.entryId) ?? 'RETRY' })),
+    };
+  }
+
+  /**
+   * A handler that outlived its timeout was answered `RETRY`; when it ends, its claims are settled
+   * as if it had ended in time (done mark or release), so the redelivery is suppressed or runs.
+   */
+  private finishLate(
+    h: SubscriptionHandler,
+    events: DaprEvent[],
+    run: HandlerRun & { kind: 'timeout' },
+    verdicts: Array<DedupeVerdict | undefined>,
+  ): void {
+    void run.late
+      .then(async (late) => {
+        const ended: HandlerRun = late.ok
+          ? { kind: 'returned', value: late.value, durationMs: run.durationMs }
+          : { kind: 'threw', error: late.error, durationMs: run.durationMs };
+        const answers = h.bulk ? bulkAnswers(h, ended, events.length, this.logger) : [answerOf(ended)];
+        this.logger.warn(
+          `${h.name}: ${events.length === 1 ? `event ${events[0].id}` : `a batch of ${events.length} events`} on ${h.pubsub}/${h.topic} ` +
+            `ended after its ${h.handlerTimeoutMs} ms timeout (${late.ok ? 'returned' : `threw: ${messageOf(late.error)}`}); it had been answered RETRY`,
+        );
+        await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
+      })
+      .catch((error: unknown) => this.logger.error(`${h.name}: settling a late handler failed: ${messageOf(error)}`));
+  }
+
+  /**
+   * After a handler ran: its dedupe claim settled (done mark or release; a timed-out run is settled
+   * later by `finishLate`), the log line and the `eventHandled` event.
+   */
+  private async settle(
+    h: SubscriptionHandler,
+    id: string,
+    bulk: boolean,
+    answer: Answer,
+    run: HandlerRun,
+    verdict: DedupeVerdict | undefined,
+  ): Promise<void> {
+    let calls = verdict?.calls ?? 0;
+    if (verdict?.run && run.kind !== 'timeout') calls += await verdict.finish(answer.status === 'SUCCESS');
+    this.log(h, id, answer, run);
+    this.handled(h, id, bulk, {
+      status: answer.status,
+      reason: answer.reason,
+      handlerRan: true,
+      durationMs: run.durationMs,
+      dedupeCalls: calls,
+      error: answer.error === undefined ? undefined : messageOf(answer.error),
+    });
+  }
+
+  private invalid(h: SubscriptionHandler, bulk: boolean, entryId: string | undefined, reason: string): DaprEventStatus {
+    this.logger.error(
+      `${h.name}: ${bulk ? `bulk entry ${entryId}` : 'delivery'} on ${h.pubsub}/${h.topic} cannot be an event: ${reason} → DROP (handler not called)`,
+    );
+    this.handled(h, undefined, bulk, {
+      status: 'DROP',
+      reason: 'invalid',
+      handlerRan: false,
+      dedupeCalls: 0,
+      error: reason,
+    });
+    return 'DROP';
+  }
+
+  private skipped(
+    h: SubscriptionHandler,
+    id: string,
+    bulk: boolean,
+    verdict: DedupeVerdict & { run: false },
+  ): DaprEventStatus {
+    this.handled(h, id, bulk, {
+      status: verdict.status,
+      reason: verdict.reason,
+      handlerRan: false,
+      dedupeCalls: verdict.calls,
+    });
+    return verdict.status;
+  }
+
+  private log(h: SubscriptionHandler, id: string, answer: Answer, run: HandlerRun): void {
+    const where = `${h.name}: event ${id} on ${h.pubsub}/${h.topic}`;
+    if (answer.reason === 'handled') this.logger.debug(`${where} handled in ${run.durationMs.toFixed(1)} ms`);
+    else if (answer.reason === 'dropped')
+      this.logger.warn(`${where} dropped by the handler: ${messageOf(answer.error)} → DROP`);
+    else if (answer.reason === 'timeout')
+      this.logger.error(`${where} still running after ${h.handlerTimeoutMs} ms → RETRY`);
+    else {
+      const stack = answer.error instanceof Error ? answer.error.stack : undefined;
+      this.logger.error(`${where} failed: ${messageOf(answer.error)} → RETRY`, stack);
+    }
+  }
+
+  private attributes(h: SubscriptionHandler, id?: string): Record<string, string> {
+    const a: Record<string, string> = {
+      'messaging.system': 'dapr',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': h.topic,
+      'dapr.pubsub': h.pubsub,
+      'code.function': h.name,
+    };
+    if (id !== undefined) a['messaging.message.id'] = id;
+    return a;
+  }
+
+  private received(h: SubscriptionHandler, id: string, bulk: boolean): void {
+    if (this.events.eventReceived.hasListeners) {
+      this.events.eventReceived.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk });
+    }
+  }
+
+  private handled(
+    h: SubscriptionHandler,
+    id: string | undefined,
+    bulk: boolean,
+    rest: Omit<EventHandledEvent, 'pubsub' | 'topic' | 'handler' | 'id' | 'bulk'>,
+  ): void {
+    if (this.events.eventHandled.hasListeners) {
+      this.events.eventHandled.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk, ...rest });
+    }
+  }
+}
+
+function answerOf(run: HandlerRun): Answer {
+  if (run.kind === 'returned') return { status: 'SUCCESS', reason: 'handled' };
+  if (run.kind === 'timeout') return { status: 'RETRY', reason: 'timeout' };
+  if (isDropEvent(run.error)) return { status: 'DROP', reason: 'dropped', error: run.error };
+  return { status: 'RETRY', reason: 'failed', error: run.error ?? new Error('the handler threw undefined') };
+}
+
+/** One answer per event of a bulk handler's run (see `BulkHandlerResult`). */
+function bulkAnswers(h: SubscriptionHandler, run: HandlerRun, count: number, logger: Logger): Answer[] {
+  if (run.kind !== 'returned') return Array.from({ length: count }, () => answerOf(run));
+  const value = run.value;
+  if (value === undefined || value === null || !Array.isArray(value)) {
+    return Array.from({ length: count }, () => ({ status: 'SUCCESS', reason: 'handled' }) as Answer);
+  }
+  if (value.length !== count) {
+    logger.error(`${h.name}: the bulk handler answered ${value.length} of ${count} events; the others → RETRY`);
+  }
+  return Array.from({ length: count }, (_, i): Answer => {
+    if (i >= value.length) return { status: 'RETRY', reason: 'failed', error: 'no answer from the bulk handler' };
+    const item: unknown = value[i];
+    if (item === undefined || item === null || item === 'SUCCESS') return { status: 'SUCCESS', reason: 'handled' };
+    if (item === 'DROP') return { status: 'DROP', reason: 'dropped', error: 'the bulk handler answered DROP' };
+    if (isDropEvent(item)) return { status: 'DROP', reason: 'dropped', error: item };
+    if (item === 'RETRY') return { status: 'RETRY', reason: 'failed', error: 'the bulk handler answered RETRY' };
+    if (item instanceof Error) return { status: 'RETRY', reason: 'failed', error: item };
+    return { status: 'RETRY', reason: 'failed', error: `unknown bulk answer ${JSON.stringify(item)?.slice(0, 80)}` };
+  });
+}

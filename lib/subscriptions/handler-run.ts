@@ -1,0 +1,48 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * How a handler call went: returned (`value`), threw (`error`), or was still running after the
+ * timeout — then `late` settles when it finally ends (a promise cannot be cancelled; the handler
+ * keeps running in the background).
+ */
+export type HandlerRun =
+  | { kind: 'returned'; value: unknown; durationMs: number }
+  | { kind: 'threw'; error: unknown; durationMs: number }
+  | { kind: 'timeout'; durationMs: number; late: Promise<{ ok: boolean; value?: unknown; error?: unknown }> };
+
+/** Calls `fn` (sync or async) and waits at most `timeoutMs` (0: no limit) for it. Never rejects. */
+export async function runHandler(fn: () => unknown, timeoutMs: number): Promise<HandlerRun> {
+  const started = performance.now();
+  type Settled = { ok: true; value: unknown; error?: undefined } | { ok: false; error: unknown; value?: undefined };
+  const settled: Promise<Settled> = (async () => fn())().then(
+    (value): Settled => ({ ok: true, value }),
+    (error: unknown): Settled => ({ ok: false, error }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome =
+    timeoutMs > 0
+      ? await Promise.race([
+          settled,
+          new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          }),
+        ])
+      : await settled;
+  clearTimeout(timer);
+  const durationMs = performance.now() - started;
+  if (outcome === 'timeout') return { kind: 'timeout', durationMs, late: settled };
+  return outcome.ok
+    ? { kind: 'returned', value: outcome.value, durationMs }
+    : { kind: 'threw', error: outcome.error, durationMs };
+}
+
+/** An error's message for logs and events (the error itself may be anything a handler threw). */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,71 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Answer, HeaderReader, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
+
+/** The parts of Fastify this file uses (typed here: the library does not depend on Fastify). */
+interface FastifyRequestLike {
+  headers: IncomingHttpHeaders;
+  url: string;
+  body?: unknown;
+}
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(payload: string): unknown;
+}
+type Handler = (req: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
+interface FastifyScope {
+  removeAllContentTypeParsers(): void;
+  addContentTypeParser(
+    type: string,
+    options: { parseAs: 'buffer'; bodyLimit: number },
+    parser: (req: unknown, body: Buffer, done: (err: Error | null, body?: unknown) => void) => void,
+  ): void;
+  addHook(name: 'onRequest', hook: (req: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void): void;
+  get(path: string, handler: Handler): void;
+  post(path: string, options: { bodyLimit: number }, handler: Handler): void;
+}
+interface FastifyLike {
+  register(plugin: (scope: FastifyScope) => Promise<void>): PromiseLike<unknown>;
+}
+
+/**
+ * Serves the routes on a Fastify instance, inside an encapsulated plugin so that its content-type
+ * parser (any type, as bytes, up to `maxBodyBytes`) and its token hook apply to these routes only
+ * and never change how the app's own routes parse. The token is checked in `onRequest`, before
+ * the body is read; one wildcard route under the prefix dispatches by path.
+ */
+export async function serveOnFastify(fastify: FastifyLike, server: SubscriptionServer): Promise<void> {
+  await fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: server.maxBodyBytes }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.addHook('onRequest', (req, reply, done) => {
+      if (server.authorized(headerReader(req.headers))) return done();
+      send(reply, server.unauthorized());
+    });
+    scope.get(SUBSCRIBE_PATH, (_req, reply) => send(reply, server.subscribeAnswer()));
+    scope.post(`${server.prefixPath}/*`, { bodyLimit: server.maxBodyBytes }, async (req, reply) => {
+      const header = headerReader(req.headers);
+      const handler = server.handlerFor(req.url);
+      if (!handler) return send(reply, server.unknownRoute(req.url));
+      const badType = server.checkContentType(header);
+      if (badType) return send(reply, badType);
+      const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      return send(reply, await server.deliver(handler, header, { kind: 'bytes', bytes }));
+    });
+  });
+}
+
+function headerReader(headers: IncomingHttpHeaders): HeaderReader {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
+
+function send(reply: FastifyReplyLike, answer: Answer): unknown {
+  reply.code(answer.status).header('content-type', 'application/json; charset=utf-8');
+  if (answer.close) reply.header('connection', 'close');
+  return reply.send(JSON.stringify(answer.body));
+}

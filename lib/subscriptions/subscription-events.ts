@@ -1,0 +1,42 @@
+import { DaprEventStatus } from './dapr-event.interface';
+import { SkipReason } from './dedupe/idempotent-consumer';
+
+/** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */
+export interface EventReceivedEvent {
+  pubsub: string;
+  topic: string;
+  /** The handler, as `Class.method`. */
+  handler: string;
+  /** CloudEvent id (the entry id for raw bulk entries); absent when the body held no id. */
+  id?: string;
+  bulk: boolean;
+}
+
+/**
+ * Why an event got its answer:
+ * - `handled` (SUCCESS), `dropped` (the handler threw `DropEvent`), `failed` (it threw anything
+ *   else: RETRY), `timeout` (still running after the handler timeout: RETRY);
+ * - `invalid`: the body (or bulk entry) cannot be an event: DROP, the handler not called;
+ * - dedupe: `duplicate` (SUCCESS), `health-check` (SUCCESS), `in-progress` (another replica holds
+ *   the claim: RETRY), `store-unavailable` (RETRY), `no-dedupe-key` (DROP).
+ */
+export type EventOutcomeReason = 'handled' | 'dropped' | 'failed' | 'timeout' | 'invalid' | SkipReason;
+
+/** A delivered event was answered. */
+export interface EventHandledEvent {
+  pubsub: string;
+  topic: string;
+  handler: string;
+  id?: string;
+  bulk: boolean;
+  status: DaprEventStatus;
+  reason: EventOutcomeReason;
+  /** Whether the handler was called for it. */
+  handlerRan: boolean;
+  /** Handler run time in milliseconds, when it ran (for a batch, the whole batch's). */
+  durationMs?: number;
+  /** Sidecar round trips the dedupe made for this event before the answer. */
+  dedupeCalls: number;
+  /** The handler's error message (`dropped`, `failed`) or why the body was refused (`invalid`). */
+  error?: string;
+}

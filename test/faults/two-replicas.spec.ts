@@ -1,0 +1,240 @@
+import { TestingModule } from '@nestjs/testing';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DaprClientHelper } from '../../lib';
+import { ComponentSet, Daprd } from '../dapr/daprd';
+import { waitForSubscriptions } from '../dapr/subscription-stack';
+import { bootKugelComms } from '../support/module-fixture';
+import { freePort, probeStatus, spawnLogged, stopProcess, waitUntil } from '../support/processes';
+import { RedisServer } from '../support/redis';
+import { appendDeliveryRow, DeliveryRow } from './support/delivery-table';
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'replica-app.ts');
+const EVENTS = 1_000;
+/** Both replicas run under one app id, so their daprds share the Redis Streams consumer group. */
+const APP_ID = 'kugel-replica';
+const GROUP = 'kugel-replicas';
+/** `processingTimeout` + `redeliverInterval` of the redis-streams component sets, plus a margin. */
+const QUIET_MS = 7_000;
+
+/** One replica: an app process (test/faults/fixtures/replica-app.ts) and its own daprd. */
+class Replica {
+  private constructor(
+    readonly name: string,
+    readonly daprd: Daprd,
+    readonly app: ReturnType<typeof spawnLogged>,
+    readonly log: string,
+  ) {}
+
+  static async start(
+    name: string,
+    o: {
+      components: ComponentSet;
+      platform: 'express' | 'fastify';
+      topic: string;
+      dedupe: boolean;
+      crashAfter?: number;
+      redisHost: string;
+      dir: string;
+    },
+  ): Promise<Replica> {
+    const appPort = await freePort();
+    const daprd = await Daprd.create({ components: o.components, redisHost: o.redisHost, appPort, appId: APP_ID });
+    const log = path.join(o.dir, `${name}.log`);
+    fs.writeFileSync(log, '');
+    const app = spawnLogged(process.execPath, ['-r', 'ts-node/register/transpile-only', FIXTURE], {
+      ...process.env,
+      PORT: String(appPort),
+      DAPR_HTTP_PORT: String(daprd.httpPort),
+      REPLICA_PLATFORM: o.platform,
+      REPLICA_TOPIC: o.topic,
+      REPLICA_DEDUPE: o.dedupe ? '1' : '0',
+      REPLICA_CRASH_AFTER: String(o.crashAfter ?? 0),
+      REPLICA_LOG: log,
+    });
+    const replica = new Replica(name, daprd, app, log);
+    // When the app process dies, its daprd dies with it (the pod is gone): a daprd left running would
+    // answer its pending deliveries with errors and, after its retries, acknowledge them.
+    app.child.once('exit', () => void daprd.kill());
+    try {
+      await waitUntil(
+        async () => (await probeStatus(`http://127.0.0.1:${appPort}/dapr/subscribe`)) === 200,
+        60_000,
+        `replica ${name} listening`,
+        100,
+      );
+      await daprd.startProcess();
+      await waitForSubscriptions(daprd, 2);
+    } catch (error) {
+      await replica.stop();
+      throw new Error(`${(error as Error).message}\n--- ${name} output ---\n${app.output.slice(-30).join('\n')}`, {
+        cause: error,
+      });
+    }
+    return replica;
+  }
+
+  facts(): string[] {
+    return fs.readFileSync(this.log, 'utf8').split('\n').filter(Boolean);
+  }
+
+  get crashed(): boolean {
+    return this.app.child.signalCode === 'SIGKILL';
+  }
+
+  async stop(): Promise<void> {
+    await stopProcess(this.app.child, 'SIGTERM');
+    await this.daprd.dispose();
+  }
+}
+
+/** Entries read by the group and never acknowledged: the count `XPENDING <stream> <group>` starts with. */
+async function pendingEntries(redis: RedisServer, stream: string): Promise<number> {
+  const reply = await redis.command('XPENDING', stream, GROUP);
+  const count = reply.match(/^\*\d+\r\n:(\d+)\r\n/);
+  if (!count) throw new Error(`unexpected XPENDING reply: ${JSON.stringify(reply.slice(0, 80))}`);
+  return Number(count[1]);
+}
+
+describe('two replicas, one Redis Streams consumer group, 1,000 events (real daprd processes)', () => {
+  let redis: RedisServer;
+  let publisher: Daprd;
+  let publisherApp: TestingModule;
+  let dapr: DaprClientHelper;
+  let dir: string;
+  let replicas: Replica[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-replicas-'));
+    redis = await RedisServer.start();
+    publisher = await Daprd.start({ components: 'redis-streams', redisHost: redis.host, appId: 'kugel-publisher' });
+    publisherApp = await bootKugelComms({ dapr: { httpEndpoint: publisher.httpEndpoint, waitForSidecarMs: 5000 } });
+    dapr = publisherApp.get(DaprClientHelper);
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    replicas = [];
+  });
+  afterAll(async () => {
+    await publisherApp?.close();
+    await publisher?.dispose();
+    await redis?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function publishAll(topic: string): Promise<void> {
+    let next = 0;
+    const failed: number[] = [];
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        while (next < EVENTS) {
+          const n = next++;
+          if (!(await dapr.publishEvent('pubsub', topic, { eventId: `evt-${n}` }))) failed.push(n);
+        }
+      }),
+    );
+    expect(failed).toEqual([]);
+  }
+
+  /**
+   * Publishes 1,000 events to two running replicas, waits until each has had an effect, then until
+   * nothing new happens for `QUIET_MS` (long enough for any pending entry to be redelivered), and
+   * tallies both replicas' facts.
+   */
+  async function run(
+    scenario: string,
+    topic: string,
+    o: { dedupe: boolean; crashAfter?: number },
+  ): Promise<DeliveryRow & { effects: Map<string, number>; byReplica: number[]; pending: number }> {
+    const started = Date.now();
+    const components: ComponentSet = o.crashAfter ? 'redis-streams-serial' : 'redis-streams';
+    const common = { components, topic, dedupe: o.dedupe, redisHost: redis.host, dir };
+    replicas = await Promise.all([
+      Replica.start('A', { ...common, platform: 'express', crashAfter: o.crashAfter }),
+      Replica.start('B', { ...common, platform: 'fastify' }),
+    ]);
+    await publishAll(topic);
+    const facts = () => replicas.flatMap((r) => r.facts());
+    const effects = () => {
+      const m = new Map<string, number>();
+      for (const f of facts()) if (f.startsWith('effect ')) m.set(f.slice(7), (m.get(f.slice(7)) ?? 0) + 1);
+      return m;
+    };
+    await waitUntil(async () => effects().size >= EVENTS, 90_000, `effects of all ${EVENTS} events`, 200);
+    let last = -1;
+    let quietSince = Date.now();
+    await waitUntil(
+      async () => {
+        const count = facts().length;
+        if (count !== last) {
+          last = count;
+          quietSince = Date.now();
+        }
+        return Date.now() - quietSince >= QUIET_MS;
+      },
+      60_000,
+      'the replicas to go quiet',
+      250,
+    );
+    const final = effects();
+    const all = facts();
+    const row = {
+      scenario,
+      published: EVENTS,
+      handled: final.size,
+      duplicatesSuppressed: all.filter((f) => f.startsWith('answer SUCCESS duplicate')).length,
+      handledTwice: [...final.values()].filter((c) => c > 1).length,
+      lost: EVENTS - [...final.keys()].filter((k) => /^evt-\d+$/.test(k)).length,
+      notes: '',
+      effects: final,
+      byReplica: replicas.map((r) => r.facts().filter((f) => f.startsWith('effect ')).length),
+      pending: await pendingEntries(redis, topic),
+    };
+    const crashNote = replicas[0].crashed
+      ? `A (app and daprd) SIGKILLed after handling its ${o.crashAfter}th event, before answering it; `
+      : '';
+    const inProgress = all.filter((f) => f.startsWith('answer RETRY in-progress')).length;
+    row.notes =
+      `${crashNote}effects A ${row.byReplica[0]} / B ${row.byReplica[1]}` +
+      (inProgress ? `; ${inProgress} copies answered RETRY while held by the other replica` : '') +
+      `; pending at the end ${row.pending}; ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    appendDeliveryRow({
+      ...row,
+      effects: undefined,
+      byReplica: undefined,
+      pending: undefined,
+    } as unknown as DeliveryRow);
+    return row;
+  }
+
+  it('each event is handled exactly once across the two', async () => {
+    const row = await run('two replicas, no crash', 'replicated-1', { dedupe: false });
+    expect(row.lost).toBe(0);
+    expect(row.handledTwice).toBe(0);
+    expect(row.handled).toBe(EVENTS);
+    expect(row.pending).toBe(0);
+    // Both replicas took part.
+    expect(Math.min(...row.byReplica)).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('replica A SIGKILLed halfway, no dedupe: every event is still handled; the one A handled but never answered runs twice', async () => {
+    const row = await run('A SIGKILLed halfway, no dedupe', 'replicated-2', { dedupe: false, crashAfter: EVENTS / 4 });
+    expect(replicas[0].crashed).toBe(true);
+    expect(row.lost).toBe(0);
+    expect(row.handled).toBe(EVENTS);
+    // The event whose answer died with A was pending; B picked it up and ran it again.
+    expect(row.handledTwice).toBeGreaterThanOrEqual(1);
+    expect(row.pending).toBe(0);
+  }, 180_000);
+
+  it('replica A SIGKILLed halfway, with dedupe: every event handled, each effect once', async () => {
+    const row = await run('A SIGKILLed halfway, dedupe', 'replicated-3', { dedupe: true, crashAfter: EVENTS / 4 });
+    expect(replicas[0].crashed).toBe(true);
+    expect(row.lost).toBe(0);
+    expect(row.handled).toBe(EVENTS);
+    expect(row.handledTwice).toBe(0);
+    expect(row.duplicatesSuppressed).toBeGreaterThanOrEqual(1);
+    expect(row.pending).toBe(0);
+  }, 180_000);
+});
