@@ -43,7 +43,40 @@ export type {
   StateTransactionOperation,
   StateConsistency,
   StateConcurrency,
+  BulkPublishEntry,
+  BulkPublishOptions,
+  BulkPublishResult,
+  BulkPublishFailedEntry,
+  OutboxOptions,
 } from './dapr/dapr.interfaces';
+
+// ---- publishing without loss: republisher and delivery status ----------------------------------
+export { EventRepublishers } from './republish/event-republishers.service';
+export type { EventRepublisher, RepublishPass, RepublisherStatus } from './republish/event-republisher';
+export type { RepublisherOptions } from './republish/republisher-options';
+export type { RepublisherAsyncOptions } from './republish/republisher-feature';
+export type {
+  RepublishSource,
+  UndeliveredEvent,
+  UndeliveredQuery,
+  UndeliveredStats,
+} from './republish/republish-source.interface';
+export { InMemoryRepublishSource } from './republish/in-memory-republish.source';
+export type { DeliveryRecord } from './republish/in-memory-republish.source';
+export { InjectRepublisher, getRepublisherToken } from './republish/republisher.decorator';
+export { RepublisherHealthIndicator } from './health/republisher.health';
+export type { RepublisherHealthDetails, RepublisherCheckOptions } from './health/republisher.health';
+export { REPUBLISH_METRIC_NAMES } from './republish/republish-metrics.service';
+export { rollUpDeliveryStatus, applyDeliveryCallback, pendingConsumers } from './delivery/delivery-status';
+export type {
+  DeliveryStatus,
+  ConsumerStatus,
+  ConsumerDelivery,
+  DeliveryCallback,
+  DeliveryCallbackStatus,
+  PublishOutcome,
+  CallbackRefusal,
+} from './delivery/delivery-status';
 
 // ---- circuit breakers and health ----------------------------------------------------------------
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker';
@@ -112,6 +145,13 @@ export { StoreInfoWebRepository } from './repositories/store-info-web.repository
 export { StaffMasterWebRepository } from './repositories/staff-master-web.repository';
 export { PubsubManager } from './repositories/pubsub.manager';
 export { StateStoreManager } from './repositories/state-store.manager';
+export { DeliveryStatusWebRepository } from './repositories/delivery-status-web.repository';
+export type {
+  DeliveryNotice,
+  DeliveryAck,
+  TranlogOrigin,
+  TerminalLogOrigin,
+} from './repositories/delivery-status-web.repository';
 export type { StateReadResult } from './repositories/state-store.manager';
 export type {
   TerminalContext,

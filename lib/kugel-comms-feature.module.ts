@@ -1,10 +1,12 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { HttpClientHelper } from './http/http-client.helper';
 import { getServiceClientToken } from './http/service-client.decorator';
-import { KUGEL_COMMS_FEATURE_HOST } from './kugel-comms.constants';
+import { KUGEL_COMMS_FEATURE_HOST, KUGEL_COMMS_REPUBLISHERS_HOST } from './kugel-comms.constants';
+import { EventRepublishers } from './republish/event-republishers.service';
 
 /**
- * Lends the root module's `HttpClientHelper` to every `forFeature` module under an internal token.
+ * Lends the root module's `HttpClientHelper` to every `forFeature` module, and its
+ * `EventRepublishers` to every `forRepublisher` module, under internal tokens.
  * It is global, so that `forFeature` works in any module, also when the root module is not
  * (`isGlobal: false` keeps `HttpClientHelper` itself visible only where the root is imported), the
  * way `@nestjs/config` keeps a global host for `ConfigModule.forFeature`.
@@ -22,8 +24,11 @@ export function withFeatureHost(root: DynamicModule): DynamicModule {
     module: KugelCommsFeatureHostModule,
     global: true,
     imports: [root],
-    providers: [{ provide: KUGEL_COMMS_FEATURE_HOST, useExisting: HttpClientHelper }],
-    exports: [KUGEL_COMMS_FEATURE_HOST],
+    providers: [
+      { provide: KUGEL_COMMS_FEATURE_HOST, useExisting: HttpClientHelper },
+      { provide: KUGEL_COMMS_REPUBLISHERS_HOST, useExisting: EventRepublishers },
+    ],
+    exports: [KUGEL_COMMS_FEATURE_HOST, KUGEL_COMMS_REPUBLISHERS_HOST],
   };
   // A cycle of module references (root → host → root); Nest's scanner and module keys allow it.
   root.imports = [...(root.imports ?? []), host];

@@ -14,3 +14,12 @@ export const SERVICE_CLIENT_TOKEN_PREFIX = 'KUGEL_COMMS:SERVICE_CLIENT:';
  * @internal
  */
 export const KUGEL_COMMS_FEATURE_HOST = 'KUGEL_COMMS:FEATURE_HOST';
+
+/** Prefix of the tokens `forRepublisher` registers, one per republisher (see `getRepublisherToken`). */
+export const REPUBLISHER_TOKEN_PREFIX = 'KUGEL_COMMS:REPUBLISHER:';
+
+/**
+ * The root module's `EventRepublishers`, visible to every `forRepublisher` module.
+ * @internal
+ */
+export const KUGEL_COMMS_REPUBLISHERS_HOST = 'KUGEL_COMMS:REPUBLISHERS_HOST';

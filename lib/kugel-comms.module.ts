@@ -19,6 +19,11 @@ import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
+import { EventRepublishers } from './republish/event-republishers.service';
+import { RepublishMetrics } from './republish/republish-metrics.service';
+import { RepublisherHealthIndicator } from './health/republisher.health';
+import { RepublisherAsyncOptions, republisherFeature } from './republish/republisher-feature';
+import { RepublisherOptions } from './republish/republisher-options';
 import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
@@ -32,6 +37,9 @@ const PROVIDERS = [
   KugelCommsMetrics,
   SubscriptionsService,
   SubscriptionMetrics,
+  EventRepublishers,
+  RepublishMetrics,
+  RepublisherHealthIndicator,
 ];
 
 /**
@@ -72,6 +80,20 @@ export class KugelCommsModule extends KugelCommsConfigurableModule {
    */
   static forFeature(serviceNames: readonly string[]): DynamicModule {
     return serviceClientFeature(serviceNames);
+  }
+
+  /**
+   * Registers a republisher named `name` over `options.source` (see `RepublisherOptions`), started
+   * when the application has bootstrapped and stopped on shutdown; inject it with
+   * `@InjectRepublisher(name)`. Needs `forRoot`/`forRootAsync` somewhere in the application.
+   */
+  static forRepublisher(name: string, options: RepublisherOptions): DynamicModule {
+    return republisherFeature(name, options);
+  }
+
+  /** `forRepublisher` with the options from a factory (the source is usually one of the app's providers). */
+  static forRepublisherAsync(name: string, options: RepublisherAsyncOptions): DynamicModule {
+    return republisherFeature(name, options);
   }
 }
 

@@ -19,13 +19,19 @@ export interface TerminalCredentials {
 
 /**
  * The original's terminal auth rule: a terminal JWT → `Authorization: Bearer` (no `terminal_id`);
- * otherwise `X-API-KEY` plus the query parameter `terminal_id`.
+ * otherwise `X-API-KEY` plus the query parameter `terminal_id`. With `'api-key-first'` (the
+ * original's terminal-info repository), a terminal that has both goes with its API key.
  */
-export function terminalAuth(terminal: TerminalCredentials): {
+export function terminalAuth(
+  terminal: TerminalCredentials,
+  order: 'jwt-first' | 'api-key-first' = 'jwt-first',
+): {
   headers: Record<string, string>;
   params: Record<string, string>;
 } {
-  if (terminal.jwtToken) return { headers: bearerHeaders(terminal.jwtToken), params: {} };
+  if (terminal.jwtToken && !(order === 'api-key-first' && terminal.apiKey)) {
+    return { headers: bearerHeaders(terminal.jwtToken), params: {} };
+  }
   if (terminal.apiKey) {
     return {
       headers: apiKeyHeaders(terminal.apiKey),

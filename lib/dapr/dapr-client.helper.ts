@@ -7,8 +7,11 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { createTransport, Transport } from '../transport/transport';
 import {
+  BulkPublishEntry,
+  BulkPublishOptions,
   BulkStateOptions,
   DeleteStateOptions,
+  OutboxOptions,
   GetStateOptions,
   PublishOptions,
   SaveStateOptions,
@@ -87,6 +90,27 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   /** Publishes `data` to `topic` of `pubsub`; `true` when the sidecar accepted it (204). */
   async publishEvent(pubsub: string, topic: string, data: unknown, options?: PublishOptions): Promise<boolean> {
     return (await this.detailed.publishEvent(pubsub, topic, data, options)).ok;
+  }
+
+  /**
+   * Publishes many events in one call; `true` when every entry was published. Which entries failed
+   * (to keep them for a republish): `detailed.publishBulk`.
+   */
+  async publishBulk<T = unknown>(
+    pubsub: string,
+    topic: string,
+    entries: BulkPublishEntry<T>[],
+    options?: BulkPublishOptions,
+  ): Promise<boolean> {
+    return (await this.detailed.publishBulk(pubsub, topic, entries, options)).ok;
+  }
+
+  /**
+   * Saves `value` under `key` and publishes it (or `options.event`) in one transaction on a store
+   * configured for Dapr's outbox; `true` when the sidecar committed it.
+   */
+  async saveStateAndPublish(store: string, key: string, value: unknown, options?: OutboxOptions): Promise<boolean> {
+    return (await this.detailed.saveStateAndPublish(store, key, value, options)).ok;
   }
 
   /** Saves `value` under `key`; `true` when saved, `false` on any failure (an ETag conflict included). */

@@ -1,6 +1,11 @@
+import { BuiltBulkPublish, bulkPublishRequest, readBulkPublish } from './bulk-publish-requests';
 import {
+  BulkPublishEntry,
+  BulkPublishOptions,
+  BulkPublishResult,
   BulkStateOptions,
   DaprResult,
+  OutboxOptions,
   DeleteStateOptions,
   GetStateOptions,
   PublishOptions,
@@ -17,6 +22,7 @@ import {
   saveStateRequest,
   transactionRequest,
 } from './dapr-requests';
+import { outboxTransactionRequest } from './outbox-requests';
 import { SidecarCalls } from './sidecar-calls';
 
 const nothing = (): void => undefined;
@@ -40,6 +46,55 @@ export class DaprDetailedClient {
       'pubsub',
       pubsub,
       () => publishRequest(pubsub, topic, data, options),
+      nothing,
+    );
+  }
+
+  /**
+   * Publishes many events in one call (`/v1.0-alpha1/publish/bulk`), each with its outcome: see
+   * `BulkPublishResult`. The pub/sub breaker counts the call once. An empty list sends nothing.
+   */
+  async publishBulk<T = unknown>(
+    pubsub: string,
+    topic: string,
+    entries: BulkPublishEntry<T>[],
+    options: BulkPublishOptions = {},
+  ): Promise<BulkPublishResult<T>> {
+    if (Array.isArray(entries) && entries.length === 0) return { ok: true, published: [], failed: [] };
+    let built: BuiltBulkPublish<T> | undefined;
+    const { result, answer } = await this.calls.exchange(
+      `bulk publish to ${pubsub}/${topic} (${Array.isArray(entries) ? entries.length : 0} entries)`,
+      'pubsub',
+      pubsub,
+      () => (built = bulkPublishRequest(pubsub, topic, entries, options)).request,
+      (success) => success.data,
+    );
+    // Refused before sending (bad input): every entry as given, none published.
+    const sent =
+      built?.entries ?? (Array.isArray(entries) ? entries : []).map((entry, i) => ({ entryId: String(i), entry }));
+    return result.ok
+      ? readBulkPublish(sent, { ok: true, body: result.value })
+      : readBulkPublish(sent, { ok: false, failure: result, body: answer });
+  }
+
+  /**
+   * Dapr's transactional outbox: saves `value` under `key` of `store` and publishes it (or
+   * `options.event`, Dapr's projection) in one state transaction. The store must be configured
+   * for the outbox (`outboxPublishPubsub`, `outboxPublishTopic`); the sidecar publishes once the
+   * transaction has committed, also when the app dies right after the call. Sent once, never
+   * retried (a timed-out transaction may have committed). Breaker: the state store's.
+   */
+  saveStateAndPublish(
+    store: string,
+    key: string,
+    value: unknown,
+    options: OutboxOptions = {},
+  ): Promise<DaprResult<void>> {
+    return this.calls.run(
+      `outbox transaction ${store}/${key}`,
+      'state',
+      store,
+      () => outboxTransactionRequest(store, key, value, options),
       nothing,
     );
   }

@@ -24,14 +24,31 @@ export interface DaprRequest {
   headers?: Record<string, string>;
   /** Route template for events and metrics. */
   route: string;
+  /**
+   * Send it once: no retry, not even after a timeout (a state transaction on an outbox store that
+   * timed out may have committed and published; sending it again would publish twice).
+   */
+  once?: boolean;
 }
 
 const JSON_BODY = { 'Content-Type': 'application/json' };
+
+/** The publish metadata key that sets the CloudEvent `id` daprd wraps the event in. */
+export const CLOUD_EVENT_ID = 'cloudevent.id';
+
+/** A stable event id: a non-empty string without control characters (it becomes a CloudEvent attribute). */
+export function checkEventId(id: unknown, what = 'eventId'): string {
+  // eslint-disable-next-line no-control-regex
+  if (typeof id !== 'string' || id.length === 0 || /[\u0000-\u001f\u007f]/.test(id))
+    throw new InputError(`${what} must be a non-empty string without control characters`);
+  return id;
+}
 
 /** `POST /v1.0/publish/<pubsub>/<topic>?metadata.<k>=<v>`. */
 export function publishRequest(pubsub: string, topic: string, data: unknown, options: PublishOptions): DaprRequest {
   const metadata: QueryParams = { ...options.metadata };
   if (options.rawPayload) metadata.rawPayload = 'true';
+  if (options.eventId !== undefined) metadata[CLOUD_EVENT_ID] = checkEventId(options.eventId);
   const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
   const headers: Record<string, string> = { 'Content-Type': checkHeaderOption('contentType', contentType) };
   if (options.traceparent !== undefined) headers.traceparent = checkHeaderOption('traceparent', options.traceparent);
@@ -51,7 +68,7 @@ export function saveStateRequest(store: string, key: string, value: unknown, opt
   checkValue(value, 'state value');
   const item: Record<string, unknown> = { key, value };
   if (options.etag !== undefined) item.etag = options.etag;
-  if (options.metadata) item.metadata = stringMap(options.metadata);
+  if (options.metadata) item.metadata = checkMetadata(options.metadata);
   const opts = stateOptions(options);
   if (opts) item.options = opts;
   return {
@@ -158,7 +175,7 @@ export function isTransactionConflict(status: number, body: unknown): boolean {
 }
 
 /** Checks a state key and returns it encoded as one path segment. */
-function checkKey(key: unknown): string {
+export function checkKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0) throw new InputError('state key must be a non-empty string');
   if (key.includes('||')) throw new InputError('state key must not contain "||" (Dapr reserves it)');
   return segment(key);
@@ -169,22 +186,30 @@ function checkKey(key: unknown): string {
  * dropped from the `[{ key, value }]` body without an error, and the sidecar would store an empty
  * value under the key: refuse it (nested ones are JSON's usual business).
  */
-function checkValue(value: unknown, what: string): void {
+export function checkValue(value: unknown, what: string): void {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
     throw new InputError(`${what} of type ${typeof value} is not JSON-serialisable`);
   }
 }
 
 /** An option sent as a header (an ETag, a trace context): the shared header value check. */
-function checkHeaderOption(name: string, value: string): string {
+export function checkHeaderOption(name: string, value: string): string {
   if (headerValueFault(value) !== undefined)
     throw new InputError(`${name} must be a string without CR, LF, NUL or characters HTTP cannot carry`);
   return value;
 }
 
-function stringMap(metadata: Record<string, string | number | boolean>): Record<string, string> {
+/** Metadata values as strings; anything but a string, number or boolean is refused, naming `what`. */
+export function checkMetadata(metadata: unknown, what = 'metadata'): Record<string, string> {
+  if (metadata === undefined) return {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw new InputError(`${what} must be an object of strings, numbers or booleans`);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(metadata)) out[k] = String(v);
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new InputError(`${what}.${k} must be a string, number or boolean`);
+    out[k] = String(v);
+  }
   return out;
 }
 
@@ -197,7 +222,7 @@ function stateOptions(o: SaveStateOptions): Record<string, string> | undefined {
 }
 
 /** `?a=b&metadata.k=v` (the shared query builder), or `''`. */
-function query(plain: QueryParams | undefined, metadata: QueryParams | undefined): string {
+export function query(plain: QueryParams | undefined, metadata: QueryParams | undefined): string {
   const q = [buildQuery(plain), buildQuery(metadata, 'metadata.')].filter(Boolean).join('&');
   return q ? `?${q}` : '';
 }

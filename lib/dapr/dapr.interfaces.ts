@@ -30,6 +30,12 @@ export type StateConsistency = 'eventual' | 'strong';
 export type StateConcurrency = 'first-write' | 'last-write';
 
 export interface PublishOptions {
+  /**
+   * The event's own stable id, sent as the CloudEvent `id` (`metadata.cloudevent.id`). Without it
+   * daprd gives every publish a new random id, so a republished event looks new to a consumer that
+   * de-duplicates by CloudEvent id; with it, a republish is the same event to every consumer.
+   */
+  eventId?: string;
   /** Sent as `metadata.<key>=<value>` query parameters (e.g. `{ ttlInSeconds: '60' }`). */
   metadata?: Record<string, string | number | boolean>;
   /** `metadata.rawPayload=true`: the sidecar does not wrap the event in a CloudEvent. */
@@ -81,7 +87,97 @@ export interface StateTransactionOperation {
     key: string;
     value?: unknown;
     etag?: string;
+    /**
+     * Content type of `value` (`application/json` stores and publishes it as JSON). On state.redis
+     * set it here rather than as `metadata.contentType`, which makes state.redis use RedisJSON.
+     */
+    contentType?: string;
     metadata?: Record<string, string>;
     options?: { consistency?: StateConsistency; concurrency?: StateConcurrency };
   };
+}
+
+/** One event of `publishBulk`. */
+export interface BulkPublishEntry<T = unknown> {
+  /** The event data. A `Buffer` is sent base64-encoded as `application/octet-stream` unless `contentType` says otherwise. */
+  event: T;
+  /**
+   * The entry's id in the request and in the answer's failures; unique within one call.
+   * @default the entry's index in the array, as text
+   */
+  entryId?: string;
+  /** The event's stable CloudEvent `id` (`cloudevent.id`), as `PublishOptions.eventId`. */
+  eventId?: string;
+  /**
+   * Content type of `event`: `application/json` (any JSON), `application/cloudevents+json` (the
+   * event is a CloudEvent), `text/*` or `application/xml` (a string), `application/octet-stream`
+   * (a `Buffer` or a base64 string). Always sent: daprd refuses an entry without one.
+   * @default 'application/json' ('application/octet-stream' for a Buffer)
+   */
+  contentType?: string;
+  /** Entry metadata (e.g. `{ ttlInSeconds: 60 }`); merged over the call's `metadata`. */
+  metadata?: Record<string, string | number | boolean>;
+}
+
+/** Options of `publishBulk` for the whole call. */
+export interface BulkPublishOptions {
+  /** Metadata applied to every entry (an entry's own keys win). */
+  metadata?: Record<string, string | number | boolean>;
+  /** `rawPayload=true` for every entry: daprd does not wrap the events in CloudEvents. */
+  rawPayload?: boolean;
+}
+
+/** An entry of `publishBulk` that was not published. */
+export interface BulkPublishFailedEntry<T = unknown> {
+  entryId: string;
+  /** The entry as given (to keep it for a later republish). */
+  entry: BulkPublishEntry<T>;
+  /** Why, as daprd said it for this entry, or the call's failure when the whole call failed. */
+  error: string;
+}
+
+/**
+ * The outcome of `publishBulk`, entry by entry; never thrown. An entry is reported published only
+ * when the sidecar said so: every entry on 204; on daprd's 500 with `failedEntries`, all but those
+ * listed; on any other failure (no answer, a timeout, an open breaker, a 4xx, an answer that is
+ * not as documented) none.
+ *
+ * `ok: false` carries the call's failure like `DaprFailure` (`error`, `code`, `status`).
+ */
+export type BulkPublishResult<T = unknown> =
+  | { ok: true; published: string[]; failed: [] }
+  | {
+      ok: false;
+      /** Entry ids the sidecar published. */
+      published: string[];
+      failed: BulkPublishFailedEntry<T>[];
+      error: string;
+      code: string;
+      status?: number;
+    };
+
+/** Options of `saveStateAndPublish`. */
+export interface OutboxOptions {
+  /**
+   * Optimistic concurrency: commit only if the stored ETag matches. On state.redis read the README
+   * ("Transactional outbox") first: daprd v1.18 applies a Redis transaction without rollback, so a
+   * stale ETag still publishes the event.
+   */
+  etag?: string;
+  /**
+   * The message to publish when it differs from the stored state (Dapr's projection: an upsert of
+   * the same key with `outbox.projection: "true"`, never stored). Default: the stored value.
+   */
+  event?: unknown;
+  /**
+   * Content type of the value and of `event`. `application/json` publishes JSON data; without it,
+   * daprd publishes a Go rendering of the value as text.
+   * @default 'application/json'
+   */
+  contentType?: string;
+  /**
+   * Metadata of the state operation. daprd copies every key to the published CloudEvent as a
+   * top-level attribute (`type` overrides the event type); `ttlInSeconds` is the state's TTL.
+   */
+  metadata?: Record<string, string | number | boolean>;
 }

@@ -46,6 +46,20 @@ export class SidecarCalls {
     build: () => DaprRequest,
     read: (answer: CallSuccess) => T,
   ): Promise<DaprResult<T>> {
+    return (await this.exchange(what, kind, component, build, read)).result;
+  }
+
+  /**
+   * `run`, also handing back the body of a failed answer (`answer`): bulk publish reads daprd's
+   * `failedEntries` from it.
+   */
+  async exchange<T>(
+    what: string,
+    kind: ComponentKind,
+    component: string,
+    build: () => DaprRequest,
+    read: (answer: CallSuccess) => T,
+  ): Promise<{ result: DaprResult<T>; answer?: unknown }> {
     let request: DaprRequest;
     try {
       if (typeof component !== 'string' || component.length === 0)
@@ -55,42 +69,53 @@ export class SidecarCalls {
       // Not the caller's input: a bug of this library. Still returned, never thrown, and named only.
       if (!isInputError(error)) {
         const name = error instanceof Error ? error.name : typeof error;
-        return this.failed(
-          { ok: false, error: `${what}: unexpected ${name} (nothing was sent)`, code: 'ERR_INTERNAL' },
-          'error',
-        );
+        return {
+          result: this.failed(
+            { ok: false, error: `${what}: unexpected ${name} (nothing was sent)`, code: 'ERR_INTERNAL' },
+            'error',
+          ),
+        };
       }
-      return this.failed(
-        { ok: false, error: `${what}: bad input: ${error.message} (nothing was sent)`, code: 'ERR_BAD_REQUEST_INPUT' },
-        'error',
-      );
+      return {
+        result: this.failed(
+          {
+            ok: false,
+            error: `${what}: bad input: ${error.message} (nothing was sent)`,
+            code: 'ERR_BAD_REQUEST_INPUT',
+          },
+          'error',
+        ),
+      };
     }
     if (this.startup) await this.startup;
     const config: AxiosRequestConfig = { method: request.method, url: request.url };
     if (request.data !== undefined) config.data = request.data;
     if (request.headers !== undefined) config.headers = request.headers;
+    if (request.once) config['axios-retry'] = { retries: 0 };
     const result = await this.runner.run(
       config,
       // Publish and save are safe to repeat: consumers de-duplicate by event id, a save is an upsert.
-      { route: request.route, idempotent: true, breaker: this.breakerFor(kind, component) },
+      { route: request.route, idempotent: !request.once, breaker: this.breakerFor(kind, component) },
     );
     if (!result.ok) {
       const failure = daprFailure(what, result);
-      return this.failed(failure, levelOf(result));
+      return { result: this.failed(failure, levelOf(result)), answer: result.response };
     }
     const etag = typeof result.headers.etag === 'string' ? result.headers.etag : undefined;
     try {
-      return { ok: true, value: read(result), etag };
+      return { result: { ok: true, value: read(result), etag } };
     } catch (error) {
-      return this.failed(
-        {
-          ok: false,
-          error: `${what}: the sidecar's answer is not as documented: ${(error as Error).message}`,
-          code: 'ERR_BAD_RESPONSE',
-          status: result.status,
-        },
-        'error',
-      );
+      return {
+        result: this.failed(
+          {
+            ok: false,
+            error: `${what}: the sidecar's answer is not as documented: ${(error as Error).message}`,
+            code: 'ERR_BAD_RESPONSE',
+            status: result.status,
+          },
+          'error',
+        ),
+      };
     }
   }
 

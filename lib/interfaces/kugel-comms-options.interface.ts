@@ -214,7 +214,8 @@ export type RepositoryName =
   | 'storeInfo'
   | 'staffMaster'
   | 'pubsub'
-  | 'stateStore';
+  | 'stateStore'
+  | 'deliveryStatus';
 
 export interface RepositoryOptions {
   /**

@@ -31,6 +31,7 @@ export const REPOSITORY_NAMES: readonly RepositoryName[] = [
   'staffMaster',
   'pubsub',
   'stateStore',
+  'deliveryStatus',
 ];
 
 const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];

@@ -1,6 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
+import {
+  BulkPublishEntry,
+  BulkPublishOptions,
+  BulkPublishResult,
+  DaprResult,
+  PublishOptions,
+} from '../dapr/dapr.interfaces';
 
 /**
  * Publishes messages through the Dapr sidecar (the original's `publish_message_async`). Never
@@ -27,6 +33,30 @@ export class PubsubManager {
       const text = `publish to ${String(pubsub)}/${String(topic)} failed: ${error instanceof Error ? error.name : typeof error}`;
       this.logger.error(text);
       return { ok: false, error: text, code: 'ERR_INTERNAL' };
+    }
+  }
+
+  /**
+   * Publishes many messages in one call to the sidecar; the result lists the entries that failed,
+   * one by one (`BulkPublishResult`), to keep for a republish.
+   */
+  async publishMessages<T = unknown>(
+    pubsub: string,
+    topic: string,
+    entries: BulkPublishEntry<T>[],
+    options?: BulkPublishOptions,
+  ): Promise<BulkPublishResult<T>> {
+    try {
+      return await this.dapr.detailed.publishBulk(pubsub, topic, entries, options);
+    } catch (error) {
+      const text = `bulk publish to ${String(pubsub)}/${String(topic)} failed: ${error instanceof Error ? error.name : typeof error}`;
+      this.logger.error(text);
+      const failed = (Array.isArray(entries) ? entries : []).map((entry, i) => ({
+        entryId: entry?.entryId ?? String(i),
+        entry,
+        error: text,
+      }));
+      return { ok: false, published: [], failed, error: text, code: 'ERR_INTERNAL' };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { RepositoryName } from '../interfaces/kugel-comms-options.interface';
+import { DeliveryStatusWebRepository } from './delivery-status-web.repository';
 import { ItemMasterWebRepository } from './item-master-web.repository';
 import { PaymentMasterWebRepository } from './payment-master-web.repository';
 import { PubsubManager } from './pubsub.manager';
@@ -20,6 +21,7 @@ export const REPOSITORY_CLASSES: Record<RepositoryName, new (...args: never[]) =
   staffMaster: StaffMasterWebRepository,
   pubsub: PubsubManager,
   stateStore: StateStoreManager,
+  deliveryStatus: DeliveryStatusWebRepository,
 };
 
 /** Every repository class `KugelCommsModule` can register. */

@@ -10,13 +10,18 @@ import { RepositoryCache } from './repository-cache';
 import { WebCall, WebRepository } from './web-repository';
 
 /**
- * Settings from master-data (cart → master-data): `GET /tenants/{tenant}/settings` and
- * `GET /tenants/{tenant}/settings/{name}/value`, both with the query `store_code` and
- * `terminal_no` (left out when the context has none, instead of the original's empty values).
+ * Settings from master-data (cart → master-data):
+ * - `GET /tenants/{tenant}/settings?limit=0`: every setting of the tenant, each with its values
+ *   per store and terminal. The original also sent `store_code` and `terminal_no`, which this
+ *   route ignores (it takes `limit`, `page`, `sort`), and no `limit`, so it got the first 100
+ *   settings only; here the route's own "no limit" (`limit=0`) is asked for.
+ * - `GET /tenants/{tenant}/settings/{name}/value?store_code=&terminal_no=`: the value in effect for
+ *   the context's store and terminal. The route requires both, so a context without a terminal
+ *   number is refused before anything is sent (the original sent empty values, and got a 422).
  *
- * As the original, a 404 is not an error here: the list is then empty and a value `null`. Both
- * answers are cached per tenant, store and terminal (and name) for `repositories.cacheTtlSec`;
- * 404s and failures are not cached.
+ * As the original, a 404 is not an error here: the list is then empty and a value `null`. The list
+ * is cached per tenant and store, a value per tenant, store, terminal and name, for
+ * `repositories.cacheTtlSec`; 404s and failures are not cached.
  */
 @Injectable()
 export class SettingsMasterWebRepository extends WebRepository {
@@ -29,7 +34,7 @@ export class SettingsMasterWebRepository extends WebRepository {
     this.values = this.newCache();
   }
 
-  /** Every setting of the tenant, for the context's store and terminal; `[]` on 404. */
+  /** Every setting of the tenant (each with its values per store and terminal); `[]` on 404. */
   async getAllSettings(context: TerminalContext): Promise<SettingsMasterDocument[]> {
     const call: WebCall = {
       service: this.repositoryOptions.services.masterData,
@@ -38,12 +43,12 @@ export class SettingsMasterWebRepository extends WebRepository {
       key: '*',
       route: '/tenants/:tenant/settings',
       context,
-      params: this.scope(context),
+      params: { limit: 0 },
       path: () => `/tenants/${encodePathSegment(context.tenantId)}/settings`,
     };
     this.checkContext(call, context);
     try {
-      return await this.cached(this.lists, context, [context.terminalNo], () =>
+      return await this.cached(this.lists, context, [], () =>
         this.fetchData<SettingsMasterDocument[]>(call, { kind: 'array', id: { name: 'name', type: 'string' } }),
       );
     } catch (error) {
@@ -52,7 +57,7 @@ export class SettingsMasterWebRepository extends WebRepository {
     }
   }
 
-  /** The value of setting `name` for the context's store and terminal; `null` on 404. */
+  /** The value of setting `name` in effect for the context's store and terminal (`terminalNo` required); `null` on 404. */
   async getSettingValueByName(context: TerminalContext, name: string): Promise<SettingValue | null> {
     const call: WebCall = {
       service: this.repositoryOptions.services.masterData,
@@ -61,10 +66,10 @@ export class SettingsMasterWebRepository extends WebRepository {
       key: String(name),
       route: '/tenants/:tenant/settings/:name/value',
       context,
-      params: this.scope(context),
+      params: { store_code: context?.storeCode, terminal_no: context?.terminalNo },
       path: () => `/tenants/${encodePathSegment(context.tenantId)}/settings/${encodePathSegment(name)}/value`,
     };
-    this.checkContext(call, context);
+    this.checkContext(call, context, ['terminalNo']);
     try {
       return await this.cached(this.values, context, [context.terminalNo, name], async () => {
         const data = await this.fetchData<{ value: unknown }>(call, {
@@ -83,9 +88,5 @@ export class SettingsMasterWebRepository extends WebRepository {
   clearCache(): void {
     this.lists.clear();
     this.values.clear();
-  }
-
-  private scope(context: TerminalContext): Record<string, string | number | undefined> {
-    return { store_code: context.storeCode, terminal_no: context.terminalNo };
   }
 }

@@ -27,6 +27,15 @@ export interface WebCall {
   context: TerminalContext;
   /** Query parameters besides the auth ones. */
   params?: Record<string, QueryValue | QueryValue[]>;
+  /** `GET` unless said otherwise. */
+  method?: 'GET' | 'POST';
+  /** JSON body of a POST. */
+  body?: unknown;
+  /**
+   * The credentials to send instead of the context's terminal auth (a service token or the API
+   * key), and whether the terminal's API key goes first when the context has both a JWT and a key.
+   */
+  auth?: { headers: Record<string, string>; params?: Record<string, string> } | 'terminal-api-key-first';
 }
 
 /** What a response must hold: `data` of this type (and, for lists, identity fields of each element). */
@@ -49,19 +58,26 @@ export abstract class WebRepository {
   ) {}
 
   /**
-   * Sends the GET and returns the checked envelope. The auth headers and `terminal_id` come from
-   * `terminalAuth(context)` (`terminal_id` defaults to `{tenant}-{store}-{no}`).
+   * Sends the call (a GET unless `call.method` says otherwise) and returns the checked envelope.
+   * The auth headers and `terminal_id` come from `terminalAuth(context)` (`terminal_id` defaults to
+   * `{tenant}-{store}-{no}`), unless `call.auth` gives others.
    */
   protected async fetchEnvelope(call: WebCall): Promise<Record<string, unknown>> {
     let body: unknown;
     try {
-      const auth = terminalAuth({ ...call.context, terminalId: terminalIdOf(call.context) });
+      const auth =
+        typeof call.auth === 'object'
+          ? { headers: call.auth.headers, params: call.auth.params ?? {} }
+          : terminalAuth(
+              { ...call.context, terminalId: terminalIdOf(call.context) },
+              call.auth === 'terminal-api-key-first' ? 'api-key-first' : 'jwt-first',
+            );
       const client = this.http.getServiceClient(call.service);
-      body = await client.get<unknown>(call.path(), {
-        headers: auth.headers,
-        params: { ...call.params, ...auth.params },
-        route: call.route,
-      });
+      const options = { headers: auth.headers, params: { ...call.params, ...auth.params }, route: call.route };
+      body =
+        call.method === 'POST'
+          ? await client.post<unknown>(call.path(), call.body, options)
+          : await client.get<unknown>(call.path(), options);
     } catch (error) {
       throw this.mapFailure(call, error);
     }

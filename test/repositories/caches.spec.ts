@@ -206,19 +206,23 @@ describe('repository caches (real peer)', () => {
     expect(peer.requestsTo('master-data')).toHaveLength(1);
   });
 
-  it('caches settings lists and values per tenant, store and terminal, and not their 404s', async () => {
+  it('caches settings lists per tenant and store, values per tenant, store and terminal, and not their 404s', async () => {
     const settings = (await boot()).get(SettingsMasterWebRepository);
     await settings.getAllSettings(jwtContext);
     await settings.getAllSettings(jwtContext);
+    // The list does not depend on the terminal: another terminal of the store is served from the cache.
     await settings.getAllSettings({ ...jwtContext, terminalNo: 4 });
+    await settings.getAllSettings({ ...jwtContext, storeCode: 'S2' });
     await settings.getSettingValueByName(jwtContext, 'RECEIPT_FOOTER');
     await settings.getSettingValueByName(jwtContext, 'RECEIPT_FOOTER');
+    await settings.getSettingValueByName({ ...jwtContext, terminalNo: 4 }, 'RECEIPT_FOOTER');
     await expect(settings.getSettingValueByName(jwtContext, 'NOPE')).resolves.toBeNull();
     await expect(settings.getSettingValueByName(jwtContext, 'NOPE')).resolves.toBeNull();
     const urls = peer.requestsTo('master-data').map((r) => r.url.split('?')[0]);
     expect(urls).toEqual([
       '/tenants/T1/settings',
       '/tenants/T1/settings',
+      '/tenants/T1/settings/RECEIPT_FOOTER/value',
       '/tenants/T1/settings/RECEIPT_FOOTER/value',
       '/tenants/T1/settings/NOPE/value',
       '/tenants/T1/settings/NOPE/value',

@@ -87,14 +87,15 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
       expectAuth(req, mode);
     });
 
-    it('SettingsMasterWebRepository GETs the list and one value with store_code and terminal_no', async () => {
+    it('SettingsMasterWebRepository GETs the whole list (limit=0), and one value with store_code and terminal_no', async () => {
       const settings = app.get(SettingsMasterWebRepository);
       const all = await settings.getAllSettings(context);
       expect(all.map((s) => s.name)).toEqual(['RECEIPT_FOOTER', 'ROUNDING']);
       let req = lastRequest(peer, 'master-data');
       expect(req.path).toBe('/tenants/T1/settings');
-      expect(req.query.get('store_code')).toBe('S1');
-      expect(req.query.get('terminal_no')).toBe('3');
+      // The list route takes limit/page/sort only: no store_code or terminal_no it would ignore.
+      expect([...req.query.keys()].filter((k) => k !== 'terminal_id')).toEqual(['limit']);
+      expect(req.query.get('limit')).toBe('0');
       expectAuth(req, mode);
 
       await expect(settings.getSettingValueByName(context, 'RECEIPT_FOOTER')).resolves.toEqual({
@@ -214,13 +215,28 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
     expect(lastRequest(peer, 'master-data').query.getAll('terminal_id')).toEqual(['T1-S1-3']);
   });
 
-  it('leaves out store_code/terminal_no for settings when the context has no terminal number', async () => {
+  it('refuses a setting value for a context without a terminal number (the route requires it), sending nothing', async () => {
     const context: TerminalContext = { tenantId: 'T1', storeCode: 'S1', jwtToken: JWT };
+    const before = peer.requestsTo('master-data').length;
+    await expect(app.get(SettingsMasterWebRepository).getSettingValueByName(context, 'ROUNDING')).rejects.toThrow(
+      /getSettingValueByName: context.terminalNo must be a number or a non-empty string \(nothing was sent\)/,
+    );
+    expect(peer.requestsTo('master-data')).toHaveLength(before);
+    // The list does not depend on the terminal.
     await app.get(SettingsMasterWebRepository).getAllSettings(context);
-    const req = lastRequest(peer, 'master-data');
-    expect(req.query.get('store_code')).toBe('S1');
-    expect(req.query.has('terminal_no')).toBe(false);
-    expect(req.url).not.toMatch(/terminal_no=(&|$)/);
+    expect(lastRequest(peer, 'master-data').url).toBe('/tenants/T1/settings?limit=0');
+  });
+
+  it('TerminalInfoWebRepository goes with the API key when the context has both an API key and a JWT, as the original', async () => {
+    const both: TerminalContext = { ...jwtContext, apiKey: API_KEY };
+    const terminals = app.get(TerminalInfoWebRepository);
+    await terminals.getTerminalInfoList(both);
+    expectAuth(lastRequest(peer, 'terminal'), 'apiKey');
+    await terminals.getTerminalInfo(both, 2);
+    expectAuth(lastRequest(peer, 'terminal'), 'apiKey');
+    // The other repositories prefer the JWT.
+    await app.get(StaffMasterWebRepository).getStaffById(both, 'ST-01');
+    expectAuth(lastRequest(peer, 'master-data'), 'jwt');
   });
 
   it('sends a path value with "/", "?", "#", "%" as one encoded segment and gets the right document', async () => {

@@ -1,0 +1,104 @@
+/**
+ * The publisher's record of who received an event (the original's delivery-status documents) as
+ * pure functions: a consumer's callback applied to the per-consumer entries, and the overall
+ * status rolled up from them.
+ */
+
+/** Overall status of a published event, as the original names them. */
+export type DeliveryStatus = 'published' | 'partially_delivered' | 'delivered' | 'failed';
+
+/** One consumer's status: `pending` until it calls back `received` or `failed`. */
+export type ConsumerStatus = 'pending' | 'received' | 'failed';
+
+/** What a consumer reports in its callback. */
+export type DeliveryCallbackStatus = 'received' | 'failed';
+
+/** The outcome of the publisher's last publish attempt of the event. */
+export type PublishOutcome = 'published' | 'failed';
+
+/** One consumer's entry (the original's `services[]`). */
+export interface ConsumerDelivery {
+  service: string;
+  status: ConsumerStatus;
+  message?: string;
+  /** ISO time of the consumer's last callback. */
+  updatedAt?: string;
+}
+
+/** A consumer's callback, as the delivery-status endpoints receive it (camelCased). */
+export interface DeliveryCallback {
+  service: string;
+  status: DeliveryCallbackStatus;
+  message?: string;
+}
+
+/**
+ * The overall status, from the last publish outcome and every consumer's entry. It depends on
+ * nothing else (not on the order the writes came in):
+ *
+ * | consumers | overall |
+ * |---|---|
+ * | every one received | `delivered` |
+ * | some received | `partially_delivered` |
+ * | none received, one or more failed | `failed` |
+ * | all pending | the publish outcome (`published` or `failed`) |
+ * | none listed | `delivered` once published (nobody to wait for), else `failed` |
+ *
+ * Where the original differs, and why (`reference/kugelpos-events.md` §2.2–2.3):
+ * - it wrote the publish outcome over whatever the callbacks had rolled up (a callback landing
+ *   before the publisher's own `published` write left a fully received event at `published`, and
+ *   every republish reset `partially_delivered` to `published`); here a consumer's word wins over
+ *   the publish outcome, so the order of the writes does not matter;
+ * - with none received, some failed and some pending, the cart said `partially_delivered`
+ *   (nothing was delivered) and the terminal left the status unchanged (hiding the failure); here
+ *   it is `failed` until a consumer receives it;
+ * - its repository pass looked for consumers "delivered", a status no consumer sends; not here.
+ */
+export function rollUpDeliveryStatus(publish: PublishOutcome, consumers: readonly ConsumerDelivery[]): DeliveryStatus {
+  if (consumers.length === 0) return publish === 'published' ? 'delivered' : 'failed';
+  const received = consumers.filter((c) => c.status === 'received').length;
+  if (received === consumers.length) return 'delivered';
+  if (received > 0) return 'partially_delivered';
+  if (consumers.some((c) => c.status === 'failed')) return 'failed';
+  return publish;
+}
+
+/** Why a callback was not applied. */
+export type CallbackRefusal = 'unknown-service' | 'bad-status' | 'bad-service';
+
+/**
+ * The consumer entries after `callback`: its service's entry takes the status, message and time.
+ * `received` is final: a `failed` that arrives after it (the callback of an earlier, failed
+ * delivery overtaken by a redelivery that succeeded) changes nothing. The original accepted any
+ * status text and any service name (an unknown one updated no entry, then rolled up anyway); here
+ * both are checked. Pure: returns new entries, never changes `consumers`.
+ */
+export function applyDeliveryCallback(
+  consumers: readonly ConsumerDelivery[],
+  callback: DeliveryCallback,
+  at: Date = new Date(),
+): { ok: true; consumers: ConsumerDelivery[]; changed: boolean } | { ok: false; refusal: CallbackRefusal } {
+  if (typeof callback?.service !== 'string' || callback.service.length === 0)
+    return { ok: false, refusal: 'bad-service' };
+  if (callback.status !== 'received' && callback.status !== 'failed') return { ok: false, refusal: 'bad-status' };
+  const index = consumers.findIndex((c) => c.service === callback.service);
+  if (index < 0) return { ok: false, refusal: 'unknown-service' };
+  const current = consumers[index];
+  if (current.status === 'received' && callback.status === 'failed') {
+    return { ok: true, consumers: [...consumers], changed: false };
+  }
+  const entry: ConsumerDelivery = {
+    service: current.service,
+    status: callback.status,
+    ...(typeof callback.message === 'string' && callback.message.length > 0 ? { message: callback.message } : {}),
+    updatedAt: at.toISOString(),
+  };
+  const next = [...consumers];
+  next[index] = entry;
+  return { ok: true, consumers: next, changed: current.status !== entry.status || current.message !== entry.message };
+}
+
+/** Entries for `services`, each `pending`. */
+export function pendingConsumers(services: readonly string[]): ConsumerDelivery[] {
+  return [...new Set(services)].map((service) => ({ service, status: 'pending' as const }));
+}

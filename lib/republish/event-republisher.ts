@@ -1,0 +1,308 @@
+import { Logger } from '@nestjs/common';
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { EventSource } from '../common/event';
+import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
+import { describe, publishEvents } from './republish-pass';
+import { ResolvedRepublisherOptions } from './republisher-options';
+import { UndeliveredEvent } from './republish-source.interface';
+
+/** What one pass did. */
+export interface RepublishPass {
+  republisher: string;
+  /** Epoch ms. */
+  startedAt: number;
+  durationMs: number;
+  /** Events `findUndelivered` returned. */
+  found: number;
+  published: number;
+  failed: number;
+  /** Not attempted: the pub/sub's breaker was open, or the republisher was stopping. */
+  skipped: number;
+  /** Why the pass could not run (the source failed), when it could not. */
+  error?: string;
+}
+
+/** A republisher's state, for health and metrics. */
+export interface RepublisherStatus {
+  name: string;
+  /** Whether a pass is running now. */
+  running: boolean;
+  /** Undelivered events as last known (the source's `stats()`, else the last pass's `found`). */
+  undelivered?: number;
+  /** Age of the oldest undelivered event, in ms, as of now; `null` when there is none or it is not known yet. */
+  oldestUndeliveredAgeMs: number | null;
+  /** The age above which health reports `down`. */
+  maxUndeliveredAgeMs: number;
+  lastPass?: RepublishPass;
+  /** Epoch ms of the next scheduled pass. */
+  nextPassAt?: number;
+}
+
+/** What a republisher needs from the module: the sidecar publish and the pub/sub breakers. @internal */
+export interface RepublisherDeps {
+  publish(pubsub: string, topic: string, data: unknown, options: PublishOptions): Promise<DaprResult<void>>;
+  breakerFor(pubsub: string): CircuitBreaker;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+const STATS_TIMEOUT_MS = 1_000;
+
+/**
+ * Republishes what the app's database still holds as undelivered (`RepublishSource`), on a
+ * schedule: every `intervalMs`, a pass takes up to `batchSize` events whose last attempt is older
+ * than `minAgeMs` and publishes each with its own event id, at most `concurrency` at a time, then
+ * marks it published or failed.
+ *
+ * - Never two passes at once: a pass asked for while one runs joins it.
+ * - Republishes when the pub/sub breaker allows: an event whose pub/sub breaker is open is not
+ *   attempted (nor marked), and that pub/sub is left alone for the rest of the pass; a half-open
+ *   breaker gets one trial before the others follow.
+ * - Backs off: after a pass with failures the next one waits longer (see `maxBackoffMs`), but
+ *   never much past the moment an open breaker lets its trial through.
+ * - Stops cleanly: `stop()` clears the timer, lets no new publish start, and waits for the pass in
+ *   flight at most `shutdownTimeoutMs`; a pass abandoned then still settles on its own (its marks
+ *   are caught and logged, never thrown).
+ *
+ * Timers are `setTimeout`s (unref'd), so tests drive them with fake timers.
+ */
+export class EventRepublisher {
+  /** Emitted after every pass. */
+  readonly onPass = new EventSource<RepublishPass>();
+  private phase: 'created' | 'started' | 'stopped' = 'created';
+  private timer?: NodeJS.Timeout;
+  private nextPassAt?: number;
+  private inFlight?: Promise<RepublishPass>;
+  private failingPasses = 0;
+  private last?: RepublishPass;
+  private known: { undelivered?: number; oldest: number | null } = { oldest: null };
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  /** @internal */
+  constructor(
+    private readonly o: ResolvedRepublisherOptions,
+    private readonly deps: RepublisherDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  /** Schedules the first pass (`firstPassAfterMs`). Does nothing when started or stopped already. */
+  start(): void {
+    if (this.phase !== 'created') return;
+    this.phase = 'started';
+    this.schedule(this.o.firstPassAfterMs);
+  }
+
+  /**
+   * Stops the schedule. Resolves once the pass in flight has ended, or after `shutdownTimeoutMs`
+   * (the pass is then abandoned: it starts no new publish and its late outcomes are only logged).
+   */
+  async stop(): Promise<void> {
+    this.phase = 'stopped';
+    this.clearTimer();
+    const pass = this.inFlight;
+    if (!pass) return;
+    let timeout: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timeout = setTimeout(() => resolve('timeout'), this.o.shutdownTimeoutMs);
+    });
+    const outcome = await Promise.race([pass.then(() => 'done' as const), gaveUp]);
+    clearTimeout(timeout);
+    if (outcome === 'timeout') {
+      this.deps.logger.warn(
+        `republisher "${this.name}": the pass in flight did not end within ${this.o.shutdownTimeoutMs} ms; abandoned (no new publish starts)`,
+      );
+    }
+  }
+
+  /**
+   * Runs a pass now (or joins the one running) and resolves with what it did; never rejects. The
+   * schedule is not changed. After `stop()` it resolves at once with nothing done.
+   */
+  runNow(): Promise<RepublishPass> {
+    if (this.inFlight) return this.inFlight;
+    if (this.phase === 'stopped') {
+      return Promise.resolve(this.emptyPass('the republisher is stopped'));
+    }
+    const pass = this.pass().finally(() => {
+      if (this.inFlight === pass) this.inFlight = undefined;
+    });
+    this.inFlight = pass;
+    return pass;
+  }
+
+  /** The state as of now (the oldest undelivered age grows between passes). */
+  status(): RepublisherStatus {
+    return {
+      name: this.name,
+      running: this.inFlight !== undefined,
+      undelivered: this.known.undelivered,
+      oldestUndeliveredAgeMs: this.known.oldest === null ? null : Math.max(0, this.now() - this.known.oldest),
+      maxUndeliveredAgeMs: this.o.maxUndeliveredAgeMs,
+      lastPass: this.last,
+      nextPassAt: this.nextPassAt,
+    };
+  }
+
+  /**
+   * Asks the source for fresh stats (bounded by 1 s) and returns the status. A source without
+   * `stats()`, or one that fails or is slow, leaves the last known figures.
+   */
+  async refreshStatus(): Promise<RepublisherStatus> {
+    await this.refreshStats();
+    return this.status();
+  }
+
+  private schedule(delayMs: number): void {
+    this.clearTimer();
+    if (this.phase !== 'started') return;
+    this.nextPassAt = this.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.nextPassAt = undefined;
+      void this.runNow().then((pass) => this.schedule(this.delayAfter(pass)));
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextPassAt = undefined;
+  }
+
+  /** `intervalMs` after a clean pass; exponential (±20 %) after failing ones, not past an open breaker's trial. */
+  private delayAfter(pass: RepublishPass): number {
+    const failing = pass.error !== undefined || pass.failed > 0 || pass.skipped > 0;
+    this.failingPasses = failing ? this.failingPasses + 1 : 0;
+    if (!failing) return this.o.intervalMs;
+    const exponent = Math.min(this.failingPasses - 1, 30);
+    const base = Math.min(this.o.maxBackoffMs, this.o.intervalMs * 2 ** exponent);
+    let delay = Math.min(this.o.maxBackoffMs, Math.round(base * (0.8 + 0.4 * this.random())));
+    const retryAt = this.earliestTrial;
+    if (retryAt !== undefined) delay = Math.min(delay, Math.max(0, retryAt - this.now()) + 10);
+    return Math.max(1, delay);
+  }
+
+  /** When the first breaker the last pass found open lets its trial through. */
+  private earliestTrial?: number;
+
+  private async pass(): Promise<RepublishPass> {
+    const startedAt = this.now();
+    const pass: RepublishPass = {
+      republisher: this.name,
+      startedAt,
+      durationMs: 0,
+      found: 0,
+      published: 0,
+      failed: 0,
+      skipped: 0,
+    };
+    this.earliestTrial = undefined;
+    let events: UndeliveredEvent[];
+    try {
+      events = await this.o.source.findUndelivered({
+        limit: this.o.batchSize,
+        olderThan: new Date(startedAt - this.o.minAgeMs),
+      });
+      if (!Array.isArray(events)) throw new TypeError('findUndelivered() did not resolve to an array');
+    } catch (error) {
+      pass.error = `findUndelivered failed: ${describe(error)}`;
+      this.deps.logger.error(`republisher "${this.name}": ${pass.error}`);
+      return this.finish(pass);
+    }
+    pass.found = events.length;
+    await this.refreshStats(events);
+    const outcome = await publishEvents(events.slice(0, this.o.batchSize), {
+      concurrency: this.o.concurrency,
+      stopped: () => this.phase === 'stopped',
+      publish: this.deps.publish,
+      breakerFor: this.deps.breakerFor,
+      mark: (what, event, error) => this.mark(what, event, error),
+    });
+    pass.published = outcome.published;
+    pass.failed = outcome.failed;
+    pass.skipped = outcome.skipped;
+    this.earliestTrial = outcome.earliestTrial;
+    return this.finish(pass);
+  }
+
+  /** A mark that fails is logged, never thrown: the event stays undelivered and comes back next pass. */
+  private async mark(what: 'markPublished' | 'markFailed', event: UndeliveredEvent, error?: string): Promise<void> {
+    try {
+      if (what === 'markPublished') await this.o.source.markPublished(event);
+      else await this.o.source.markFailed(event, error ?? 'failed');
+    } catch (e) {
+      this.deps.logger.error(`republisher "${this.name}": ${what}(${String(event.eventId)}) failed: ${describe(e)}`);
+    }
+  }
+
+  /** The source's stats when it has `stats()` (1 s at most), else what a pass found. */
+  private async refreshStats(found?: UndeliveredEvent[]): Promise<void> {
+    const source = this.o.source;
+    if (typeof source.stats === 'function') {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const stats = await Promise.race([
+          source.stats(),
+          new Promise<undefined>((resolve) => {
+            timer = setTimeout(() => resolve(undefined), STATS_TIMEOUT_MS);
+          }),
+        ]);
+        if (stats && typeof stats.undelivered === 'number') {
+          this.known = { undelivered: stats.undelivered, oldest: epochOf(stats.oldestCreatedAt) };
+          return;
+        }
+      } catch (error) {
+        this.deps.logger.warn(`republisher "${this.name}": stats() failed: ${describe(error)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (found) {
+      const times = found.map((e) => epochOf(e.createdAt)).filter((t): t is number => t !== null);
+      this.known = { undelivered: found.length, oldest: times.length > 0 ? Math.min(...times) : null };
+    }
+  }
+
+  private finish(pass: RepublishPass): RepublishPass {
+    pass.durationMs = this.now() - pass.startedAt;
+    this.last = pass;
+    if (pass.failed > 0 || pass.error) {
+      this.deps.logger.warn(
+        `republisher "${this.name}": ${pass.published} republished, ${pass.failed} failed, ${pass.skipped} skipped of ${pass.found}${pass.error ? ` (${pass.error})` : ''}`,
+      );
+    } else if (pass.published > 0) {
+      this.deps.logger.log(`republisher "${this.name}": ${pass.published} republished of ${pass.found}`);
+    }
+    this.onPass.emit(pass);
+    return pass;
+  }
+
+  private emptyPass(error: string): RepublishPass {
+    const now = this.now();
+    return {
+      republisher: this.name,
+      startedAt: now,
+      durationMs: 0,
+      found: 0,
+      published: 0,
+      failed: 0,
+      skipped: 0,
+      error,
+    };
+  }
+}
+
+function epochOf(value: Date | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  const ms = value instanceof Date ? value.getTime() : value;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
+}

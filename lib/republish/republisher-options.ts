@@ -1,0 +1,88 @@
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { object, positiveInt, positiveMs, nonNegativeMs, SERVICE_NAME } from '../options/validators';
+import { RepublishSource } from './republish-source.interface';
+
+/** Options of one republisher (`KugelCommsModule.forRepublisher`, `EventRepublishers.register`). */
+export interface RepublisherOptions {
+  /** Where the undelivered events are (the app's database). */
+  source: RepublishSource;
+  /** Time between two passes, in milliseconds. @default 60000 */
+  intervalMs?: number;
+  /**
+   * An event is republished only when its last publish attempt is older than this: its consumers
+   * may still be acknowledging it. (The original: 5 minutes.) @default 60000
+   */
+  minAgeMs?: number;
+  /** At most this many events per pass. @default 100 */
+  batchSize?: number;
+  /** At most this many publishes in flight at once. @default 4 */
+  concurrency?: number;
+  /**
+   * After a pass with failures (a publish failed, the source failed, a breaker was open) the next
+   * pass waits `intervalMs × 2^n` (n failing passes in a row, ±20 % jitter), at most this long;
+   * a clean pass goes back to `intervalMs`. @default 5 × intervalMs
+   */
+  maxBackoffMs?: number;
+  /** Health: `down` when the oldest undelivered event is older than this. (The original: 15 minutes.) @default 900000 */
+  maxUndeliveredAgeMs?: number;
+  /** On shutdown, how long to wait for a pass in flight before abandoning it. @default 5000 */
+  shutdownTimeoutMs?: number;
+  /** The first pass, this long after the application has started. @default intervalMs */
+  firstPassAfterMs?: number;
+}
+
+/** A republisher's options with every default filled in. @internal */
+export interface ResolvedRepublisherOptions {
+  name: string;
+  source: RepublishSource;
+  intervalMs: number;
+  minAgeMs: number;
+  batchSize: number;
+  concurrency: number;
+  maxBackoffMs: number;
+  maxUndeliveredAgeMs: number;
+  shutdownTimeoutMs: number;
+  firstPassAfterMs: number;
+}
+
+export const REPUBLISHER_DEFAULTS = {
+  intervalMs: 60_000,
+  minAgeMs: 60_000,
+  batchSize: 100,
+  concurrency: 4,
+  maxUndeliveredAgeMs: 15 * 60_000,
+  shutdownTimeoutMs: 5_000,
+} as const;
+
+/** Fills in the defaults and checks every value; a bad one is an `InvalidOptionsError` naming it. @internal */
+export function resolveRepublisherOptions(name: unknown, options: RepublisherOptions): ResolvedRepublisherOptions {
+  if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
+    throw new InvalidOptionsError('republisher.name', name, 'must be letters, digits, ".", "_" or "-"');
+  }
+  const at = (option: string) => `republishers.${name}.${option}`;
+  object(at('options'), options);
+  const source = options.source as Partial<RepublishSource> | undefined;
+  for (const method of ['findUndelivered', 'markPublished', 'markFailed'] as const) {
+    if (typeof source?.[method] !== 'function') {
+      throw new InvalidOptionsError(at('source'), typeof source, `must implement ${method}() (RepublishSource)`);
+    }
+  }
+  const d = REPUBLISHER_DEFAULTS;
+  const intervalMs = positiveMs(at('intervalMs'), options.intervalMs ?? d.intervalMs);
+  const resolved: ResolvedRepublisherOptions = {
+    name,
+    source: options.source,
+    intervalMs,
+    minAgeMs: nonNegativeMs(at('minAgeMs'), options.minAgeMs ?? d.minAgeMs),
+    batchSize: positiveInt(at('batchSize'), options.batchSize ?? d.batchSize),
+    concurrency: positiveInt(at('concurrency'), options.concurrency ?? d.concurrency),
+    maxBackoffMs: positiveMs(at('maxBackoffMs'), options.maxBackoffMs ?? Math.min(5 * intervalMs, 2_147_483_647)),
+    maxUndeliveredAgeMs: positiveMs(at('maxUndeliveredAgeMs'), options.maxUndeliveredAgeMs ?? d.maxUndeliveredAgeMs),
+    shutdownTimeoutMs: nonNegativeMs(at('shutdownTimeoutMs'), options.shutdownTimeoutMs ?? d.shutdownTimeoutMs),
+    firstPassAfterMs: nonNegativeMs(at('firstPassAfterMs'), options.firstPassAfterMs ?? intervalMs),
+  };
+  if (resolved.maxBackoffMs < intervalMs) {
+    throw new InvalidOptionsError(at('maxBackoffMs'), resolved.maxBackoffMs, `must be ≥ intervalMs (${intervalMs})`);
+  }
+  return resolved;
+}
