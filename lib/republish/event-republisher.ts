@@ -183,7 +183,7 @@ export class EventRepublisher {
     const failing = pass.error !== undefined || pass.failed > 0 || pass.skipped > 0;
     this.failingPasses = failing ? this.failingPasses + 1 : 0;
     if (!failing) return this.o.intervalMs;
-    const exponent = Math.min(this.failingPasses - 1, 30);
+    const exponent = Math.min(this.failingPasses, 30);
     const base = Math.min(this.o.maxBackoffMs, this.o.intervalMs * 2 ** exponent);
     let delay = Math.min(this.o.maxBackoffMs, Math.round(base * (0.8 + 0.4 * this.random())));
     const retryAt = this.earliestTrial;
