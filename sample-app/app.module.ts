@@ -4,18 +4,24 @@ import { TerminusModule } from '@nestjs/terminus';
 // In an application: `from 'kugel-comms'`.
 import { KugelCommsModule } from '../lib';
 import { CartController } from './cart/cart.controller';
+import { CartDataModule } from './cart/cart-data.module';
 import { CartService } from './cart/cart.service';
+import { CartStore } from './cart/cart.store';
+import { NotifyAuthGuard } from './cart/notify-auth.guard';
+import { TransactionsController } from './cart/transactions.controller';
+import { TranlogOutbox } from './cart/tranlog.outbox';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
-import { ReportModule } from './report/report.module';
 
 /**
- * The sample cart service. kugel-comms is configured asynchronously from `ConfigService`
- * (environment variables):
- * - `BASE_URL_MASTER_DATA`, `BASE_URL_CART`: the peers (found by the module's own discovery too);
+ * The sample cart service (app id `cart`). kugel-comms is configured asynchronously from
+ * `ConfigService` (environment variables):
+ * - `BASE_URL_MASTER_DATA`: the master-data peer (found by the module's own discovery too);
  * - `DAPR_HTTP_PORT` / `DAPR_API_TOKEN`: the sidecar (read by the module);
+ * - `SECRET_KEY` / `PUBSUB_NOTIFY_API_KEY`: what the consumers' delivery-status callbacks must carry;
  * - `SAMPLE_BREAKER_RESET_MS`: how long an open breaker waits before its trial (60 s by default);
- * - `APP_API_TOKEN`: when set, daprd must send it (the subscription routes answer 401 otherwise).
+ * - `SAMPLE_REPUBLISH_INTERVAL_MS` / `SAMPLE_REPUBLISH_MIN_AGE_MS`: the republisher's pace (5 s / 10 s);
+ * - `SAMPLE_CART_UPDATE_ATTEMPTS`: tries of a cart change that meets a conflict (10).
  */
 @Module({
   imports: [
@@ -29,19 +35,27 @@ import { ReportModule } from './report/report.module';
         return {
           services: {
             'master-data': config.get<string>('BASE_URL_MASTER_DATA') ?? 'http://127.0.0.1:8002/api/v1',
-            cart: config.get<string>('BASE_URL_CART') ?? 'http://127.0.0.1:8002/api/v1',
           },
           dapr: { breaker: { resetTimeoutMs } },
-          repositories: { enabled: ['itemMaster', 'paymentMaster', 'tranlog', 'pubsub', 'stateStore'] },
           // Prometheus metrics in prom-client's global registry, served by GET /metrics.
           metrics: { enabled: true },
         };
       },
     }),
-    // The receiving half: daprd delivers the cart's transactions to ReportConsumer.
-    ReportModule,
+    CartDataModule,
+    // The republisher: what the consumers have not acknowledged is published again, under its own id.
+    KugelCommsModule.forRepublisherAsync('tranlog', {
+      imports: [ConfigModule, CartDataModule],
+      inject: [ConfigService, TranlogOutbox],
+      useFactory: (config: ConfigService, outbox: TranlogOutbox) => ({
+        source: outbox,
+        intervalMs: Number(config.get<string>('SAMPLE_REPUBLISH_INTERVAL_MS') ?? 5_000),
+        minAgeMs: Number(config.get<string>('SAMPLE_REPUBLISH_MIN_AGE_MS') ?? 10_000),
+        maxUndeliveredAgeMs: 5 * 60_000,
+      }),
+    }),
   ],
-  controllers: [CartController, HealthController, MetricsController],
-  providers: [CartService],
+  controllers: [CartController, TransactionsController, HealthController, MetricsController],
+  providers: [CartService, CartStore, NotifyAuthGuard],
 })
 export class AppModule {}

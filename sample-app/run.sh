@@ -1,57 +1,102 @@
 #!/usr/bin/env bash
-# Starts the demo: the sample's master-data peer, a Dapr sidecar (DAPRD_BIN, ~/.dapr/bin/daprd, the
-# test sidecar built by test/dapr/build.sh, or built now when Go is installed), and the sample cart
-# service on PORT (default 3000). Without a sidecar the app still starts; /health/ready says why it
-# is not ready. Ctrl-C stops everything.
+# Starts the sample, each part its own process: Redis (the pub/sub streams and the state stores), the
+# sample's master-data peer, the cart service and the report service, each service with its own Dapr
+# sidecar (DAPRD_BIN, ~/.dapr/bin/daprd, the test sidecar built by test/dapr/build.sh, or built now
+# when Go is installed). Ctrl-C stops everything. While it runs, `bash sample-app/sidecar.sh stop|start
+# cart|report` stops or starts one sidecar (the README's walkthrough does).
+#
+# Ports (environment): PORT 3000 (cart), REPORT_PORT 3001, PEER_PORT 8002, REDIS_PORT 6390,
+# DAPR_HTTP_PORT 3500 (cart's sidecar), REPORT_DAPR_HTTP_PORT 3501. State: SAMPLE_RUN_DIR (.tmp/sample).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PORT="${PORT:-3000}"
+REPORT_PORT="${REPORT_PORT:-3001}"
 export PEER_PORT="${PEER_PORT:-8002}"
+REDIS_PORT="${REDIS_PORT:-6390}"
 export DAPR_HTTP_PORT="${DAPR_HTTP_PORT:-3500}"
-DAPR_GRPC_PORT="${DAPR_GRPC_PORT:-50001}"
-DAPR_INTERNAL_GRPC_PORT="${DAPR_INTERNAL_GRPC_PORT:-50002}"
+REPORT_DAPR_HTTP_PORT="${REPORT_DAPR_HTTP_PORT:-3501}"
+RUN_DIR="${SAMPLE_RUN_DIR:-$PWD/.tmp/sample}"
 export BASE_URL_MASTER_DATA="${BASE_URL_MASTER_DATA:-http://127.0.0.1:${PEER_PORT}/api/v1}"
-export BASE_URL_CART="${BASE_URL_CART:-http://127.0.0.1:${PEER_PORT}/api/v1}"
+# The callbacks' credentials, shared by the cart (which checks them) and the report (which sends them).
+export SECRET_KEY="${SECRET_KEY:-sample-only-service-secret}"
+export PUBSUB_NOTIFY_API_KEY="${PUBSUB_NOTIFY_API_KEY:-sample-only-notify-key}"
 TS_NODE="node -r ts-node/register/transpile-only"
 
+if [ -f "$RUN_DIR/run.pid" ] && kill -0 "$(cat "$RUN_DIR/run.pid")" 2>/dev/null; then
+  echo "run.sh: the sample is running already (pid $(cat "$RUN_DIR/run.pid")); stop it first" >&2
+  exit 1
+fi
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR/redis" "$RUN_DIR/resources"
+echo $$ > "$RUN_DIR/run.pid"
+
 pids=()
-resources=""
 cleanup() {
+  trap - EXIT INT TERM
+  for f in "$RUN_DIR"/*-sidecar.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "$resources" ]; then rm -rf "$resources"; fi
+  rm -f "$RUN_DIR/run.pid"
 }
 trap cleanup EXIT INT TERM
 
-$TS_NODE sample-app/peer/master-data.peer.ts &
-pids+=($!)
-
+redis="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
+if [ -z "$redis" ]; then
+  echo "run.sh: redis-server is missing: install Debian's redis-server package or set REDIS_SERVER_BIN" >&2
+  exit 1
+fi
 daprd=""
 if [ -n "${DAPRD_BIN:-}" ] && [ -x "$DAPRD_BIN" ]; then daprd="$DAPRD_BIN"
 elif [ -x "$HOME/.dapr/bin/daprd" ]; then daprd="$HOME/.dapr/bin/daprd"
 elif command -v go >/dev/null 2>&1; then
   echo "run.sh: building the test sidecar if needed (first build takes a few minutes)"
-  if daprd="$(bash test/dapr/build.sh | tail -n 1)"; then :; else daprd=""; fi
+  daprd="$(bash test/dapr/build.sh | tail -n 1)"
 elif [ -x test/dapr/.bin/daprd ]; then daprd="$PWD/test/dapr/.bin/daprd"
-fi
-
-if [ -n "$daprd" ]; then
-  resources="$(mktemp -d)"
-  cp test/dapr/components/in-memory/*.yaml "$resources/"
-  DAPR_HOST_IP=127.0.0.1 "$daprd" --app-id cart-sample \
-    --dapr-http-port "$DAPR_HTTP_PORT" --dapr-grpc-port "$DAPR_GRPC_PORT" \
-    --dapr-internal-grpc-port "$DAPR_INTERNAL_GRPC_PORT" \
-    --app-port "$PORT" --app-protocol http \
-    --dapr-listen-addresses 127.0.0.1 --dapr-internal-grpc-listen-address 127.0.0.1 \
-    --enable-metrics=false --resources-path "$resources" --config test/dapr/config.yaml \
-    --log-level warn &
-  pids+=($!)
-  echo "run.sh: sidecar $daprd on 127.0.0.1:$DAPR_HTTP_PORT (in-memory state store and pub/sub, inbound retry policy), delivering to the app on port $PORT"
 else
-  echo "run.sh: no daprd found and none could be built: starting without a sidecar (readiness will say so)"
+  echo "run.sh: no daprd found and none can be built: set DAPRD_BIN, or install Go" >&2
+  exit 1
 fi
 
+# Redis with an append-only file, so that a restart keeps the streams and the carts.
+"$redis" --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes --save '' --appendonly yes \
+  --dir "$RUN_DIR/redis" --logfile "$RUN_DIR/redis.log" &
+pids+=($!)
+for _ in $(seq 1 50); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+for f in sample-app/components/*.yaml; do
+  sed "s/__REDIS_HOST__/127.0.0.1:$REDIS_PORT/g" "$f" > "$RUN_DIR/resources/$(basename "$f")"
+done
+
+# What sidecar.sh needs to start (and stop) each sidecar.
+write_sidecar() { # name app-id http-port grpc-port internal-grpc-port app-port
+  cat > "$RUN_DIR/$1-sidecar.env" <<VARS
+DAPRD='$daprd'
+APP_ID='$2'
+HTTP_PORT='$3'
+GRPC_PORT='$4'
+INTERNAL_GRPC_PORT='$5'
+APP_PORT='$6'
+RESOURCES='$RUN_DIR/resources'
+CONFIG='$PWD/test/dapr/config.yaml'
+LOG='$RUN_DIR/$1-sidecar.log'
+VARS
+}
+write_sidecar cart cart "$DAPR_HTTP_PORT" "${DAPR_GRPC_PORT:-50001}" "${DAPR_INTERNAL_GRPC_PORT:-50002}" "$PORT"
+write_sidecar report report "$REPORT_DAPR_HTTP_PORT" "${REPORT_DAPR_GRPC_PORT:-50011}" \
+  "${REPORT_DAPR_INTERNAL_GRPC_PORT:-50012}" "$REPORT_PORT"
+
+$TS_NODE sample-app/peer/master-data.peer.ts &
+pids+=($!)
+BASE_URL_CART="http://127.0.0.1:$PORT/api/v1" DAPR_HTTP_PORT="$REPORT_DAPR_HTTP_PORT" PORT="$REPORT_PORT" \
+  $TS_NODE sample-app/report/main.ts &
+pids+=($!)
 $TS_NODE sample-app/main.ts &
 pids+=($!)
+SAMPLE_RUN_DIR="$RUN_DIR" bash sample-app/sidecar.sh start cart
+SAMPLE_RUN_DIR="$RUN_DIR" bash sample-app/sidecar.sh start report
+echo "run.sh: Redis on 127.0.0.1:$REDIS_PORT; sidecars cart (:$DAPR_HTTP_PORT) and report (:$REPORT_DAPR_HTTP_PORT), logs in $RUN_DIR"
+echo "run.sh: cart on http://127.0.0.1:$PORT, report on http://127.0.0.1:$REPORT_PORT; Ctrl-C stops everything"
 wait "${pids[-1]}"

@@ -1,8 +1,8 @@
 import {
   BadGatewayException,
   Injectable,
+  Logger,
   NotFoundException,
-  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -12,50 +12,30 @@ import {
   ItemMasterWebRepository,
   PaymentMasterWebRepository,
   PubsubManager,
-  StateStoreManager,
   TerminalContext,
-  TranlogWebRepository,
-  TransactionDocument,
-  PaginatedResult,
 } from '../../lib';
-
-export interface CartLine {
-  itemCode: string;
-  description: string;
-  unitPrice: number;
-  quantity: number;
-}
-
-export interface Cart {
-  cartId: string;
-  tenantId: string;
-  storeCode: string;
-  terminalNo: number;
-  lines: CartLine[];
-  payments: Array<{ paymentCode: string; description: string; amount: number }>;
-  total: number;
-  status: 'open' | 'billed';
-  /** Delivery status of the transaction event: the cart keeps its own record, so nothing is lost. */
-  delivery?: { status: 'published' | 'failed'; error?: string; at: string };
-}
-
-/** The pub/sub component and topic the original cart publishes transaction logs to. */
-export const TRANLOG_PUBSUB = process.env.SAMPLE_PUBSUB ?? 'pubsub';
-export const TRANLOG_TOPIC = 'topic-tranlog';
+import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
+import { Cart, CartStore } from './cart.store';
+import { buildTranlog } from './tranlog.builder';
+import { TranlogOutbox } from './tranlog.outbox';
 
 /**
- * A small cart on top of kugel-comms: item and payment lookups in master-data through the
- * repositories, the cart kept in the Dapr state store, the transaction published on billing, and
- * the terminal's transaction list read from the cart service.
+ * The cart on top of kugel-comms: item and payment lookups in master-data through the
+ * repositories, carts in the `cartstore` state store with optimistic concurrency (`CartStore`),
+ * and on billing the original's loop: the transaction log is recorded with its delivery status
+ * (`TranlogOutbox`), published under its own event id, and left to the republisher until every
+ * consumer has called back `received`.
  */
 @Injectable()
 export class CartService {
+  private readonly logger = new Logger(CartService.name);
+
   constructor(
     private readonly items: ItemMasterWebRepository,
     private readonly payments: PaymentMasterWebRepository,
-    private readonly tranlogs: TranlogWebRepository,
     private readonly pubsub: PubsubManager,
-    private readonly state: StateStoreManager,
+    private readonly store: CartStore,
+    private readonly outbox: TranlogOutbox,
   ) {}
 
   async create(ctx: TerminalContext): Promise<Cart> {
@@ -69,79 +49,79 @@ export class CartService {
       total: 0,
       status: 'open',
     };
-    await this.save(cart);
+    await this.store.create(cart);
     return cart;
   }
 
   async get(ctx: TerminalContext, cartId: string): Promise<Cart> {
-    const read = await this.state.getState<Cart>(`cart-${cartId}`);
-    // "No such cart" and "the store could not be read" are different answers.
-    if (!read.ok) throw new ServiceUnavailableException(`cart store unavailable: ${read.error}`);
-    if (!read.found || read.data.tenantId !== ctx.tenantId || read.data.storeCode !== ctx.storeCode) {
-      throw new NotFoundException(`cart ${cartId} not found`);
-    }
-    return read.data;
+    return (await this.store.read(ctx, cartId)).cart;
   }
 
   async addItem(ctx: TerminalContext, cartId: string, itemCode: string, quantity: number): Promise<Cart> {
-    const cart = await this.open(ctx, cartId);
+    await this.store.read(ctx, cartId); // 404 before asking master-data about the item
     const item = await this.lookup(() => this.items.getItemByCode(ctx, itemCode), `item ${itemCode}`);
-    cart.lines.push({ itemCode, description: item.description ?? itemCode, unitPrice: item.unitPrice ?? 0, quantity });
-    cart.total = cart.lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-    await this.save(cart);
-    return cart;
+    const requestId = randomUUID();
+    return this.store.update(ctx, cartId, (cart) => {
+      open(cart);
+      if (cart.lines.some((l) => l.requestId === requestId)) return; // a retried write that had committed
+      cart.lines.push({
+        lineNo: cart.lines.length + 1,
+        itemCode,
+        description: item.description ?? itemCode,
+        unitPrice: item.unitPrice ?? 0,
+        quantity,
+        categoryCode: String(item.categoryCode ?? ''),
+        taxCode: String(item.taxCode ?? ''),
+        requestId,
+      });
+      cart.total = cart.lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+    });
   }
 
   async addPayment(ctx: TerminalContext, cartId: string, paymentCode: string, amount: number): Promise<Cart> {
-    const cart = await this.open(ctx, cartId);
+    await this.store.read(ctx, cartId);
     const payment = await this.lookup(() => this.payments.getPaymentByCode(ctx, paymentCode), `payment ${paymentCode}`);
-    cart.payments.push({ paymentCode, description: payment.description ?? paymentCode, amount });
-    await this.save(cart);
-    return cart;
-  }
-
-  /** Closes the cart and publishes its transaction; a failed publish is recorded, not lost. */
-  async bill(ctx: TerminalContext, cartId: string): Promise<Cart> {
-    const cart = await this.open(ctx, cartId);
-    cart.status = 'billed';
-    await this.save(cart);
-    const result = await this.pubsub.publishMessage(TRANLOG_PUBSUB, TRANLOG_TOPIC, {
-      eventId: cart.cartId,
-      tenantId: cart.tenantId,
-      storeCode: cart.storeCode,
-      terminalNo: cart.terminalNo,
-      totalAmount: cart.total,
-      lineItems: cart.lines,
-      payments: cart.payments,
+    const requestId = randomUUID();
+    return this.store.update(ctx, cartId, (cart) => {
+      open(cart);
+      if (cart.payments.some((p) => p.requestId === requestId)) return;
+      cart.payments.push({
+        paymentNo: cart.payments.length + 1,
+        paymentCode,
+        description: payment.description ?? paymentCode,
+        amount,
+        requestId,
+      });
     });
-    cart.delivery = result.ok
-      ? { status: 'published', at: new Date().toISOString() }
-      : { status: 'failed', error: result.error, at: new Date().toISOString() };
-    // Best effort: when the store is down too, the answer still says what happened.
-    await this.state.saveState(`cart-${cart.cartId}`, cart);
-    return cart;
   }
 
-  transactions(
-    ctx: TerminalContext,
-    businessDate: string,
-    openCounter: number,
-  ): Promise<PaginatedResult<TransactionDocument>> {
-    return this.lookup(
-      () => this.tranlogs.getTranlogList(ctx, { businessDate, openCounter, limit: 100, page: 1 }),
-      'transactions',
-    );
-  }
-
-  private async open(ctx: TerminalContext, cartId: string): Promise<Cart> {
-    const cart = await this.get(ctx, cartId);
-    if (cart.status !== 'open') throw new UnprocessableEntityException(`cart ${cartId} is already billed`);
-    return cart;
-  }
-
-  private async save(cart: Cart): Promise<void> {
-    const saved = await this.state.saveState(`cart-${cart.cartId}`, cart);
-    if (!saved.ok) throw new ServiceUnavailableException(`cart store unavailable: ${saved.error}`);
+  /**
+   * Bills the cart: takes the terminal's next transaction number, commits the cart as billed, then
+   * records the transaction log with its delivery status and publishes it under its `event_id`.
+   * A failed publish is recorded (`failed`), never lost: the republisher takes it from there.
+   */
+  async bill(ctx: TerminalContext, cartId: string): Promise<Cart> {
+    ready(await this.get(ctx, cartId));
+    const transactionNo = await this.store.next(`transaction-no-${ctx.tenantId}-${ctx.storeCode}-${ctx.terminalNo}`);
+    const eventId = randomUUID();
+    const cart = await this.store.update(ctx, cartId, (c) => {
+      ready(c);
+      c.status = 'billed';
+      c.transactionNo = transactionNo;
+      c.eventId = eventId;
+    });
+    const tranlog = buildTranlog(cart, ctx);
+    this.outbox.record(tranlog);
+    const sent = await this.pubsub.publishMessage(TRANLOG_PUBSUB, TRANLOG_TOPIC, tranlog, { eventId });
+    const event = { eventId, pubsub: TRANLOG_PUBSUB, topic: TRANLOG_TOPIC, data: tranlog, createdAt: Date.now() };
+    if (sent.ok) await this.outbox.markPublished(event);
+    else {
+      await this.outbox.markFailed(event, sent.error);
+      this.logger.warn(
+        `transaction ${transactionNo} (event ${eventId}) not published yet: ${sent.error}; the republisher will`,
+      );
+    }
+    return { ...cart, delivery: sent.ok ? { status: 'published' } : { status: 'failed', error: sent.error } };
   }
 
   /** Repository errors as HTTP answers: 404 stays 404, anything else is a bad gateway. */
@@ -152,5 +132,19 @@ export class CartService {
       if (isNotFoundError(error)) throw new NotFoundException(`${what} not found`);
       throw new BadGatewayException(`${what}: ${(error as Error).message}`);
     }
+  }
+}
+
+function open(cart: Cart): void {
+  if (cart.status !== 'open') throw new UnprocessableEntityException(`cart ${cart.cartId} is already billed`);
+}
+
+/** Open, with items, and paid for. */
+function ready(cart: Cart): void {
+  open(cart);
+  if (cart.lines.length === 0) throw new UnprocessableEntityException(`cart ${cart.cartId} has no items`);
+  const paid = cart.payments.reduce((sum, p) => sum + p.amount, 0);
+  if (paid < cart.total) {
+    throw new UnprocessableEntityException(`cart ${cart.cartId} is not paid for: ${paid} of ${cart.total}`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The sample's own master-data peer: a small `node:http` server answering the Kugelpos endpoints
- * the cart uses (items, payments) and the cart's transaction list, in the Kugelpos envelope. It
+ * the cart uses (items, payments), in the Kugelpos envelope. It
  * wants a credential (`X-API-KEY` or a bearer token) like the real services.
  *
  * Run it alone with `node -r ts-node/register/transpile-only sample-app/peer/master-data.peer.ts`
@@ -82,29 +82,6 @@ export async function startMasterDataPeer(port = 0, host = '127.0.0.1'): Promise
           isActive: true,
         }),
       );
-    }
-    // /api/v1/tenants/{t}/stores/{s}/terminals/{no}/transactions (the cart service's endpoint)
-    if (parts.length === 9 && parts[6] === 'terminals' && parts[8] === 'transactions') {
-      const data = [1, 2].map((n) => ({
-        tenantId: parts[3],
-        storeCode: parts[5],
-        terminalNo: Number(parts[7]),
-        transactionNo: n,
-        transactionType: 101,
-        businessDate: url.searchParams.get('business_date') ?? '20261124',
-        openCounter: Number(url.searchParams.get('open_counter') ?? 1),
-        sales: {
-          totalAmount: 150 * n,
-          totalAmountWithTax: 165 * n,
-          taxAmount: 15 * n,
-          totalQuantity: n,
-          isCancelled: false,
-        },
-      }));
-      return send(res, 200, {
-        ...envelope(true, 200, 'ok', data),
-        metadata: { total: data.length, page: 1, limit: 0 },
-      });
     }
     send(res, 404, envelope(false, 404, `no route ${url.pathname}`, null));
   });

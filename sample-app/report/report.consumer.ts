@@ -1,82 +1,70 @@
 import { Injectable, Logger } from '@nestjs/common';
 // In an application: `from 'kugel-comms'`.
-import { DaprEvent, DaprSubscribe, DropEvent } from '../../lib';
-import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../cart/cart.service';
+import { DaprEvent, DaprSubscribe, DeliveryStatusWebRepository, DropEvent } from '../../lib';
+import { Tranlog, TRANLOG_DLQ, TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
+import { ReportStore } from './report.store';
 
-/** What the cart publishes when a cart is billed (see `CartService.bill`). */
-export interface TranlogEvent {
-  eventId: string;
-  tenantId: string;
-  storeCode: string;
-  terminalNo: number;
-  totalAmount: number;
-}
-
-/** Sales of one store, as the report service of the original keeps them. */
-export interface StoreSales {
-  tenantId: string;
-  storeCode: string;
-  transactions: number;
-  totalAmount: number;
-  eventIds: string[];
-}
-
-export const TRANLOG_DLQ = `${TRANLOG_TOPIC}-dlq`;
+/** The consumer's name in the cart's delivery records. */
+export const REPORT_SERVICE = 'report';
 
 /**
- * The receiving half of the cart → report loop: one handler per topic, and nothing else to write.
- * - `dedupe` keys on the cart's own `eventId` (the original's `event_id`): a republished
- *   transaction is counted once, whichever replica gets it;
- * - a transaction without a tenant cannot be reported: `DropEvent` sends it to the dead-letter
- *   topic instead of having daprd retry it forever;
- * - any other error (the report store being down, say) answers RETRY and daprd delivers it again.
- * Sales are kept in memory to keep the sample small; a real report service writes them to its
- * database.
+ * The receiving half of the cart → report loop, as the original's report service, without its
+ * losses:
+ * - `dedupe` keys on the cart's own `event_id` (daprd gives every republish a new CloudEvent id
+ *   unless the publisher sets it): a transaction republished by the cart is handled once;
+ * - the log is stored (once per natural key), then the cart is told `received` through
+ *   `DeliveryStatusWebRepository` (service token, API-key fallback). If that callback fails the
+ *   handler throws: RETRY, daprd delivers it again, the store skips it and the callback is made
+ *   again. The original answered 200 for its RETRY, so daprd never retried;
+ * - a log without tenant, store or event id cannot be reported: `DropEvent` sends it to the
+ *   dead-letter topic instead of having it retried forever;
+ * - a log the report fails to store is reported `failed` to the cart (which keeps republishing
+ *   it), then retried.
  */
 @Injectable()
 export class ReportConsumer {
   private readonly logger = new Logger(ReportConsumer.name);
-  private readonly sales = new Map<string, StoreSales>();
-  readonly deadLetters: Array<{ id: string; data: unknown }> = [];
 
-  @DaprSubscribe<TranlogEvent>(TRANLOG_PUBSUB, TRANLOG_TOPIC, {
+  constructor(
+    private readonly store: ReportStore,
+    private readonly deliveryStatus: DeliveryStatusWebRepository,
+  ) {}
+
+  @DaprSubscribe<Tranlog>(TRANLOG_PUBSUB, TRANLOG_TOPIC, {
     deadLetterTopic: TRANLOG_DLQ,
-    dedupe: { key: (event) => event.data?.eventId },
+    dedupe: { key: (event) => event.data?.event_id },
   })
-  onTranlog(event: DaprEvent<TranlogEvent>): void {
+  async onTranlog(event: DaprEvent<Tranlog>): Promise<void> {
     const t = event.data;
-    if (!t?.tenantId || !t.storeCode)
-      throw new DropEvent(`transaction ${t?.eventId ?? event.id} has no tenant or store`);
-    const key = `${t.tenantId}/${t.storeCode}`;
-    const sales = this.sales.get(key) ?? {
-      tenantId: t.tenantId,
-      storeCode: t.storeCode,
-      transactions: 0,
-      totalAmount: 0,
-      eventIds: [],
+    if (!t?.tenant_id || !t.store_code || !t.event_id) {
+      throw new DropEvent(`transaction log ${t?.event_id ?? event.id} has no tenant, store or event id`);
+    }
+    const origin = {
+      tenantId: t.tenant_id,
+      storeCode: t.store_code,
+      terminalNo: t.terminal_no,
+      transactionNo: t.transaction_no,
     };
-    sales.transactions += 1;
-    sales.totalAmount += Number(t.totalAmount) || 0;
-    sales.eventIds.push(t.eventId);
-    this.sales.set(key, sales);
+    try {
+      this.store.add(t);
+    } catch (error) {
+      const message = `storing failed: ${(error as Error).message}`;
+      await this.deliveryStatus
+        .notifyTranlogDelivery(origin, { eventId: t.event_id, service: REPORT_SERVICE, status: 'failed', message })
+        .catch((e: Error) => this.logger.warn(`"failed" callback for ${t.event_id} not sent: ${e.message}`));
+      throw error;
+    }
+    await this.deliveryStatus.notifyTranlogDelivery(origin, {
+      eventId: t.event_id,
+      service: REPORT_SERVICE,
+      status: 'received',
+    });
   }
 
   /** What could not be reported lands here, for someone to look at. */
   @DaprSubscribe(TRANLOG_PUBSUB, TRANLOG_DLQ)
   onDeadLetter(event: DaprEvent): void {
-    this.logger.warn(`dead-lettered transaction ${event.id}`);
-    this.deadLetters.push({ id: event.id, data: event.data });
-  }
-
-  salesOf(tenantId: string, storeCode: string): StoreSales {
-    return (
-      this.sales.get(`${tenantId}/${storeCode}`) ?? {
-        tenantId,
-        storeCode,
-        transactions: 0,
-        totalAmount: 0,
-        eventIds: [],
-      }
-    );
+    this.logger.warn(`dead-lettered transaction log ${event.id}`);
+    this.store.deadLetters.push({ id: event.id, data: event.data });
   }
 }

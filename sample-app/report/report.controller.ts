@@ -1,13 +1,78 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ReportConsumer, StoreSales } from './report.consumer';
+import { BadGatewayException, Controller, Get, Param, ParseIntPipe } from '@nestjs/common';
+// In an application: `from 'kugel-comms'`.
+import { TranlogWebRepository } from '../../lib';
+import { ReportStore, StoreSales } from './report.store';
 
-/** Reads what the consumer received: `GET /api/v1/tenants/:tenantId/stores/:storeCode/reports/sales`. */
-@Controller('api/v1/tenants/:tenantId/stores/:storeCode/reports')
+/** What the report received, and a check against what the cart published. */
+@Controller('api/v1/tenants/:tenantId/stores/:storeCode')
 export class ReportController {
-  constructor(private readonly report: ReportConsumer) {}
+  constructor(
+    private readonly store: ReportStore,
+    private readonly tranlogs: TranlogWebRepository,
+  ) {}
 
-  @Get('sales')
+  /** Sales of the store: transactions received, their total, their event ids. */
+  @Get('reports/sales')
   sales(@Param('tenantId') tenantId: string, @Param('storeCode') storeCode: string): StoreSales {
-    return this.report.salesOf(tenantId, storeCode);
+    return this.store.salesOf(tenantId, storeCode);
+  }
+
+  /** The logs received, one line each, and how many copies reached the store after the first (0). */
+  @Get('reports/tranlogs')
+  received(@Param('tenantId') tenantId: string, @Param('storeCode') storeCode: string) {
+    const logs = this.store.logsOf(tenantId, storeCode);
+    return {
+      count: logs.length,
+      repeats: this.store.repeats,
+      transactions: logs.map((t) => ({
+        terminal_no: t.terminal_no,
+        transaction_no: t.transaction_no,
+        event_id: t.event_id,
+        total_amount_with_tax: t.sales.total_amount_with_tax,
+      })),
+    };
+  }
+
+  @Get('reports/dead-letters')
+  deadLetters() {
+    return this.store.deadLetters;
+  }
+
+  /**
+   * The terminal's transactions as the cart lists them (`TranlogWebRepository`, the original's
+   * terminal → cart call) against what the report received: `missing` should be empty once every
+   * event is delivered.
+   */
+  @Get('terminals/:terminalNo/reports/reconcile')
+  async reconcile(
+    @Param('tenantId') tenantId: string,
+    @Param('storeCode') storeCode: string,
+    @Param('terminalNo', ParseIntPipe) terminalNo: number,
+  ) {
+    const context = {
+      tenantId,
+      storeCode,
+      terminalNo,
+      apiKey: process.env.SAMPLE_API_KEY ?? 'demo-terminal-key',
+    };
+    let page;
+    try {
+      page = await this.tranlogs.getTranlogList(context, {
+        businessDate: new Date().toISOString().slice(0, 10).replace(/-/g, ''),
+        openCounter: 1,
+        limit: 0,
+        page: 1,
+      });
+    } catch (error) {
+      throw new BadGatewayException(`cart transactions: ${(error as Error).message}`);
+    }
+    const received = new Set(
+      this.store
+        .logsOf(tenantId, storeCode)
+        .filter((t) => t.terminal_no === terminalNo)
+        .map((t) => t.transaction_no),
+    );
+    const published = page.data.map((t) => t.transactionNo);
+    return { published: published.length, received: received.size, missing: published.filter((n) => !received.has(n)) };
   }
 }

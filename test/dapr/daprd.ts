@@ -32,6 +32,8 @@ export type ComponentSet =
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
   components?: ComponentSet;
+  /** Component files from this folder instead of a set (the sample's `sample-app/components`). */
+  componentsDir?: string;
   /** `host:port` of Redis, substituted for `__REDIS_HOST__` in the component files. */
   redisHost?: string;
   appId?: string;
@@ -178,12 +180,13 @@ export class Daprd {
   }
 }
 
-/** Copies `components/<set>/*.yaml` to `dir`, filling in the Redis host. */
+/** Copies `components/<set>/*.yaml` (or `componentsDir`'s) to `dir`, filling in the Redis host. */
 function writeResources(options: DaprdOptions, dir: string): void {
   const set = options.components ?? 'in-memory';
-  const source = path.join(COMPONENTS, set);
-  if (!fs.existsSync(source)) throw new Error(`no component set ${set} in ${COMPONENTS}`);
-  if (set !== 'in-memory' && !options.redisHost) throw new Error(`component set ${set} needs redisHost`);
+  const source = options.componentsDir ?? path.join(COMPONENTS, set);
+  if (!fs.existsSync(source)) throw new Error(`no component folder ${source}`);
+  if ((options.componentsDir || set !== 'in-memory') && !options.redisHost)
+    throw new Error(`components of ${source} need redisHost`);
   fs.mkdirSync(dir, { recursive: true });
   for (const file of fs.readdirSync(source)) {
     if (!file.endsWith('.yaml')) continue;

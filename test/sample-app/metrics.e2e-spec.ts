@@ -31,6 +31,6 @@ describe('sample app: GET /metrics (Prometheus scrape)', () => {
     expect(text).toContain('kugel_comms_requests_total{service="master-data",method="GET",status_class="2xx"} 1');
     expect(text).toMatch(/kugel_comms_requests_total\{service="dapr",method="POST",status_class="2xx"\} [1-9]/);
     expect(text).toContain('# TYPE kugel_comms_request_duration_seconds histogram');
-    expect(text).toMatch(/kugel_comms_circuit_breaker_state\{breaker="state:statestore"\} 0/);
+    expect(text).toMatch(/kugel_comms_circuit_breaker_state\{breaker="state:cartstore"\} 0/);
   });
 });

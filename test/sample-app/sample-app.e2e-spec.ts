@@ -1,9 +1,10 @@
 import { DaprClientHelper } from '../../lib';
-import { ReportConsumer } from '../../sample-app/report/report.consumer';
+import { TranlogOutbox } from '../../sample-app/cart/tranlog.outbox';
+import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../../sample-app/shared/tranlog';
 import { Daprd } from '../dapr/daprd';
 import { FakeDate, fakeDate } from '../support/fake-date';
 import { waitUntil } from '../support/processes';
-import { call, SampleApp, startSampleApp } from './sample-app.fixture';
+import { call, SampleApp, sell, startSampleApp } from './sample-app.fixture';
 
 /**
  * The breakers' reset timeout. The test fakes `Date` (only `Date`: timers and sockets stay real),
@@ -19,6 +20,10 @@ async function probe(url: string): Promise<{ status: number; body: unknown }> {
 }
 
 const closed = (failures = 0) => ({ state: 'closed', consecutiveFailures: failures, critical: true });
+const BREAKERS_CLOSED = {
+  'state:cartstore': closed(),
+  'pubsub:pubsub-tranlog-report': closed(),
+};
 
 describe('sample app: Kubernetes probes and the cart flow', () => {
   let sample: SampleApp;
@@ -39,7 +44,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
 
   const terminal = () => `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;
 
-  it('runs a cart through master-data, the state store and pub/sub', async () => {
+  it('runs a cart through master-data, the cart store and pub/sub', async () => {
     const created = await call('POST', `${terminal()}/carts`);
     expect(created.status).toBe(201);
     const id = created.body.cartId as string;
@@ -50,50 +55,78 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     expect(withItem.status).toBe(201);
     expect(withItem.body).toMatchObject({
       total: 300,
-      lines: [{ itemCode: '4901234567890', description: 'Green tea 500ml', unitPrice: 150, quantity: 2 }],
+      lines: [{ lineNo: 1, itemCode: '4901234567890', description: 'Green tea 500ml', unitPrice: 150, quantity: 2 }],
     });
     expect((await call('POST', `${terminal()}/carts/${id}/lineItems`, { itemCode: 'nope' })).status).toBe(404);
+    expect((await call('POST', `${terminal()}/carts/${id}/bill`)).status).toBe(422); // not paid for yet
     expect((await call('POST', `${terminal()}/carts/${id}/payments`, { paymentCode: '01', amount: 300 })).status).toBe(
       201,
     );
     const billed = await call('POST', `${terminal()}/carts/${id}/bill`);
-    expect(billed).toMatchObject({ status: 200, body: { status: 'billed', delivery: { status: 'published' } } });
+    expect(billed).toMatchObject({
+      status: 200,
+      body: { status: 'billed', transactionNo: 1, eventId: expect.any(String), delivery: { status: 'published' } },
+    });
     expect(await call('GET', `${terminal()}/carts/${id}`)).toMatchObject({
       status: 200,
-      body: { cartId: id, status: 'billed' },
+      body: { cartId: id, status: 'billed', transactionNo: 1 },
     });
-    const page = await call('GET', `${terminal()}/transactions?business_date=20261124&open_counter=1`);
-    expect(page).toMatchObject({ status: 200, body: { metadata: { total: 2, page: 1, limit: 100 } } });
-    expect(page.body.data).toHaveLength(2);
+    expect((await call('POST', `${terminal()}/carts/${id}/bill`)).status).toBe(422); // billed once only
+    const page = await call('GET', `${terminal()}/transactions`);
+    expect(page).toMatchObject({ status: 200, body: { metadata: { total: 1 } } });
+    expect(page.body.data[0]).toMatchObject({
+      transactionNo: 1,
+      transactionType: 101,
+      eventId: billed.body.eventId,
+      sales: { totalAmountWithTax: 300, taxAmount: 27, totalQuantity: 2 },
+      lineItems: [{ itemCode: '4901234567890', quantity: 2, amount: 300 }],
+    });
   });
 
-  it('the report consumer receives each billed transaction once; one it cannot report is dead-lettered', async () => {
-    const sales = () => call('GET', `${base}/api/v1/tenants/T2/stores/S9/reports/sales`);
-    const created = await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts`);
-    const id = created.body.cartId as string;
-    await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts/${id}/lineItems`, {
-      itemCode: '4901234567890',
-      quantity: 1,
-    });
-    expect((await call('POST', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/carts/${id}/bill`)).status).toBe(200);
-    await waitUntil(async () => (await sales()).body.transactions === 1, 10_000, 'the report of the billed cart');
+  it('the report service receives each billed transaction once and calls back; one it cannot report is dead-lettered', async () => {
+    const report = `${sample.report.base}/api/v1/tenants/T2/stores/S9`;
+    const sales = () => call('GET', `${report}/reports/sales`);
+    const billed = await sell(`${base}/api/v1/tenants/T2/stores/S9/terminals/3`, 1);
+    expect(billed.status).toBe(200);
+    const eventId = billed.body.eventId as string;
+    await waitUntil(async () => (await sales()).body.transactions === 1, 15_000, 'the report of the billed cart');
     expect((await sales()).body).toEqual({
       tenantId: 'T2',
       storeCode: 'S9',
       transactions: 1,
       totalAmount: 150,
-      eventIds: [id],
+      eventIds: [eventId],
     });
-    // The cart republishes the same transaction (its republisher did not see the first publish succeed).
+    const status = `${base}/api/v1/tenants/T2/stores/S9/terminals/3/transactions/1/delivery-status`;
+    await waitUntil(async () => (await call('GET', status)).body.data.status === 'delivered', 15_000, 'delivered');
+    expect((await call('GET', status)).body.data).toMatchObject({
+      event_id: eventId,
+      status: 'delivered',
+      services: [{ service_name: 'report', status: 'received', received_at: expect.any(String) }],
+    });
+    // The same transaction log again (as the republisher sends it): handled once.
     const dapr = sample.app.get(DaprClientHelper);
-    const again = { eventId: id, tenantId: 'T2', storeCode: 'S9', terminalNo: 3, totalAmount: 150 };
-    expect(await dapr.publishEvent('pubsub', 'topic-tranlog', again)).toBe(true);
-    // A transaction without a tenant cannot be reported: dropped to the dead-letter topic.
-    expect(await dapr.publishEvent('pubsub', 'topic-tranlog', { eventId: 'no-tenant', totalAmount: 1 })).toBe(true);
-    const consumer = sample.app.get(ReportConsumer);
-    await waitUntil(async () => consumer.deadLetters.length === 1, 10_000, 'the dead-lettered transaction');
-    expect(consumer.deadLetters[0].data).toEqual({ eventId: 'no-tenant', totalAmount: 1 });
+    const page = await call('GET', `${base}/api/v1/tenants/T2/stores/S9/terminals/3/transactions`);
+    expect(page.body.data).toHaveLength(1);
+    const tranlogs = sample.app
+      .get(TranlogOutbox)
+      .list()
+      .map((r) => r.event.data);
+    const again = tranlogs.find((t: any) => t.event_id === eventId);
+    expect(await dapr.publishEvent(TRANLOG_PUBSUB, TRANLOG_TOPIC, again, { eventId })).toBe(true);
+    // A transaction log without a tenant cannot be reported: dropped to the dead-letter topic.
+    expect(await dapr.publishEvent(TRANLOG_PUBSUB, TRANLOG_TOPIC, { event_id: 'no-tenant', total: 1 })).toBe(true);
+    await waitUntil(
+      async () => (await call('GET', `${report}/reports/dead-letters`)).body.length === 1,
+      15_000,
+      'the dead-lettered log',
+    );
+    expect((await call('GET', `${report}/reports/dead-letters`)).body[0].data).toEqual({
+      event_id: 'no-tenant',
+      total: 1,
+    });
     expect((await sales()).body.transactions).toBe(1);
+    expect((await call('GET', `${report}/reports/tranlogs`)).body).toMatchObject({ count: 1, repeats: 0 });
   });
 
   it('readiness is 200 with every breaker closed and the sidecar up', async () => {
@@ -102,12 +135,12 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
       body: {
         status: 'ok',
         info: {
-          'circuit-breakers': { status: 'up', breakers: { 'state:statestore': closed(), 'pubsub:pubsub': closed() } },
+          'circuit-breakers': { status: 'up', breakers: BREAKERS_CLOSED },
           'dapr-sidecar': { status: 'up' },
         },
         error: {},
         details: {
-          'circuit-breakers': { status: 'up', breakers: { 'state:statestore': closed(), 'pubsub:pubsub': closed() } },
+          'circuit-breakers': { status: 'up', breakers: BREAKERS_CLOSED },
           'dapr-sidecar': { status: 'up' },
         },
       },
@@ -120,7 +153,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
 
   it('sidecar killed: readiness 503 naming the open breaker, liveness still 200; back: 200 after the reset timeout', async () => {
     await daprd.kill();
-    // Three billings fail to publish (each recorded on the cart): the pub/sub breaker opens.
+    // Three billings fail: the cart itself cannot be read, the cart store's breaker opens.
     for (let i = 0; i < 3; i += 1) {
       const r = await call('POST', `${terminal()}/carts/any/bill`);
       expect(r.status).toBe(503); // the cart itself cannot be read: the state store is down too
@@ -136,8 +169,8 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     };
     const breakersDown = {
       status: 'down',
-      message: 'open circuit: state:statestore',
-      breakers: { 'state:statestore': openBreaker, 'pubsub:pubsub': closed() },
+      message: 'open circuit: state:cartstore',
+      breakers: { ...BREAKERS_CLOSED, 'state:cartstore': openBreaker },
     };
     const sidecarDown = { status: 'down', message: expect.stringMatching(/^sidecar not healthy: /) };
     expect(down).toEqual({
@@ -156,7 +189,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
 
     await daprd.startProcess();
     const nextAttemptAt = Date.parse(
-      (down.body as any).error['circuit-breakers'].breakers['state:statestore'].nextAttemptAt,
+      (down.body as any).error['circuit-breakers'].breakers['state:cartstore'].nextAttemptAt,
     );
     expect(nextAttemptAt - openedAt).toBe(RESET_MS);
     // The sidecar is back but the breaker waits for its reset timeout: not ready, and only the
@@ -164,7 +197,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     const waiting = await probe(`${base}/health/ready`);
     expect(waiting.status).toBe(503);
     expect((waiting.body as any).error).toEqual({
-      'circuit-breakers': expect.objectContaining({ message: 'open circuit: state:statestore' }),
+      'circuit-breakers': expect.objectContaining({ message: 'open circuit: state:cartstore' }),
     });
     clock.advance(RESET_MS - 1);
     expect((await probe(`${base}/health/ready`)).status).toBe(503);
@@ -172,11 +205,11 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     expect(Date.now()).toBe(nextAttemptAt);
     const up = await probe(`${base}/health/ready`);
     expect(up.status).toBe(200);
-    expect((up.body as any).info['circuit-breakers'].breakers['state:statestore'].state).toBe('half_open');
+    expect((up.body as any).info['circuit-breakers'].breakers['state:cartstore'].state).toBe('half_open');
     // The next call is the trial: it closes the breaker.
     expect((await call('POST', `${terminal()}/carts`)).status).toBe(201);
     expect((await probe(`${base}/health/ready`)).body).toMatchObject({
-      info: { 'circuit-breakers': { breakers: { 'state:statestore': closed() } } },
+      info: { 'circuit-breakers': { breakers: { 'state:cartstore': closed() } } },
     });
   });
 });

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Tranlog } from '../shared/tranlog';
+
+/** Sales of one store, from the transaction logs the report received. */
+export interface StoreSales {
+  tenantId: string;
+  storeCode: string;
+  transactions: number;
+  totalAmount: number;
+  /** The `event_id` of each transaction, in the order received. */
+  eventIds: string[];
+}
+
+/**
+ * What the report service received, in memory to keep the sample small (a real report service
+ * writes to its database). Like the original's second layer of de-duplication, a log is stored
+ * once per natural key (tenant, store, terminal, transaction number), whatever reaches it.
+ */
+@Injectable()
+export class ReportStore {
+  private readonly logs = new Map<string, Tranlog>();
+  /** Logs that reached `add` again after they were stored (0 while dedupe does its job). */
+  repeats = 0;
+  readonly deadLetters: Array<{ id: string; data: unknown }> = [];
+
+  /** Stores `tranlog`; `false` when it is stored already. */
+  add(tranlog: Tranlog): boolean {
+    const key = [tranlog.tenant_id, tranlog.store_code, tranlog.terminal_no, tranlog.transaction_no].join('/');
+    if (this.logs.has(key)) {
+      this.repeats += 1;
+      return false;
+    }
+    this.logs.set(key, tranlog);
+    return true;
+  }
+
+  /** The store's logs, in the order received. */
+  logsOf(tenantId: string, storeCode: string): Tranlog[] {
+    return [...this.logs.values()].filter((t) => t.tenant_id === tenantId && t.store_code === storeCode);
+  }
+
+  salesOf(tenantId: string, storeCode: string): StoreSales {
+    const logs = this.logsOf(tenantId, storeCode);
+    return {
+      tenantId,
+      storeCode,
+      transactions: logs.length,
+      totalAmount: logs.reduce((sum, t) => sum + t.sales.total_amount_with_tax, 0),
+      eventIds: logs.map((t) => t.event_id),
+    };
+  }
+}
