@@ -78,6 +78,38 @@ export { HttpClientError, isHttpClientError } from './errors/http-client.error';
 export { BrokenCircuitError, isBrokenCircuitError } from './errors/broken-circuit.error';
 export { InvalidOptionsError, isInvalidOptionsError } from './errors/invalid-options.error';
 
+// ---- real-time (WebSocket) ----------------------------------------------------------------------
+export { RealtimeClient } from './realtime/realtime-client.service';
+export { RealtimeConnection } from './realtime/realtime-connection';
+export type { RealtimePayload } from './realtime/realtime-connection';
+export type {
+  RealtimeState,
+  RealtimeMessage,
+  RealtimeConnectionSnapshot,
+} from './realtime/realtime-connection.interface';
+export type {
+  RealtimeOptions,
+  RealtimeSettings,
+  RealtimeConnectOptions,
+  RealtimeAuth,
+  ReconnectOptions,
+  PerAttempt,
+} from './realtime/realtime-options.interface';
+export { REALTIME_DEFAULTS } from './realtime/realtime-options';
+export { RealtimeHealthIndicator } from './realtime/realtime.health';
+export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';
+export { REALTIME_METRIC_NAMES } from './realtime/realtime-metrics.service';
+export type {
+  RealtimeEvents,
+  RealtimeConnectionRef,
+  RealtimeOpenedEvent,
+  RealtimeClosedEvent,
+  RealtimeReconnectEvent,
+  RealtimeMessageEvent,
+  RealtimeSendFailedEvent,
+} from './realtime/realtime-events';
+export { RealtimeError, isRealtimeError } from './errors/realtime.error';
+
 // ---- repositories -------------------------------------------------------------------------------
 export type { RepositoryName, RepositoryOptions } from './interfaces/kugel-comms-options.interface';
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';

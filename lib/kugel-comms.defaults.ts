@@ -11,6 +11,7 @@ import {
   ServiceTokenOptions,
   TracingOptions,
 } from './interfaces/kugel-comms-options.interface';
+import { resolveRealtimeOptions, ResolvedRealtimeOptions } from './realtime/realtime-options';
 
 /** The one place where defaults live. */
 export const DEFAULTS = {
@@ -119,6 +120,8 @@ export interface ResolvedKugelCommsOptions {
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
+  /** The WebSocket client (its defaults and checks are in `realtime/realtime-options.ts`). */
+  realtime: ResolvedRealtimeOptions;
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -149,6 +152,7 @@ export function resolveOptions(
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
+    realtime: resolveRealtimeOptions(options.realtime ?? {}),
   };
 }
 
@@ -429,11 +433,11 @@ export function checkBaseUrl(option: string, value: unknown): string {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** A duration a Node.js timer can hold: a longer one fires after 1 ms. */
-function positiveMs(option: string, value: unknown): number {
+export function positiveMs(option: string, value: unknown): number {
   return atMost(option, positiveInt(option, value), MAX_TIMER_MS, 'about 24.8 days, the longest timer Node.js keeps');
 }
 
-function nonNegativeMs(option: string, value: unknown): number {
+export function nonNegativeMs(option: string, value: unknown): number {
   return atMost(
     option,
     nonNegativeInt(option, value),
@@ -447,7 +451,7 @@ function atMost(option: string, value: number, max: number, why: string): number
   return value;
 }
 
-function positiveInt(option: string, value: unknown): number {
+export function positiveInt(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new InvalidOptionsError(option, value, 'must be a positive integer');
   }
@@ -461,14 +465,14 @@ function nonNegativeInt(option: string, value: unknown): number {
   return value;
 }
 
-function nonNegativeNumber(option: string, value: unknown): number {
+export function nonNegativeNumber(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidOptionsError(option, value, 'must be a number ≥ 0');
   }
   return value;
 }
 
-function bool(option: string, value: unknown): boolean {
+export function bool(option: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionsError(option, value, 'must be true or false');
   return value;
 }

@@ -17,6 +17,9 @@ import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interf
 import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
+import { RealtimeClient } from './realtime/realtime-client.service';
+import { RealtimeMetrics } from './realtime/realtime-metrics.service';
+import { RealtimeHealthIndicator } from './realtime/realtime.health';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -26,6 +29,9 @@ const PROVIDERS = [
   ServiceTokenService,
   CircuitBreakerHealthIndicator,
   KugelCommsMetrics,
+  RealtimeClient,
+  RealtimeHealthIndicator,
+  RealtimeMetrics,
 ];
 
 /**

@@ -44,3 +44,23 @@ function badSegment(value: string, why: string): HttpClientError {
     code: 'ERR_BAD_REQUEST_INPUT',
   });
 }
+
+const ABSOLUTE_URL = /^([a-z][a-z0-9+.-]*:|\/\/|\\)/i;
+/** A path must be printable ASCII: other characters go through `pathOf` (percent-encoded). */
+const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/;
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$|\?)/i;
+
+/**
+ * Why `path` cannot be appended to a service's base URL, or `undefined` when it can: a path stays
+ * on the configured host and under its base path. Refused: absolute URLs (`http:`, `ws:`, `//host`,
+ * `\`), whitespace, `#`, `\`, control and non-ASCII characters (encode values with `pathOf`), and
+ * `.`/`..` segments (plain or percent-encoded). Used by the REST and the WebSocket clients alike.
+ */
+export function relativePathProblem(path: unknown): string | undefined {
+  if (typeof path !== 'string') return `path must be a string, got ${typeof path}`;
+  if (ABSOLUTE_URL.test(path)) return 'path must be relative to the service base URL (absolute URLs are refused)';
+  if (/[\s#\\]/.test(path) || NOT_PRINTABLE_ASCII.test(path))
+    return 'path contains whitespace, "#", "\\", control or non-ASCII characters; encode values with pathOf';
+  if (DOT_SEGMENT.test(path)) return 'path contains a "." or ".." segment';
+  return undefined;
+}

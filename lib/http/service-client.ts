@@ -2,6 +2,7 @@ import axios, { AxiosError, AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { isBrokenCircuitError } from '../errors/broken-circuit.error';
 import { HttpClientError } from '../errors/http-client.error';
+import { relativePathProblem } from './path';
 import { redactUrl } from './redact';
 import { CallContext, Transport } from './transport';
 
@@ -45,11 +46,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_VALUE = /[\r\n\0]/;
 /** Characters Node's `http` writes in a header value (anything else throws inside `http.request`). */
 const NOT_A_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** A path must be printable ASCII: other characters go through `pathOf` (percent-encoded). */
-const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const ABSOLUTE_URL = /^([a-z][a-z0-9+.-]*:|\/\/|\\)/i;
-const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$|\?)/i;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
@@ -138,12 +135,8 @@ export class ServiceClient {
   private buildUrl(req: RequestConfig): string {
     const { path } = req;
     const fail = this.inputError(req.method, typeof path === 'string' ? path : '-');
-    if (typeof path !== 'string') throw fail(`path must be a string, got ${typeof path}`);
-    if (ABSOLUTE_URL.test(path))
-      throw fail('path must be relative to the service base URL (absolute URLs are refused)');
-    if (/[\s#\\]/.test(path) || NOT_PRINTABLE_ASCII.test(path))
-      throw fail('path contains whitespace, "#", "\\", control or non-ASCII characters; encode values with pathOf');
-    if (DOT_SEGMENT.test(path)) throw fail('path contains a "." or ".." segment');
+    const problem = relativePathProblem(path);
+    if (problem !== undefined) throw fail(problem);
     let url = path.startsWith('/') || path.length === 0 ? path : `/${path}`;
     if (req.params) {
       const query = buildQuery(req.params, fail);

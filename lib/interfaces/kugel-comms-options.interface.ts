@@ -1,3 +1,5 @@
+import { RealtimeOptions } from '../realtime/realtime-options.interface';
+
 /**
  * Options of `KugelCommsModule.forRoot()` / `forRootAsync()`.
  *
@@ -25,6 +27,8 @@ export interface KugelCommsModuleOptions {
   metrics?: MetricsOptions;
   /** W3C trace context on outgoing calls. */
   tracing?: TracingOptions;
+  /** Service-to-service WebSocket connections (`RealtimeClient`). */
+  realtime?: RealtimeOptions;
 }
 
 /** Per-service overrides of `HttpOptions`. */

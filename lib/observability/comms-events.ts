@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CircuitStateChange } from '../circuit-breaker/circuit-breaker';
 import { EventSource } from '../common/event';
+import { RealtimeEvents } from '../realtime/realtime-events';
 
 /**
  * A breaker changed state (name, from, to, reason, consecutive failures, epoch ms). The change
@@ -61,7 +62,8 @@ export interface RetryBudgetExhaustedEvent {
  * - `requestCompleted`: one logical REST or sidecar call ended (all attempts);
  * - `retryScheduled`: a retry will be sent;
  * - `retryBudgetExhausted`: a retry was wanted but the service's retry budget was spent;
- * - `breakerStateChanged`: a circuit breaker changed state.
+ * - `breakerStateChanged`: a circuit breaker changed state;
+ * - `realtime.*`: WebSocket connections opened, closed, reconnecting, messages, failed sends.
  */
 @Injectable()
 export class KugelCommsEvents {
@@ -69,4 +71,5 @@ export class KugelCommsEvents {
   readonly retryScheduled = new EventSource<RetryScheduledEvent>();
   readonly retryBudgetExhausted = new EventSource<RetryBudgetExhaustedEvent>();
   readonly breakerStateChanged = new EventSource<BreakerStateChangedEvent>();
+  readonly realtime = new RealtimeEvents();
 }

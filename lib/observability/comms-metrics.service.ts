@@ -208,7 +208,7 @@ export function statusClass(e: Pick<RequestCompletedEvent, 'status' | 'outcome'>
   return `${Math.floor(e.status / 100)}xx`;
 }
 
-function loadPromClient(): typeof PromClient {
+export function loadPromClient(): typeof PromClient {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('prom-client') as typeof PromClient;
@@ -232,7 +232,7 @@ type MetricOf<K extends Kind> = K extends 'Histogram'
  * The metric `name` of the registry when it is one kugel-comms made (same kind, same labels),
  * else a new one. A metric of that name that does not match is an error naming it.
  */
-function reuseOrCreate<K extends Kind>(
+export function reuseOrCreate<K extends Kind>(
   registry: PromClient.Registry,
   kind: K,
   labelNames: string[],
