@@ -35,7 +35,7 @@ export interface RealtimeClosedEvent extends RealtimeConnectionRef {
 
 /** An attempt to (re)connect is scheduled. */
 export interface RealtimeReconnectEvent extends RealtimeConnectionRef {
-  /** 1 for the first attempt after a drop. */
+  /** The backoff step: attempts since the connection was last stable (1 for the first). */
   attempt: number;
   delayMs: number;
   /** `closed` (the connection or attempt ended), `circuit-open` (the breaker refused the attempt) or `error` (the credentials could not be made). */

@@ -85,8 +85,9 @@ export class ReconnectingSocket {
     return this.opened && this.socket?.readyState === WebSocket.OPEN;
   }
 
+  /** Starts the first attempt after the caller's synchronous code, so listeners added right after `connect()` see everything. */
   start(): void {
-    void this.attempt();
+    queueMicrotask(() => void this.attempt());
   }
 
   /** Writes one frame (call only when `writable`) and asks for a receipt. */
@@ -289,7 +290,7 @@ export class ReconnectingSocket {
     if (notBefore !== undefined) delayMs = Math.max(delayMs, notBefore - this.now());
     this.hooks.state('reconnecting');
     this.reconnectTimer = setTimeout(() => void this.attempt(), delayMs);
-    this.hooks.reconnecting({ attempt: this.attempts + 1, delayMs, reason });
+    this.hooks.reconnecting({ attempt: this.backoff.attempts, delayMs, reason });
   }
 
   private finish(): void {
