@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -58,8 +60,16 @@ export class WsTestServer {
 
   static async start(options: WsTestServerOptions = {}): Promise<WsTestServer> {
     const s = new WsTestServer(options);
-    await s.listen(0);
-    return s;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        await s.listen(await restartablePort());
+        return s;
+      } catch (error) {
+        // Taken between the check and the listen: pick another.
+        if ((error as { code?: string }).code !== 'EADDRINUSE' || tries >= 5) throw error;
+        s.server = s.createServer();
+      }
+    }
   }
 
   /** `http://127.0.0.1:<port>` (or `https:`): what a service's base URL would be. */
@@ -145,6 +155,39 @@ export class WsTestServer {
       });
     });
   }
+}
+
+/** Lowest port of the kernel's ephemeral range (32768 when it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1024 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free loopback port below the kernel's ephemeral range, for a server that is restarted on the
+ * same port. A port 0 listener gets an ephemeral port, and a client that keeps reconnecting to
+ * 127.0.0.1:<p> while nothing listens there is sooner or later given <p> itself as its source port
+ * (the kernel walks the range for one destination): the socket connects to itself (TCP
+ * simultaneous open), holds the port, and the restarted server fails with EADDRINUSE. Real peers
+ * are on other hosts; on loopback a port outside the range avoids it.
+ */
+export async function restartablePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  const low = Math.max(1025, high - 20_000);
+  for (let i = 0; i < 100; i += 1) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${low} and ${high}`);
 }
 
 /** Resolves when `predicate()` holds, checked now and on every `event` of `emitter`. */
