@@ -16,6 +16,7 @@ describe('Heartbeat', () => {
         lastWritten: () => written,
         confirmed: (seq) => confirmed.push(seq),
         dead: () => (dead += 1),
+        endOfTurn: () => undefined,
       },
       () => Date.now(),
     );

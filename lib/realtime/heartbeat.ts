@@ -10,6 +10,8 @@ export interface HeartbeatIo {
   confirmed(seq: number): void;
   /** No pong within the timeout: the peer is gone. */
   dead(): void;
+  /** Called once the receipt ping of a turn is written (the socket may send what it held). */
+  endOfTurn(): void;
 }
 
 interface Ping {
@@ -48,12 +50,16 @@ export class Heartbeat {
     }, this.options.intervalMs);
   }
 
-  /** A ping after what this turn of the event loop writes (one per turn, however many messages). */
+  /**
+   * A ping after what this turn of the event loop writes (one per turn, however many messages),
+   * then `endOfTurn()`.
+   */
   requestReceipt(): void {
     if (this.receipt || this.stopped) return;
     this.receipt = setImmediate(() => {
       this.receipt = undefined;
       if (this.io.lastWritten() > this.lastCovers) this.ping();
+      this.io.endOfTurn();
     });
   }
 

@@ -139,9 +139,7 @@ export class RealtimeConnection {
       const why = `message of ${bytes} bytes is over maxMessageBytes (${max}) (nothing was sent)`;
       return Promise.reject(this.sendError('ERR_MESSAGE_TOO_LARGE', why, false));
     }
-    const sent = this.buffer.push(data);
-    if (this.socket.writable) this.buffer.flush(this.writer);
-    return sent;
+    return this.buffer.push(data, this.socket.writable ? this.writer : undefined);
   }
 
   /** Resolves once the connection is open (at once when it is); rejects after `timeoutMs` or on `close()`. */

@@ -1,3 +1,5 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { ClientOptions, RawData } from 'ws';
 import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
@@ -58,6 +60,9 @@ export class ReconnectingSocket {
   private permit?: CircuitPermit;
   private failure?: RealtimeError;
   private heartbeat?: Heartbeat;
+  /** The TCP socket under the open WebSocket (from the `upgrade` response), corked within a turn. */
+  private tcp?: Socket;
+  private corked = false;
   private handshakeTimer?: NodeJS.Timeout;
   private reconnectTimer?: NodeJS.Timeout;
   private closeRequested = false;
@@ -90,8 +95,16 @@ export class ReconnectingSocket {
     queueMicrotask(() => void this.attempt());
   }
 
-  /** Writes one frame (call only when `writable`) and asks for a receipt. */
+  /**
+   * Writes one frame (call only when `writable`) and asks for a receipt. The frames of one turn of
+   * the event loop leave in one system call: the TCP socket is corked at the first and uncorked
+   * after the turn's receipt ping (`ws` has no batching of its own and writes each frame at once).
+   */
   write(data: string | Buffer): void {
+    if (!this.corked && this.tcp && !this.tcp.destroyed) {
+      this.tcp.cork();
+      this.corked = true;
+    }
     this.socket!.send(data);
     this.heartbeat?.requestReceipt();
   }
@@ -198,6 +211,9 @@ export class ReconnectingSocket {
       () => this.abort(socket, this.hooks.error('ERR_HANDSHAKE_TIMEOUT', `no handshake answer within ${ms} ms`)),
       ms,
     );
+    socket.on('upgrade', (res: IncomingMessage) => {
+      if (socket === this.socket) this.tcp = res.socket;
+    });
     socket.on('open', () => this.onOpen(socket));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (socket === this.socket) this.hooks.message(data as Buffer, isBinary);
@@ -235,6 +251,7 @@ export class ReconnectingSocket {
         },
         lastWritten: () => this.hooks.lastWritten(),
         confirmed: (seq) => this.hooks.confirmed(seq),
+        endOfTurn: () => this.uncork(),
         dead: () => {
           const why = `the peer did not answer a ping within ${s.heartbeatTimeoutMs} ms`;
           this.abort(socket, this.hooks.error('ERR_HEARTBEAT_TIMEOUT', why));
@@ -257,6 +274,8 @@ export class ReconnectingSocket {
   private onClose(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.socket) return;
     clearTimeout(this.handshakeTimer);
+    this.uncork();
+    this.tcp = undefined;
     this.heartbeat?.stop();
     this.heartbeat = undefined;
     this.socket = undefined;
@@ -301,6 +320,12 @@ export class ReconnectingSocket {
     this.heartbeat?.stop();
     this.hooks.ended();
     this.endWaiter?.();
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.tcp?.uncork();
   }
 
   private abort(socket: WebSocket, error: RealtimeError): void {

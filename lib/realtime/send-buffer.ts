@@ -53,8 +53,11 @@ export class SendBuffer {
     return this.seq;
   }
 
-  /** Queues a message; rejects at once (`ERR_SEND_BUFFER_FULL`) when `size` messages are held. */
-  push(data: string | Buffer): Promise<void> {
+  /**
+   * Takes a message: written at once with `write` when one is given and nothing waits before it,
+   * queued otherwise. Rejects at once (`ERR_SEND_BUFFER_FULL`) when `size` messages are held.
+   */
+  push(data: string | Buffer, write?: (m: PendingMessage) => void): Promise<void> {
     if (this.size >= this.limits.size) {
       return Promise.reject(
         this.error(
@@ -64,21 +67,27 @@ export class SendBuffer {
         ),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ data, enqueuedAt: this.now(), written: false, seq: 0, resolve, reject });
-      if (!this.expiry) this.armExpiry();
+    let m!: PendingMessage;
+    const settled = new Promise<void>((resolve, reject) => {
+      m = { data, enqueuedAt: this.now(), written: false, seq: 0, resolve, reject };
     });
+    if (write && this.waiting.length === 0) this.writeOne(m, write);
+    else this.waiting.push(m);
+    if (!this.expiry) this.armExpiry();
+    return settled;
   }
 
   /** Writes every waiting message, oldest first, with `write`; they become unconfirmed. */
   flush(write: (m: PendingMessage) => void): void {
     let m: PendingMessage | undefined;
-    while ((m = this.waiting.shift()) !== undefined) {
-      m.seq = ++this.seq;
-      m.written = true;
-      this.unconfirmed.push(m);
-      write(m);
-    }
+    while ((m = this.waiting.shift()) !== undefined) this.writeOne(m, write);
+  }
+
+  private writeOne(m: PendingMessage, write: (m: PendingMessage) => void): void {
+    m.seq = ++this.seq;
+    m.written = true;
+    this.unconfirmed.push(m);
+    write(m);
   }
 
   /** The peer confirmed every write up to `seq`. */
