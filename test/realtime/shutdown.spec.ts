@@ -112,6 +112,26 @@ describe('RealtimeClient: shutdown', () => {
     }
   });
 
+  it('close() lets the messages already written be confirmed before the closing handshake', async () => {
+    const server = await WsTestServer.start();
+    const app = await bootKugelComms({ services: { peer: server.url } });
+    try {
+      const c = app.get(RealtimeClient).connect('peer', '/ws');
+      await c.waitForOpen();
+      // Written in this turn; its receipt ping would only follow at the end of the turn.
+      const last = c.send('last words');
+      const closed = c.close();
+      await expect(last).resolves.toBeUndefined();
+      await closed;
+      expect(server.messages).toEqual(['last words']);
+      await server.waitFor(() => server.closeCodes.length === 1, 'the close at the peer');
+      expect(server.closeCodes).toEqual([1000]);
+    } finally {
+      await app.close();
+      await server.close();
+    }
+  });
+
   it('closing one connection while its first attempt is under way ends it cleanly', async () => {
     const server = await WsTestServer.start();
     const app = await bootKugelComms({ services: { peer: server.url } });
