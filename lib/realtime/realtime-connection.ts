@@ -13,7 +13,8 @@ import {
   RealtimeOpenedEvent,
   RealtimeReconnectEvent,
 } from './realtime-events';
-import { ErrorDetails, ReconnectingSocket } from './reconnecting-socket';
+import { ReconnectingSocket } from './reconnecting-socket';
+import { ErrorDetails } from './socket-hooks.interface';
 import { PendingMessage, SendBuffer } from './send-buffer';
 import { plainCause } from './socket-errors';
 

@@ -1,48 +1,19 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import type { ClientOptions, RawData } from 'ws';
+import type { RawData } from 'ws';
 import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
 import { isRealtimeError, RealtimeError } from '../errors/realtime.error';
 import { redactUrl } from '../http/redact';
 import { Backoff } from './backoff';
 import { Heartbeat } from './heartbeat';
-import { ConnectionSetup, RealtimeState } from './realtime-connection.interface';
+import { ConnectionSetup } from './realtime-connection.interface';
+import { SocketHooks } from './socket-hooks.interface';
 import { RealtimeReconnectEvent } from './realtime-events';
 import { Handshake } from './realtime-handshake';
 import { withQuery } from './realtime-target';
 import { classifySocketError } from './socket-errors';
-
-/** How long a closing handshake may take before `ws` drops the socket. */
-const CLOSE_TIMEOUT_MS = 2_000;
-
-/** Options of a `RealtimeError` made by the socket. */
-export interface ErrorDetails {
-  cause?: unknown;
-  /** The raw URL of the attempt, to take out of the cause's message. */
-  rawUrl?: string;
-  statusCode?: number;
-}
-
-/** What the socket tells its connection. */
-export interface SocketHooks {
-  state(state: RealtimeState): void;
-  url(displayUrl: string): void;
-  opened(info: { reconnected: boolean; attempts: number; downtimeMs: number }): void;
-  closed(info: { code: number; reason: string; wasOpen: boolean; willReconnect: boolean; error?: string }): void;
-  reconnecting(info: Pick<RealtimeReconnectEvent, 'attempt' | 'delayMs' | 'reason'>): void;
-  message(data: Buffer, binary: boolean): void;
-  failed(error: RealtimeError, level: 'warn' | 'debug'): void;
-  /** Closed for good. */
-  ended(): void;
-  /** Sequence number of the last message written (for receipts). */
-  lastWritten(): number;
-  /** The peer confirmed every write up to `seq`. */
-  confirmed(seq: number): void;
-  /** The socket died: unconfirmed messages are re-queued or rejected. */
-  lost(): void;
-  error(code: string, why: string, details?: ErrorDetails): RealtimeError;
-}
+import { clientOptions } from './socket-options';
 
 /**
  * Keeps one WebSocket open to a peer: attempts guarded by the peer's breaker, fresh handshake
@@ -179,18 +150,7 @@ export class ReconnectingSocket {
     this.hooks.url(redactUrl(url));
     let socket: WebSocket;
     try {
-      const options: ClientOptions & { closeTimeout: number } = {
-        headers: handshake.headers,
-        maxPayload: this.setup.settings.maxMessageBytes,
-        // Off: compression costs CPU on both sides for small service messages.
-        perMessageDeflate: false,
-        // Never: credentials must not travel to another host.
-        followRedirects: false,
-        autoPong: true,
-        rejectUnauthorized: !this.setup.target.insecureSkipTlsVerify,
-        closeTimeout: CLOSE_TIMEOUT_MS,
-      };
-      socket = new WebSocket(url, this.setup.protocols ?? [], options);
+      socket = new WebSocket(url, this.setup.protocols ?? [], clientOptions(handshake, this.setup));
     } catch (error) {
       permit?.release();
       const code = (error as { code?: string })?.code ?? 'invalid';
