@@ -101,6 +101,38 @@ export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
 export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
 export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
 
+// ---- real-time (WebSocket) ----------------------------------------------------------------------
+export { RealtimeClient } from './realtime/realtime-client.service';
+export { RealtimeConnection } from './realtime/realtime-connection';
+export type { RealtimePayload } from './realtime/realtime-connection';
+export type {
+  RealtimeState,
+  RealtimeMessage,
+  RealtimeConnectionSnapshot,
+} from './realtime/realtime-connection.interface';
+export type {
+  RealtimeOptions,
+  RealtimeSettings,
+  RealtimeConnectOptions,
+  RealtimeAuth,
+  ReconnectOptions,
+  PerAttempt,
+} from './realtime/realtime-options.interface';
+export { REALTIME_DEFAULTS } from './realtime/realtime-options';
+export { RealtimeHealthIndicator } from './realtime/realtime.health';
+export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';
+export { REALTIME_METRIC_NAMES } from './realtime/realtime-metrics.service';
+export type {
+  RealtimeEvents,
+  RealtimeConnectionRef,
+  RealtimeOpenedEvent,
+  RealtimeClosedEvent,
+  RealtimeReconnectEvent,
+  RealtimeMessageEvent,
+  RealtimeSendFailedEvent,
+} from './realtime/realtime-events';
+export { RealtimeError, isRealtimeError } from './errors/realtime.error';
+
 // ---- repositories -------------------------------------------------------------------------------
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';
 export { PaymentMasterWebRepository } from './repositories/payment-master-web.repository';

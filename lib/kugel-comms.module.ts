@@ -21,6 +21,9 @@ import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
+import { RealtimeClient } from './realtime/realtime-client.service';
+import { RealtimeMetrics } from './realtime/realtime-metrics.service';
+import { RealtimeHealthIndicator } from './realtime/realtime.health';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -32,6 +35,9 @@ const PROVIDERS = [
   KugelCommsMetrics,
   SubscriptionsService,
   SubscriptionMetrics,
+  RealtimeClient,
+  RealtimeHealthIndicator,
+  RealtimeMetrics,
 ];
 
 /**

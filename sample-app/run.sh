@@ -52,6 +52,18 @@ else
   echo "run.sh: no daprd found and none could be built: starting without a sidecar (readiness will say so)"
 fi
 
+# --- Real-time sample (sample-app/stock): the stock service serves its alert WebSocket on
+# STOCK_PORT (8003); the stock monitor on MONITOR_PORT (3001) subscribes to it with RealtimeClient.
+# SECRET_KEY signs and verifies the monitor's service token (a random one per run by default).
+export STOCK_PORT="${STOCK_PORT:-8003}" MONITOR_PORT="${MONITOR_PORT:-3001}"
+export BASE_URL_STOCK="${BASE_URL_STOCK:-http://127.0.0.1:${STOCK_PORT}/api/v1}"
+SECRET_KEY="${SECRET_KEY:-$(head -c 24 /dev/urandom | base64)}" && export SECRET_KEY
+$TS_NODE sample-app/stock/stock-service/main.ts &
+pids+=($!)
+$TS_NODE sample-app/stock/monitor/main.ts &
+pids+=($!)
+# --- end of the real-time sample
+
 $TS_NODE sample-app/main.ts &
 pids+=($!)
 wait "${pids[-1]}"
