@@ -69,7 +69,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       propagateTrace: options.tracing.propagate,
       events,
       logger: new Logger(`${DaprClientHelper.name}:http`),
-      send: sender?.adapterFor('dapr'),
+      send: sender?.sidecarAdapter(),
     });
     this.calls = new SidecarCalls(
       this.transport.runner,

@@ -52,7 +52,7 @@ export class HttpClientHelper implements OnApplicationShutdown {
       propagateTrace: this.options.tracing.propagate,
       events: this.events,
       logger: new Logger(`${HttpClientHelper.name}:${serviceName}`),
-      send: this.sender?.adapterFor(serviceName),
+      send: this.sender?.serviceAdapter(serviceName),
     });
     const client = new ServiceClient(serviceName, o.baseUrl, transport.runner, breaker);
     this.transports.push(transport);

@@ -8,10 +8,12 @@ import { AxiosAdapter } from 'axios';
  * @internal
  */
 export interface TransportSender {
-  /** What sends one attempt of `client` (a service name, or `dapr` for the sidecar). */
-  adapterFor(client: string): AxiosAdapter;
+  /** What sends one attempt of the REST client of `serviceName`. */
+  serviceAdapter(serviceName: string): AxiosAdapter;
+  /** What sends one attempt of the sidecar client. */
+  sidecarAdapter(): AxiosAdapter;
   /** A base URL for a service the app did not configure but the sender answers for, else `undefined`. */
   baseUrlFor(serviceName: string): string | undefined;
-  /** How the clients' start-up log line names where calls go (e.g. `in memory (kugel-comms/testing)`). */
+  /** How the clients' start-up log lines name where calls go (e.g. `in memory (kugel-comms/testing)`). */
   readonly label: string;
 }
