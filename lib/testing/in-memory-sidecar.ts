@@ -22,8 +22,8 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 /**
  * The Dapr sidecar's HTTP API v1.0, answered from memory, for the sidecar client of a testing
  * module (`DaprClientHelper` keeps its whole pipeline: request builders, breakers per component,
- * retries, `DaprResult` mapping, logs, events). It serves what the client calls — publish (single
- * and bulk), state save/get/delete/bulk/transaction, the health endpoints — with daprd v1.18's
+ * retries, `DaprResult` mapping, logs, events). It serves what the client calls — publish, state
+ * save/get/delete/bulk/transaction, the health endpoints — with daprd v1.18's
  * statuses, `errorCode`s and ETag rules (`InMemoryStateStore`), and records what was published
  * (`InMemoryPubsub`). A path it does not serve is answered 404 naming it. While `down`, every call
  * is refused as a stopped sidecar's would be (`ECONNREFUSED`).
@@ -84,13 +84,10 @@ export class InMemorySidecar {
 
   private answer(r: InMemoryRequest): Answer {
     const parts = r.path.split('/').map((s) => decodeURIComponent(s));
-    const [, version, api, a, b, c] = parts;
+    const [, version, api, a, b] = parts;
     if (r.method === 'GET' && version === 'v1.0' && api === 'healthz' && parts.length <= 4) return { status: 204 };
     if (version === 'v1.0' && api === 'publish' && r.method === 'POST' && parts.length === 5) {
       return this.publish(a, b, r);
-    }
-    if (version === 'v1.0-alpha1' && api === 'publish' && a === 'bulk' && r.method === 'POST' && parts.length === 6) {
-      return this.publishBulk(b, c, r);
     }
     if (version === 'v1.0' && api === 'state' && parts.length >= 4) {
       const store = this.stores.get(a);
@@ -111,25 +108,6 @@ export class InMemorySidecar {
   private publish(pubsub: string, topic: string, r: InMemoryRequest): Answer {
     if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
     this.pubsub.record(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query));
-    return { status: 204 };
-  }
-
-  private publishBulk(pubsub: string, topic: string, r: InMemoryRequest): Answer {
-    if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
-    const entries = parseJson(r.body);
-    if (!Array.isArray(entries)) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'the bulk publish body is not an array');
-    const common = metadataOf(r.query);
-    for (const e of entries as Array<{ event?: unknown; contentType?: string; metadata?: Record<string, string> }>) {
-      const contentType = e.contentType ?? 'application/json';
-      const body = typeof e.event === 'string' && !contentType.includes('json') ? e.event : JSON.stringify(e.event);
-      this.pubsub.record(
-        pubsub,
-        topic,
-        body,
-        { ...r.headers, 'content-type': contentType },
-        { ...common, ...e.metadata },
-      );
-    }
     return { status: 204 };
   }
 
