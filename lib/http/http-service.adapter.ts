@@ -8,7 +8,7 @@ import {
   InternalAxiosRequestConfig,
 } from 'axios';
 import { isSecretName, redactUrl } from '../common/redact';
-import { HttpClientError } from '../errors/http-client.error';
+import { HttpClientError, isHttpClientError } from '../errors/http-client.error';
 import { QueryParams } from '../input/query';
 import { RequestConfig } from './request-options.interface';
 import { Exchange, ServiceClient } from './service-client';
@@ -42,7 +42,7 @@ export function serviceClientAdapter(client: ServiceClient): AxiosAdapter {
     try {
       outcome = await client.exchange({ ...request, signal: cancel.signal });
     } catch (error) {
-      throw error instanceof HttpClientError ? toAxiosError(error, config) : error;
+      throw isHttpClientError(error) ? toAxiosError(error, config) : error;
     } finally {
       cancel.done();
     }
@@ -65,9 +65,9 @@ export function serviceClientAdapter(client: ServiceClient): AxiosAdapter {
 }
 
 /**
- * The axios config as a `ServiceClient` request. What a `ServiceClient` cannot send is refused
- * with `HttpClientError` (`ERR_BAD_REQUEST_INPUT`), nothing sent: multipart and stream bodies, a
- * response type other than JSON or text. A `baseURL` is joined to the URL, so an absolute one is
+ * The axios config as a `ServiceClient` request. What a `ServiceClient` cannot send is refused,
+ * nothing sent, with the `AxiosError` of any bad input (`ERR_BAD_REQUEST_INPUT`, the client's
+ * `HttpClientError` as `cause`): multipart and stream bodies, a response type other than JSON or text. A `baseURL` is joined to the URL, so an absolute one is
  * refused by the client's path check like an absolute URL.
  */
 function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, method: Method, path: string) {

@@ -2,9 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { TransportSender } from '../transport/transport-sender';
 import { InMemorySidecar } from './in-memory-sidecar';
-import { KugelCommsTesting, TESTING_PEERS, TESTING_SIDECAR } from './kugel-comms-testing.service';
+import { KugelCommsTesting } from './kugel-comms-testing.service';
 import { PeerStubs } from './peer-stubs';
 import { KugelCommsTestingOptions } from './testing-options.interface';
+import { TESTING_PEERS, TESTING_SIDECAR } from './testing.constants';
 
 const LABEL = 'in memory (kugel-comms/testing)';
 

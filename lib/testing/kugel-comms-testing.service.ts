@@ -8,11 +8,7 @@ import { InMemoryDapr } from './in-memory-dapr';
 import { InMemorySidecar } from './in-memory-sidecar';
 import { PeerStub, PeerStubs, StubRequest } from './peer-stubs';
 import { TestingBreakers } from './testing-breakers';
-
-/** Injection tokens of the testing module's in-memory parts. @internal */
-export const TESTING_PEERS = 'KUGEL_COMMS:TESTING_PEERS';
-/** @internal */
-export const TESTING_SIDECAR = 'KUGEL_COMMS:TESTING_SIDECAR';
+import { TESTING_PEERS, TESTING_SIDECAR } from './testing.constants';
 
 /**
  * What a test drives and asserts through (`moduleRef.get(KugelCommsTesting)`): the stubbed peers
