@@ -41,20 +41,12 @@ export class InMemoryPubsub {
     return this.components.has(pubsub);
   }
 
-  /** Records a publish (the sidecar checked the component). */
-  record(
-    pubsub: string,
-    topic: string,
-    body: string,
-    headers: Record<string, string>,
-    metadata: Record<string, string>,
-  ): PublishedMessage {
-    const message = this.make(pubsub, topic, body, headers, metadata);
+  /** Records a publish (`make`'s message; the sidecar checked the component). */
+  record(message: PublishedMessage): void {
     this.messages.push(message);
-    return message;
   }
 
-  /** What a publish would be, without recording it (for events a test hands to the handlers itself). */
+  /** The message a publish makes (recorded with `record`; a test's own event is delivered without). */
   make(
     pubsub: string,
     topic: string,

@@ -107,7 +107,7 @@ export class InMemorySidecar {
 
   private publish(pubsub: string, topic: string, r: InMemoryRequest): Answer {
     if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
-    this.pubsub.record(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query));
+    this.pubsub.record(this.pubsub.make(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query)));
     return { status: 204 };
   }
 
