@@ -26,6 +26,7 @@ export { HttpClientHelper } from './http/http-client.helper';
 export { ServiceClient } from './http/service-client';
 export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/request-options.interface';
 export { InjectServiceClient, getServiceClientToken } from './http/service-client.decorator';
+export { InjectHttpService, getHttpServiceToken } from './http/http-service.decorator';
 export { envVariableFor } from './http/service-discovery';
 export { encodePathSegment, pathOf } from './input/path';
 

@@ -36,6 +36,15 @@ export function resolveRealtimeTarget(
     if (!isHttpClientError(error)) throw error;
     throw new RealtimeError(error.message, { code: error.code ?? 'ERR_UNKNOWN_SERVICE', service: String(service) });
   }
+  if (found.source === 'testing') {
+    throw new RealtimeError(
+      `service "${service}" is known only to the testing module's stubs, which answer REST calls only`,
+      {
+        code: 'ERR_UNKNOWN_SERVICE',
+        service,
+      },
+    );
+  }
   if (found.source === 'dapr') {
     throw new RealtimeError(
       `service "${service}" is known only through Dapr service invocation, which does not carry WebSockets: ` +
