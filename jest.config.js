@@ -1,6 +1,7 @@
 /**
  * Jest projects:
- * - unit: specs next to the code (lib/**\/*.spec.ts), pure logic and small real-socket checks.
+ * - unit: specs next to the code (lib/**\/*.spec.ts), pure logic and small real-socket checks, and
+ *   the sample app's own unit tests (sample-app/**\/*.spec.ts, with kugel-comms/testing).
  * - integration: test/**\/*.spec.ts, real local HTTP servers on port 0 (no mocked HTTP layer).
  * - dapr: test/dapr/**\/*.spec.ts, a real daprd built from the Dapr Go modules.
  * - e2e: test/**\/*.e2e-spec.ts, the sample app probed like the kubelet.
@@ -26,7 +27,11 @@ const withSidecar = '<rootDir>/test/support/global-setup-sidecar.ts';
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/lib/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/lib/**/*.spec.ts', '<rootDir>/sample-app/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

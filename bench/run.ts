@@ -14,6 +14,7 @@ import { HttpBenchResult, benchHttp } from './http';
 import type { MemoryResult } from './memory';
 import { PeerDownResult, benchPeerDown } from './peer-down';
 import { SubscriptionBenchResult, benchSubscriptions } from './subscriptions';
+import { RealtimeBenchResult, benchRealtime } from './realtime';
 import { ContenderSummary, fmt, median, Peer, QUICK, ratio, table, TS_NODE } from './support';
 
 const P = QUICK
@@ -28,6 +29,8 @@ const P = QUICK
       memRequests: 20_000,
       subscriberEvents: 500,
       subscriberRounds: 2,
+      wsRounds: 3,
+      wsMessages: 20_000,
     }
   : {
       rounds: 8,
@@ -40,6 +43,8 @@ const P = QUICK
       memRequests: 100_000,
       subscriberEvents: 3_000,
       subscriberRounds: 6,
+      wsRounds: 7,
+      wsMessages: 100_000,
     };
 const CONCURRENCY = 32;
 const DOWN_RATE = 600;
@@ -165,7 +170,7 @@ async function main(): Promise<void> {
   console.log(`peer: pid ${peer.pid} on ${peer.url}`);
 
   console.log(
-    `\n[1/6] REST GET, ${CONCURRENCY} in flight, ${P.rounds} interleaved rounds × ${P.roundMs} ms per contender`,
+    `\n[1/7] REST GET, ${CONCURRENCY} in flight, ${P.rounds} interleaved rounds × ${P.roundMs} ms per contender`,
   );
   const httpRes: HttpBenchResult = await benchHttp(peer, {
     concurrency: CONCURRENCY,
@@ -174,14 +179,14 @@ async function main(): Promise<void> {
     warmupMs: P.warmupMs,
   });
 
-  console.log(`\n[2/6] open breaker, ${P.breakerCalls} sequential refused calls per case`);
+  console.log(`\n[2/7] open breaker, ${P.breakerCalls} sequential refused calls per case`);
   const breakerRes: BreakerBenchResult = await benchBreaker({
     calls: P.breakerCalls,
     warmup: 2_000,
   });
 
   console.log(
-    `\n[3/6] peer down (503), ${DOWN_RATE} calls/s offered, ${P.downRounds} round(s) × ${P.downMs} ms per contender`,
+    `\n[3/7] peer down (503), ${DOWN_RATE} calls/s offered, ${P.downRounds} round(s) × ${P.downMs} ms per contender`,
   );
   const downRes: PeerDownResult = await benchPeerDown(peer, {
     rate: DOWN_RATE,
@@ -190,18 +195,22 @@ async function main(): Promise<void> {
   });
   await peer.stop();
 
-  console.log(`\n[4/6] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`);
+  console.log(`\n[4/7] ${P.memRequests} GETs through HttpClientHelper (child process, --expose-gc)`);
   const memRes = await runMemory();
 
   console.log(
-    `\n[5/6] Dapr against a real daprd (in-memory components), ${CONCURRENCY} in flight, ${P.rounds} rounds × ${P.daprRoundMs} ms`,
+    `\n[5/7] Dapr against a real daprd (in-memory components), ${CONCURRENCY} in flight, ${P.rounds} rounds × ${P.daprRoundMs} ms`,
   );
   const daprRes = await runDapr();
 
   console.log(
-    `\n[6/6] subscriptions through a real daprd (Redis Streams), ${P.subscriberEvents} events per drain, ${P.subscriberRounds} interleaved rounds`,
+    `\n[6/7] subscriptions through a real daprd (Redis Streams), ${P.subscriberEvents} events per drain, ${P.subscriberRounds} interleaved rounds`,
   );
   const subRes = await runSubscriptions();
+  console.log(
+    `\n[7/7] WebSocket: ${P.wsRounds} interleaved rounds × ${fmt(P.wsMessages)} messages over one connection; reconnects after ${P.wsRounds} peer restarts`,
+  );
+  const wsRes: RealtimeBenchResult = await benchRealtime({ rounds: P.wsRounds, messages: P.wsMessages });
 
   // ---- tables ----
   const out: string[] = [];
@@ -353,6 +362,40 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  const bareWs = wsRes.contenders[0];
+  out.push(
+    `\nWebSocket, one connection: ${fmt(wsRes.messages)} messages of ${wsRes.messageBytes} bytes per round, 100 per turn of the event loop (medians of ${P.wsRounds} rounds; kugel holds at most sendBufferSize messages unconfirmed and finishes when all are confirmed)`,
+  );
+  out.push(
+    table(
+      ['contender', 'msgs/s', 'CPU µs/msg', 'vs bare ws'],
+      wsRes.contenders.map((c) => [
+        c.name,
+        fmt(c.msgsPerSec),
+        fmt(c.cpuUsPerMsg, 2),
+        `${fmt(ratio(c.msgsPerSec, bareWs.msgsPerSec), 2)}×${c.errors ? ` (${c.errors} rounds short)` : ''}`,
+      ]),
+    ),
+  );
+  const rc = wsRes.reconnect;
+  out.push(
+    `\nWebSocket reconnect after the peer restarts on its port (${rc.restarts} restarts; first backoff step ${rc.initialDelayMs} ms minus up to 20 % jitter)`,
+  );
+  out.push(
+    table(
+      ['measure', 'median ms', 'max ms'],
+      [
+        ['delay chosen for the first attempt', fmt(median(rc.scheduledMs), 1), fmt(Math.max(...rc.scheduledMs), 1)],
+        ['drop → open again', fmt(median(rc.dropToOpenMs), 1), fmt(Math.max(...rc.dropToOpenMs), 1)],
+        [
+          'fresh connect() → open (the handshake)',
+          fmt(median(rc.freshConnectMs), 1),
+          fmt(Math.max(...rc.freshConnectMs), 1),
+        ],
+        ['attempts per reconnect', fmt(median(rc.attempts)), fmt(Math.max(...rc.attempts))],
+      ],
+    ),
+  );
   console.log(out.join('\n'));
 
   // ---- targets ----
@@ -463,6 +506,21 @@ async function main(): Promise<void> {
     value: `max ${memRes.maxOpenAtPeer} open at once${memRes.errors ? `, ${memRes.errors} errors` : ''}`,
   });
 
+  const kugelWs = wsRes.contenders[1];
+  const rWs = ratio(kugelWs.msgsPerSec, bareWs.msgsPerSec);
+  targets.push({
+    name: 'WebSocket messages/s over one connection: kugel ≥ 0.8 × bare ws',
+    pass: rWs >= 0.8 && wsRes.contenders.every((c) => c.errors === 0),
+    value: `${fmt(rWs, 2)}× (by CPU per message: ${fmt(ratio(bareWs.cpuUsPerMsg, kugelWs.cpuUsPerMsg), 2)}×)`,
+  });
+  const dropToOpen = median(rc.dropToOpenMs);
+  const bound = rc.initialDelayMs + median(rc.freshConnectMs);
+  targets.push({
+    name: `WebSocket reconnect after a peer restart within the first backoff step (${rc.initialDelayMs} ms + the handshake)`,
+    pass: rc.attempts.every((a) => a === 1) && dropToOpen <= bound,
+    value: `median ${fmt(dropToOpen, 1)} ms ≤ ${fmt(bound, 1)} ms, ${rc.attempts.filter((a) => a === 1).length}/${rc.restarts} on the first attempt`,
+  });
+
   machine.loadAfter = Number(os.loadavg()[0].toFixed(2));
   console.log(
     `\nTargets (DESIGN.md §9) — 1-min load average ${machine.loadBefore} before the run (${machine.loadAfter} after, this bench included)`,
@@ -489,6 +547,7 @@ async function main(): Promise<void> {
     peerDown: downRes,
     memory: memRes,
     subscriptions: subRes,
+    realtime: wsRes,
     targets,
     tables: out.join('\n'),
   };

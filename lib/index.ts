@@ -26,6 +26,7 @@ export { HttpClientHelper } from './http/http-client.helper';
 export { ServiceClient } from './http/service-client';
 export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './http/request-options.interface';
 export { InjectServiceClient, getServiceClientToken } from './http/service-client.decorator';
+export { InjectHttpService, getHttpServiceToken } from './http/http-service.decorator';
 export { envVariableFor } from './http/service-discovery';
 export { encodePathSegment, pathOf } from './input/path';
 
@@ -133,6 +134,38 @@ export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
 export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
 export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
+
+// ---- real-time (WebSocket) ----------------------------------------------------------------------
+export { RealtimeClient } from './realtime/realtime-client.service';
+export { RealtimeConnection } from './realtime/realtime-connection';
+export type { RealtimePayload } from './realtime/realtime-connection';
+export type {
+  RealtimeState,
+  RealtimeMessage,
+  RealtimeConnectionSnapshot,
+} from './realtime/realtime-connection.interface';
+export type {
+  RealtimeOptions,
+  RealtimeSettings,
+  RealtimeConnectOptions,
+  RealtimeAuth,
+  ReconnectOptions,
+  PerAttempt,
+} from './realtime/realtime-options.interface';
+export { REALTIME_DEFAULTS } from './realtime/realtime-options';
+export { RealtimeHealthIndicator } from './realtime/realtime.health';
+export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';
+export { REALTIME_METRIC_NAMES } from './realtime/realtime-metrics.service';
+export type {
+  RealtimeEvents,
+  RealtimeConnectionRef,
+  RealtimeOpenedEvent,
+  RealtimeClosedEvent,
+  RealtimeReconnectEvent,
+  RealtimeMessageEvent,
+  RealtimeSendFailedEvent,
+} from './realtime/realtime-events';
+export { RealtimeError, isRealtimeError } from './errors/realtime.error';
 
 // ---- repositories -------------------------------------------------------------------------------
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';

@@ -1,5 +1,7 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { hasOptionalPeer } from './common/optional-peer';
 import { HttpClientHelper } from './http/http-client.helper';
+import { getHttpServiceToken } from './http/http-service.decorator';
 import { getServiceClientToken } from './http/service-client.decorator';
 import { KUGEL_COMMS_FEATURE_HOST, KUGEL_COMMS_REPUBLISHERS_HOST } from './kugel-comms.constants';
 import { EventRepublishers } from './republish/event-republishers.service';
@@ -36,7 +38,8 @@ export function withFeatureHost(root: DynamicModule): DynamicModule {
 }
 
 /**
- * Providers of the pooled `ServiceClient` of each named service, under `getServiceClientToken(name)`.
+ * Providers of the pooled `ServiceClient` of each named service, under `getServiceClientToken(name)`,
+ * and, when `@nestjs/axios` is installed, of its `HttpService`, under `getHttpServiceToken(name)`.
  * Each is created at boot, so an unknown name stops start-up with the discovery error.
  */
 export function serviceClientFeature(serviceNames: readonly string[]): DynamicModule {
@@ -45,18 +48,30 @@ export function serviceClientFeature(serviceNames: readonly string[]): DynamicMo
       `KugelCommsModule.forFeature() takes an array of service names; got ${JSON.stringify(serviceNames) ?? String(serviceNames)}`,
     );
   }
-  const providers: Provider[] = [...new Set(serviceNames)].map((name) => ({
+  const host = (http: HttpClientHelper | undefined): HttpClientHelper => {
+    if (!http) {
+      throw new Error(
+        `KugelCommsModule.forFeature(${JSON.stringify(serviceNames)}) needs KugelCommsModule.forRoot() or forRootAsync() in the application`,
+      );
+    }
+    return http;
+  };
+  const inject = [{ token: KUGEL_COMMS_FEATURE_HOST, optional: true }];
+  const names = [...new Set(serviceNames)];
+  const providers: Provider[] = names.map((name) => ({
     provide: getServiceClientToken(name),
-    useFactory: (http: HttpClientHelper | undefined) => {
-      if (!http) {
-        throw new Error(
-          `KugelCommsModule.forFeature(${JSON.stringify(serviceNames)}) needs KugelCommsModule.forRoot() or forRootAsync() in the application`,
-        );
-      }
-      return http.getServiceClient(name);
-    },
-    inject: [{ token: KUGEL_COMMS_FEATURE_HOST, optional: true }],
+    useFactory: (http: HttpClientHelper | undefined) => host(http).getServiceClient(name),
+    inject,
   }));
+  if (hasOptionalPeer('@nestjs/axios')) {
+    for (const name of names) {
+      providers.push({
+        provide: getHttpServiceToken(name),
+        useFactory: (http: HttpClientHelper | undefined) => host(http).getHttpService(name),
+        inject,
+      });
+    }
+  }
   return {
     module: KugelCommsFeatureModule,
     providers,

@@ -26,6 +26,9 @@ import { RepublisherAsyncOptions, republisherFeature } from './republish/republi
 import { RepublisherOptions } from './republish/republisher-options';
 import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
+import { RealtimeClient } from './realtime/realtime-client.service';
+import { RealtimeMetrics } from './realtime/realtime-metrics.service';
+import { RealtimeHealthIndicator } from './realtime/realtime.health';
 
 const PROVIDERS = [
   KugelCommsEvents,
@@ -40,6 +43,9 @@ const PROVIDERS = [
   EventRepublishers,
   RepublishMetrics,
   RepublisherHealthIndicator,
+  RealtimeClient,
+  RealtimeHealthIndicator,
+  RealtimeMetrics,
 ];
 
 /**

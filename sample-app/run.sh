@@ -2,25 +2,29 @@
 # Starts the sample, each part its own process: Redis (the pub/sub streams and the state stores), the
 # sample's master-data peer, the cart service and the report service, each service with its own Dapr
 # sidecar (DAPRD_BIN, ~/.dapr/bin/daprd, the test sidecar built by test/dapr/build.sh, or built now
-# when Go is installed). Ctrl-C stops everything. While it runs, `bash sample-app/sidecar.sh stop|start
-# cart|report` stops or starts one sidecar (the README's walkthrough does).
+# when Go is installed), and the real-time sample (the stock service and its monitor). Ctrl-C stops
+# everything. While it runs, `bash sample-app/sidecar.sh stop|start cart|report` stops or starts one
+# sidecar (the README's walkthrough does).
 #
-# Ports (environment): PORT 3000 (cart), REPORT_PORT 3001, PEER_PORT 8002, REDIS_PORT 6390,
-# DAPR_HTTP_PORT 3500 (cart's sidecar), REPORT_DAPR_HTTP_PORT 3501. State: SAMPLE_RUN_DIR (.tmp/sample).
+# Ports (environment): PORT 3000 (cart), REPORT_PORT 3002, PEER_PORT 8002, REDIS_PORT 6390,
+# DAPR_HTTP_PORT 3500 (cart's sidecar), REPORT_DAPR_HTTP_PORT 3501, STOCK_PORT 8003, MONITOR_PORT
+# 3001. State: SAMPLE_RUN_DIR (.tmp/sample).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PORT="${PORT:-3000}"
-REPORT_PORT="${REPORT_PORT:-3001}"
+REPORT_PORT="${REPORT_PORT:-3002}"
 export PEER_PORT="${PEER_PORT:-8002}"
 REDIS_PORT="${REDIS_PORT:-6390}"
 export DAPR_HTTP_PORT="${DAPR_HTTP_PORT:-3500}"
 REPORT_DAPR_HTTP_PORT="${REPORT_DAPR_HTTP_PORT:-3501}"
 RUN_DIR="${SAMPLE_RUN_DIR:-$PWD/.tmp/sample}"
 export BASE_URL_MASTER_DATA="${BASE_URL_MASTER_DATA:-http://127.0.0.1:${PEER_PORT}/api/v1}"
-# The callbacks' credentials, shared by the cart (which checks them) and the report (which sends them).
-export SECRET_KEY="${SECRET_KEY:-sample-only-service-secret}"
-export PUBSUB_NOTIFY_API_KEY="${PUBSUB_NOTIFY_API_KEY:-sample-only-notify-key}"
+# Service credentials, random per run unless given: SECRET_KEY signs and verifies service tokens (the
+# report's delivery-status callbacks to the cart, the stock monitor's WebSocket), PUBSUB_NOTIFY_API_KEY
+# is the API key a callback may carry instead.
+SECRET_KEY="${SECRET_KEY:-$(head -c 24 /dev/urandom | base64)}" && export SECRET_KEY
+PUBSUB_NOTIFY_API_KEY="${PUBSUB_NOTIFY_API_KEY:-$(head -c 18 /dev/urandom | base64)}" && export PUBSUB_NOTIFY_API_KEY
 TS_NODE="node -r ts-node/register/transpile-only"
 
 if [ -f "$RUN_DIR/run.pid" ] && kill -0 "$(cat "$RUN_DIR/run.pid")" 2>/dev/null; then
@@ -93,6 +97,18 @@ pids+=($!)
 BASE_URL_CART="http://127.0.0.1:$PORT/api/v1" DAPR_HTTP_PORT="$REPORT_DAPR_HTTP_PORT" PORT="$REPORT_PORT" \
   $TS_NODE sample-app/report/main.ts &
 pids+=($!)
+
+# --- Real-time sample (sample-app/stock): the stock service serves its alert WebSocket on
+# STOCK_PORT (8003); the stock monitor on MONITOR_PORT (3001) subscribes to it with RealtimeClient.
+# SECRET_KEY (above) signs and verifies the monitor's service token.
+export STOCK_PORT="${STOCK_PORT:-8003}" MONITOR_PORT="${MONITOR_PORT:-3001}"
+export BASE_URL_STOCK="${BASE_URL_STOCK:-http://127.0.0.1:${STOCK_PORT}/api/v1}"
+$TS_NODE sample-app/stock/stock-service/main.ts &
+pids+=($!)
+$TS_NODE sample-app/stock/monitor/main.ts &
+pids+=($!)
+# --- end of the real-time sample
+
 $TS_NODE sample-app/main.ts &
 pids+=($!)
 SAMPLE_RUN_DIR="$RUN_DIR" bash sample-app/sidecar.sh start cart

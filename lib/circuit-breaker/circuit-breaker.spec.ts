@@ -168,6 +168,39 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe(CircuitState.Open);
   });
 
+  it('isolate holds it open past the reset timeout until reset; both are "manual" changes', () => {
+    const { breaker, changes } = make();
+    const inFlight = breaker.tryAcquire()!;
+    breaker.isolate();
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(breaker.tryAcquire()).toBeUndefined();
+    jest.advanceTimersByTime(10 * 60_000);
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', nextAttemptAt: undefined });
+    inFlight.success(); // a call that started before is no trial: it does not close it
+    expect(breaker.state).toBe(CircuitState.Open);
+    breaker.reset();
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(breaker.tryAcquire()).toBeDefined();
+    expect(changes.map((c) => `${c.from}>${c.to}:${c.reason}`)).toEqual(['closed>open:manual', 'open>closed:manual']);
+  });
+
+  it('isolating an open breaker keeps it open (no trial); reset forgets the failures of a closed one', () => {
+    const { breaker, changes } = make();
+    fail(breaker);
+    fail(breaker);
+    breaker.reset();
+    fail(breaker);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Closed);
+    fail(breaker);
+    expect(breaker.state).toBe(CircuitState.Open);
+    breaker.isolate();
+    jest.advanceTimersByTime(60_000);
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(changes.map((c) => c.reason)).toEqual(['failure-threshold']);
+  });
+
   it('refuses bad options with an error naming the option and the value', () => {
     expect(() => new CircuitBreaker('b', { failureThreshold: 0 })).toThrow(/failureThreshold.*got 0/);
     expect(() => new CircuitBreaker('b', { resetTimeoutMs: -1 })).toThrow(/resetTimeoutMs.*got -1/);

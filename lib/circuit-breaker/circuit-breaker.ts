@@ -6,9 +6,11 @@ import { CircuitState } from './circuit-state';
 
 /**
  * Why a breaker changed state: `failure-threshold` (closed → open), `reset-timeout`
- * (open → half-open), `trial-succeeded` (half-open → closed), `trial-failed` (half-open → open).
+ * (open → half-open), `trial-succeeded` (half-open → closed), `trial-failed` (half-open → open),
+ * `manual` (`isolate()` or `reset()`).
  */
-export type CircuitStateChangeReason = 'failure-threshold' | 'reset-timeout' | 'trial-succeeded' | 'trial-failed';
+export type CircuitStateChangeReason =
+  'failure-threshold' | 'reset-timeout' | 'trial-succeeded' | 'trial-failed' | 'manual';
 
 /** What a state change event carries. */
 export interface CircuitStateChange {
@@ -29,7 +31,7 @@ export interface CircuitSnapshot {
   consecutiveFailures: number;
   /** Epoch ms when it last opened (open and half-open only). */
   openedAt?: number;
-  /** Epoch ms when an open breaker will let a trial through. */
+  /** Epoch ms when an open breaker will let a trial through (none while isolated). */
   nextAttemptAt?: number;
   /** Trial calls in flight (half-open only). */
   trialsInFlight: number;
@@ -50,7 +52,8 @@ export interface CircuitPermit {
 
 type InternalState =
   | { kind: CircuitState.Closed; failures: number }
-  | { kind: CircuitState.Open; failures: number; openedAt: number }
+  /** `isolated`: held open by `isolate()`, no reset timeout. */
+  | { kind: CircuitState.Open; failures: number; openedAt: number; isolated?: true }
   | { kind: CircuitState.HalfOpen; failures: number; openedAt: number; inFlight: number };
 
 /**
@@ -98,7 +101,7 @@ export class CircuitBreaker {
       state: s.kind,
       consecutiveFailures: s.failures,
       openedAt: s.kind === CircuitState.Closed ? undefined : s.openedAt,
-      nextAttemptAt: s.kind === CircuitState.Open ? s.openedAt + this.opts.resetTimeoutMs : undefined,
+      nextAttemptAt: s.kind === CircuitState.Open && !s.isolated ? s.openedAt + this.opts.resetTimeoutMs : undefined,
       trialsInFlight: s.kind === CircuitState.HalfOpen ? s.inFlight : 0,
     };
   }
@@ -120,6 +123,29 @@ export class CircuitBreaker {
     if (s.inFlight >= this.opts.halfOpenMaxCalls) return undefined;
     s.inFlight += 1;
     return this.trialPermit(s);
+  }
+
+  /**
+   * Holds the breaker open: every call is refused, and no reset timeout lets a trial through,
+   * until `reset()`. For an operator's kill switch, and for tests (`kugel-comms/testing`).
+   */
+  isolate(): void {
+    const s = this.current;
+    const failures = s.failures;
+    if (s.kind === CircuitState.Open) {
+      s.isolated = true;
+      return;
+    }
+    this.transition({ kind: CircuitState.Open, failures, openedAt: this.now(), isolated: true }, 'manual');
+  }
+
+  /** Closes the breaker (also an isolated one) and forgets its failures; trials in flight no longer count. */
+  reset(): void {
+    if (this.current.kind === CircuitState.Closed) {
+      this.current.failures = 0;
+      return;
+    }
+    this.transition({ kind: CircuitState.Closed, failures: 0 }, 'manual');
   }
 
   /**
@@ -199,7 +225,7 @@ export class CircuitBreaker {
 
   private advance(): void {
     const s = this.current;
-    if (s.kind === CircuitState.Open && this.now() - s.openedAt >= this.opts.resetTimeoutMs) {
+    if (s.kind === CircuitState.Open && !s.isolated && this.now() - s.openedAt >= this.opts.resetTimeoutMs) {
       this.transition(
         { kind: CircuitState.HalfOpen, failures: s.failures, openedAt: s.openedAt, inFlight: 0 },
         'reset-timeout',

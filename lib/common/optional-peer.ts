@@ -20,3 +20,17 @@ export function loadOptionalPeer<T>(name: string): T | undefined {
   loaded.set(name, peer);
   return peer;
 }
+
+/**
+ * Whether an optional peer dependency can be found, without loading it (for registering providers
+ * that only make sense with it, such as `forFeature`'s `HttpService`s).
+ */
+export function hasOptionalPeer(name: string): boolean {
+  if (loaded.has(name)) return loaded.get(name) !== undefined;
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -6,7 +6,7 @@ const body = (built: { request: { data?: string } }) => JSON.parse(built.request
 
 describe('bulkPublishRequest', () => {
   it("sends every entry with an id, its content type and its metadata (the call's merged in), to the alpha1 route", () => {
-    const built = bulkPublishRequest(
+    const built = bulkPublishRequest<unknown>(
       'pubsub-tranlog-report',
       'topic-tranlog',
       [

@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
-import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { createTransport, Transport } from '../transport/transport';
+import { TransportSender } from '../transport/transport-sender';
 import {
   BulkPublishEntry,
   BulkPublishOptions,
@@ -40,12 +41,15 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   private readonly dapr: ResolvedDaprOptions;
   private readonly transport: Transport;
   private readonly calls: SidecarCalls;
+  /** Where calls go, for log lines. */
+  private readonly endpoint: string;
   private stopped = false;
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions,
     events: KugelCommsEvents,
     private readonly breakers: CircuitBreakerRegistry,
+    @Optional() @Inject(KUGEL_COMMS_SENDER) sender?: TransportSender,
   ) {
     this.dapr = options.dapr;
     this.transport = createTransport({
@@ -68,6 +72,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       propagateTrace: options.tracing.propagate,
       events,
       logger: new Logger(`${DaprClientHelper.name}:http`),
+      send: sender?.sidecarAdapter(),
     });
     this.calls = new SidecarCalls(
       this.transport.runner,
@@ -75,6 +80,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       this.logger,
     );
     this.detailed = new DaprDetailedClient(this.calls);
+    this.endpoint = sender ? sender.label : this.dapr.httpEndpoint;
   }
 
   /** Starts waiting for the sidecar in the background; boot is not blocked. */
@@ -169,7 +175,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     while (!this.stopped) {
       const probe = await this.probe('/v1.0/healthz/outbound', 1000);
       if (probe.healthy) {
-        this.logger.log(`sidecar at ${this.dapr.httpEndpoint} is ready`);
+        this.logger.log(`sidecar at ${this.endpoint} is ready`);
         return true;
       }
       last = probe.error ?? 'no answer';
@@ -177,9 +183,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
     }
     if (!this.stopped)
-      this.logger.warn(
-        `sidecar at ${this.dapr.httpEndpoint} not ready after ${timeoutMs} ms (${last}); going on without it`,
-      );
+      this.logger.warn(`sidecar at ${this.endpoint} not ready after ${timeoutMs} ms (${last}); going on without it`);
     return false;
   }
 

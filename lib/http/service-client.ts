@@ -9,13 +9,20 @@ import { InputError, isInputError } from '../input/input.error';
 import { checkRelativePath } from '../input/path';
 import { buildQuery, withQuery } from '../input/query';
 import { MAX_TIMER_MS } from '../options/validators';
-import { CallFailure } from '../transport/call-result';
+import { CallFailure, CallSuccess } from '../transport/call-result';
 import { CallSpec } from '../transport/call-state';
 import { CallRunner } from '../transport/call-runner';
 import { HttpResponse, RequestConfig, RequestOptions } from './request-options.interface';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * What one call came to, for the `HttpService` facade: the runner's success, or its failure with
+ * the `HttpClientError` every `ServiceClient` method would reject with.
+ * @internal
+ */
+export type Exchange = { ok: true; result: CallSuccess } | { ok: false; result: CallFailure; error: HttpClientError };
 
 /**
  * The pooled client of one peer service, shared by every caller (get it from
@@ -60,10 +67,23 @@ export class ServiceClient {
     return this.send<T>(config, true);
   }
 
-  private async send<T>(req: RequestConfig, withHeaders: boolean): Promise<HttpResponse<T>> {
+  /**
+   * One call, checked and run, for the `HttpService` facade (`http-service.factory.ts`). Bad input
+   * throws `HttpClientError` (`ERR_BAD_REQUEST_INPUT`, nothing sent); a failed call resolves.
+   * @internal
+   */
+  async exchange(req: RequestConfig): Promise<Exchange> {
     const { config, spec } = this.build(req);
     const result = await this.runner.run(config, spec);
-    if (!result.ok) throw this.toError(result, config.method!, config.url!);
+    return result.ok
+      ? { ok: true, result }
+      : { ok: false, result, error: this.toError(result, config.method!, config.url!) };
+  }
+
+  private async send<T>(req: RequestConfig, withHeaders: boolean): Promise<HttpResponse<T>> {
+    const outcome = await this.exchange(req);
+    if (!outcome.ok) throw outcome.error;
+    const result = outcome.result;
     return {
       data: result.data as T,
       status: result.status,
@@ -101,14 +121,23 @@ export class ServiceClient {
       return { config, spec: { route: req.route ?? url.split('?', 1)[0], idempotent, breaker: this.breaker } };
     } catch (error) {
       if (!isInputError(error)) throw error;
-      throw new HttpClientError(`${method} ${this.name} ${redactUrl(where)}: ${error.message} (nothing was sent)`, {
-        service: this.name,
-        method,
-        url: redactUrl(`${this.baseUrl}${where}`),
-        attempts: 0,
-        code: 'ERR_BAD_REQUEST_INPUT',
-      });
+      throw this.badInput(method, where, error.message);
     }
+  }
+
+  /**
+   * The error of a request refused before anything was sent (`ERR_BAD_REQUEST_INPUT`), for this
+   * client's checks and the `HttpService` facade's.
+   * @internal
+   */
+  badInput(method: string, path: string, why: string): HttpClientError {
+    return new HttpClientError(`${method} ${this.name} ${redactUrl(path)}: ${why} (nothing was sent)`, {
+      service: this.name,
+      method,
+      url: redactUrl(`${this.baseUrl}${path}`),
+      attempts: 0,
+      code: 'ERR_BAD_REQUEST_INPUT',
+    });
   }
 
   private toError(failure: CallFailure, method: string, url: string): HttpClientError {
@@ -157,7 +186,8 @@ function checkCount(name: string, value: unknown, min: number, max = Number.MAX_
   return value;
 }
 
-function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
+/** Response headers as a plain record, names in lower case, repeated values joined with `, `. */
+export function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   const source = typeof headers.toJSON === 'function' ? (headers.toJSON as () => Record<string, unknown>)() : headers;
   for (const [k, v] of Object.entries(source)) {

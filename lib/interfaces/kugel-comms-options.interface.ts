@@ -1,4 +1,5 @@
 import type { SubscriptionOptions } from '../subscriptions/subscription-options';
+import type { RealtimeOptions } from '../realtime/realtime-options.interface';
 
 /**
  * Options of `KugelCommsModule.forRoot()` / `forRootAsync()`.
@@ -29,6 +30,8 @@ export interface KugelCommsModuleOptions {
   tracing?: TracingOptions;
   /** The receiving half: `@DaprSubscribe` handlers, their routes and the app token. */
   subscriptions?: SubscriptionOptions;
+  /** Service-to-service WebSocket connections (`RealtimeClient`). */
+  realtime?: RealtimeOptions;
 }
 
 /** Per-service overrides of `HttpOptions`. */

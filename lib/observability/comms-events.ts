@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CircuitStateChange } from '../circuit-breaker/circuit-breaker';
 import { EventSource } from '../common/event';
 import { EventHandledEvent, EventReceivedEvent } from '../subscriptions/subscription-events';
+import { RealtimeEvents } from '../realtime/realtime-events';
 
 /**
  * A breaker changed state (name, from, to, reason, consecutive failures, epoch ms). The change
@@ -65,6 +66,7 @@ export interface RetryBudgetExhaustedEvent {
  * - `breakerStateChanged`: a circuit breaker changed state;
  * - `eventReceived` / `eventHandled`: daprd delivered an event to a `@DaprSubscribe` handler, and
  *   the answer it got (emitted before the answer is sent).
+ * - `realtime.*`: WebSocket connections opened, closed, reconnecting, messages, failed sends.
  */
 @Injectable()
 export class KugelCommsEvents {
@@ -74,4 +76,5 @@ export class KugelCommsEvents {
   readonly breakerStateChanged = new EventSource<BreakerStateChangedEvent>();
   readonly eventReceived = new EventSource<EventReceivedEvent>();
   readonly eventHandled = new EventSource<EventHandledEvent>();
+  readonly realtime = new RealtimeEvents();
 }

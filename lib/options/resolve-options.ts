@@ -8,6 +8,7 @@ import {
   RepositoryOptions,
   TracingOptions,
 } from '../interfaces/kugel-comms-options.interface';
+import { resolveRealtimeOptions } from '../realtime/realtime-options';
 import { resolveSubscriptionOptions } from '../subscriptions/subscription-options';
 import { DEFAULTS } from './defaults';
 import {
@@ -62,6 +63,7 @@ export function resolveOptions(
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
     subscriptions: resolveSubscriptionOptions(options.subscriptions, env),
+    realtime: resolveRealtimeOptions(options.realtime ?? {}),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ServiceTokenOptions,
   TracingOptions,
 } from '../interfaces/kugel-comms-options.interface';
+import type { ResolvedRealtimeOptions } from '../realtime/realtime-options';
 import type { ResolvedSubscriptionOptions } from '../subscriptions/subscription-options';
 
 /** The options after defaults and validation (what `KUGEL_COMMS_RESOLVED_OPTIONS` holds). */
@@ -19,6 +20,8 @@ export interface ResolvedKugelCommsOptions {
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
   subscriptions: ResolvedSubscriptionOptions;
+  /** The WebSocket client (its defaults and checks are in `realtime/realtime-options.ts`). */
+  realtime: ResolvedRealtimeOptions;
 }
 
 export type ResolvedBreakerOptions = Required<CircuitBreakerOptions>;

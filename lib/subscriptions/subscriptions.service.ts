@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
+import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
+import { TransportSender } from '../transport/transport-sender';
 import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { EventDispatcher } from './event-dispatcher';
@@ -30,6 +31,7 @@ export class SubscriptionsService implements OnModuleInit {
   private readonly logger = new Logger(SubscriptionsService.name);
   private handlers: SubscriptionHandler[] = [];
   private server?: SubscriptionServer;
+  private explored = false;
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
@@ -39,6 +41,7 @@ export class SubscriptionsService implements OnModuleInit {
     private readonly dapr: DaprClientHelper,
     private readonly metrics: SubscriptionMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() @Inject(KUGEL_COMMS_SENDER) private readonly sender?: TransportSender,
   ) {}
 
   /** What `GET /dapr/subscribe` answers (empty when the app has no handlers). */
@@ -46,9 +49,25 @@ export class SubscriptionsService implements OnModuleInit {
     return this.server?.subscriptions ?? [];
   }
 
+  /**
+   * The platform-neutral half of the routes (`undefined` when the app has no handlers): what
+   * `kugel-comms/testing` hands its in-memory deliveries to, so they take the same path as daprd's.
+   * Throws before the module initialised (the handlers are found then).
+   * @internal
+   */
+  get deliveryServer(): SubscriptionServer | undefined {
+    if (!this.explored) {
+      throw new Error(
+        '@DaprSubscribe handlers are found when the module initialises: call `await moduleRef.init()` (or `app.init()`) first',
+      );
+    }
+    return this.server;
+  }
+
   async onModuleInit(): Promise<void> {
     const o = this.options.subscriptions;
     this.handlers = exploreSubscriptions(this.discovery, this.scanner, o);
+    this.explored = true;
     if (this.handlers.length === 0) return;
     const topics = groupByTopic(this.handlers);
     this.metrics.start();
@@ -58,6 +77,12 @@ export class SubscriptionsService implements OnModuleInit {
     this.warnAtBoot(topics);
 
     const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter && this.sender) {
+      this.logger.log(
+        `${this.handlers.length} @DaprSubscribe handler(s) found; events are delivered ${this.sender.label}`,
+      );
+      return;
+    }
     if (!adapter) {
       this.logger.warn(
         `${this.handlers.length} @DaprSubscribe handler(s) found but the app has no HTTP server: no events will be delivered`,

@@ -33,6 +33,11 @@ export interface TransportOptions extends ResolvedTransportOptions {
   propagateTrace: boolean;
   events: KugelCommsEvents;
   logger: Logger;
+  /**
+   * What sends one attempt instead of the node:http adapter on a keep-alive agent (no agent is
+   * built then): the in-memory peers and sidecar of `kugel-comms/testing`.
+   */
+  send?: AxiosAdapter;
 }
 
 /** One pooled client: the call runner and what it runs on. */
@@ -40,7 +45,8 @@ export interface Transport {
   runner: CallRunner;
   /** The axios instance the runner drives (also used directly by the sidecar's health probes). */
   axios: AxiosInstance;
-  agent: http.Agent;
+  /** The keep-alive agent (none when `send` replaced the node:http adapter). */
+  agent?: http.Agent;
   destroy(): void;
 }
 
@@ -52,18 +58,8 @@ export interface Transport {
  * no proxy is taken from the environment: the adapter sends to the base URL's host only.
  */
 export function createTransport(o: TransportOptions): Transport {
-  const agentOptions: https.AgentOptions = {
-    keepAlive: true,
-    maxSockets: o.maxSockets,
-    maxFreeSockets: o.maxSockets,
-    // Closes idle pooled sockets before a server's keep-alive timeout can close them under us.
-    timeout: o.idleSocketTimeoutMs,
-    scheduling: 'lifo',
-  };
-  const agent = o.baseUrl.startsWith('https:')
-    ? new https.Agent({ ...agentOptions, rejectUnauthorized: !o.insecureSkipTlsVerify })
-    : new http.Agent(agentOptions);
-  const send = createNodeHttpAdapter(o.baseUrl, agent, { responseHeaders: o.responseHeaders });
+  const agent = o.send ? undefined : createAgent(o);
+  const send = o.send ?? createNodeHttpAdapter(o.baseUrl, agent!, { responseHeaders: o.responseHeaders });
   // Counts the attempts of a call: what reaches the adapter (a withheld retry does not).
   const adapter: AxiosAdapter = (config) => {
     const state = callStateOf(config);
@@ -108,5 +104,20 @@ export function createTransport(o: TransportOptions): Transport {
     events: o.events,
     logger: o.logger,
   });
-  return { runner, axios: instance, agent, destroy: () => agent.destroy() };
+  return { runner, axios: instance, agent, destroy: () => agent?.destroy() };
+}
+
+/** One keep-alive agent per client, bounded by `maxSockets`. */
+function createAgent(o: TransportOptions): http.Agent {
+  const agentOptions: https.AgentOptions = {
+    keepAlive: true,
+    maxSockets: o.maxSockets,
+    maxFreeSockets: o.maxSockets,
+    // Closes idle pooled sockets before a server's keep-alive timeout can close them under us.
+    timeout: o.idleSocketTimeoutMs,
+    scheduling: 'lifo',
+  };
+  return o.baseUrl.startsWith('https:')
+    ? new https.Agent({ ...agentOptions, rejectUnauthorized: !o.insecureSkipTlsVerify })
+    : new http.Agent(agentOptions);
 }

@@ -7,13 +7,6 @@ import { DaprClientHelper, TerminalContext } from '../../lib';
 /** The Dapr state store the original cart keeps its carts in. */
 export const CARTSTORE = 'cartstore';
 
-/**
- * The ETag to insert a key that does not exist yet under first-write. state.redis (the sample's
- * cartstore) inserts a missing key with an ETag it does not have and answers a concurrent insert
- * with 409; without an ETag it answers that conflict with 500, which reads like an outage.
- */
-const INSERT_ETAG = '2147483647';
-
 export interface CartLine {
   lineNo: number;
   itemCode: string;
@@ -113,22 +106,34 @@ export class CartStore {
     );
   }
 
-  /** The next number of a counter kept in the cart store (a terminal's transaction numbers), the same way. */
+  /**
+   * The next number of a counter kept in the cart store (a terminal's transaction numbers), the
+   * same way. The first number inserts the key under first-write without an ETag: a concurrent
+   * insert is a 409 on state.in-memory but a 500 on state.redis, so after a failed insert the key
+   * is read again, and one that exists now means the other insert won (try again).
+   */
   async next(counter: string): Promise<number> {
     for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
       const read = await this.dapr.detailed.getState<{ value: number }>(CARTSTORE, counter);
       if (!read.ok) throw new ServiceUnavailableException(`cart store unavailable: ${read.error}`);
+      const insert = read.value === null;
       const value = (read.value?.value ?? 0) + 1;
       const saved = await this.dapr.detailed.saveState(
         CARTSTORE,
         counter,
         { value },
-        { etag: read.etag ?? INSERT_ETAG, concurrency: 'first-write' },
+        insert ? { concurrency: 'first-write' } : { etag: read.etag, concurrency: 'first-write' },
       );
       if (saved.ok) return value;
-      if (saved.status !== 409) throw new ServiceUnavailableException(`cart store unavailable: ${saved.error}`);
+      const lostRace = saved.status === 409 || (insert && saved.status !== undefined && (await this.exists(counter)));
+      if (!lostRace) throw new ServiceUnavailableException(`cart store unavailable: ${saved.error}`);
       await sleep(Math.floor(Math.random() * 10 * attempt));
     }
     throw new ConflictException(`counter ${counter} is too busy; try again`);
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    const read = await this.dapr.detailed.getState(CARTSTORE, key);
+    return read.ok && read.value !== null;
   }
 }

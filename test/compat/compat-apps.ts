@@ -88,9 +88,16 @@ export function buildApp(app: CompatAppName, dir: string): void {
   }
 }
 
-/** Runs a module script in the app's folder (so that `kugel-comms` resolves to the installed tarball). */
-export function runModuleScript(dir: string, script: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+/**
+ * Runs a module script in the app's folder (so that `kugel-comms` resolves to the installed
+ * tarball), with the test run's environment, or only `env` when given (as the apps get it).
+ */
+export function runModuleScript(dir: string, script: string, env?: Record<string, string>): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: env ? appEnv(env) : undefined,
+  });
 }
 
 export interface RunningApp {

@@ -1,15 +1,16 @@
 import { Daprd } from '../dapr/daprd';
 import { startSubscriber, Subscriber } from '../dapr/subscriber';
 import { waitUntil } from '../support/processes';
-import { json, startTestServer, TestServer } from '../support/test-server';
+import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 import { buildApp, CompatAppName, installedApp, runModuleScript, runToExit, startApp } from './compat-apps';
 
 /**
  * The packed kugel-comms, installed without --legacy-peer-deps (test/compat/install.sh) into a
  * Nest 11 app (CommonJS) and a Nest 12 app (ESM). Each app boots `forRootAsync` with
- * `ConfigService`, injects pooled clients with `forFeature`/`@InjectServiceClient`, calls a real
- * peer, publishes through a real daprd to a real subscriber, answers `/health/ready` through
- * terminus, and ends with exit code 0 on SIGTERM.
+ * `ConfigService`, injects pooled clients with `forFeature`/`@InjectServiceClient` (and an
+ * `HttpService` with `@InjectHttpService`), calls a real peer, publishes through a real daprd to a
+ * real subscriber, answers `/health/ready` through terminus, and ends with exit code 0 on SIGTERM;
+ * and an app's own unit test runs on it with `kugel-comms/testing`.
  */
 const APPS: Array<{ app: CompatAppName; format: string; nest: RegExp; terminus: RegExp; degraded: boolean }> = [
   { app: 'nest11', format: 'commonjs', nest: /^11\./, terminus: /^11\./, degraded: false },
@@ -70,15 +71,22 @@ describe('one package for Nest 11 and Nest 12', () => {
         import { createRequire } from 'node:module';
         import * as esm from 'kugel-comms';
         const require = createRequire(process.cwd() + '/');
+        import * as esmTesting from 'kugel-comms/testing';
         const cjs = require('kugel-comms');
+        const cjsTesting = require('kugel-comms/testing');
         const names = Object.keys(esm).sort();
+        const testingNames = Object.keys(esmTesting).sort();
         console.log(JSON.stringify({
           importPath: import.meta.resolve('kugel-comms'),
           requirePath: require.resolve('kugel-comms'),
+          testingImportPath: import.meta.resolve('kugel-comms/testing'),
+          testingRequirePath: require.resolve('kugel-comms/testing'),
           sameModule: esm.KugelCommsModule === cjs.KugelCommsModule,
           names,
           cjsNames: Object.keys(cjs).filter((n) => n !== '__esModule').sort(),
           notSame: names.filter((n) => esm[n] !== cjs[n]),
+          testingNames,
+          testingNotSame: testingNames.filter((n) => esmTesting[n] !== cjsTesting[n]),
         }));
         `,
       );
@@ -93,10 +101,40 @@ describe('one package for Nest 11 and Nest 12', () => {
           'KugelCommsModule',
           'InjectServiceClient',
           'getServiceClientToken',
+          'InjectHttpService',
           'HttpClientHelper',
         ]),
       );
+      // The testing subpath: its own entry for import and require, one copy of its classes.
+      expect(r.testingImportPath).toMatch(/\/node_modules\/kugel-comms\/dist\/lib\/testing\/index\.mjs$/);
+      expect(r.testingRequirePath).toMatch(/\/node_modules\/kugel-comms\/dist\/lib\/testing\/index\.js$/);
+      expect(r.testingNames).toEqual(expect.arrayContaining(['KugelCommsTestingModule', 'KugelCommsTesting']));
+      expect(r.testingNotSame).toEqual([]);
     });
+
+    it("an app's own unit test with kugel-comms/testing: peers stubbed, Dapr in memory, a breaker forced open", async () => {
+      const down = `http://127.0.0.1:${await closedPort()}`;
+      const out = runModuleScript(
+        dir,
+        `
+        import { unitCheck } from './dist/unit-check.js';
+        console.log('UNIT_CHECK ' + JSON.stringify(await unitCheck()));
+        process.exit(0);
+        `,
+        { MASTER_DATA_URL: down, PRICING_URL: down, STOCK_URL: down, DAPR_HTTP_ENDPOINT: down },
+      );
+      const line = out.split('\n').find((l) => l.startsWith('UNIT_CHECK '));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!.slice('UNIT_CHECK '.length))).toEqual({
+        item: { status: 200, body: { code: 'A1', name: 'Stubbed' } },
+        itemRx: { status: 200, body: { code: 'B2', name: 'Stubbed' } },
+        published: { status: 201, body: { published: true } },
+        events: [{ from: 'unit' }],
+        calls: ['GET /items/A1', 'GET /items/B2'],
+        stock: { status: 502, body: { code: 'ERR_CIRCUIT_OPEN' } },
+        ready: 503,
+      });
+    }, 60_000);
 
     it('boots, calls a peer, publishes through daprd, answers /health/ready and exits 0 on SIGTERM', async () => {
       const running = await startApp(dir, env(degraded ? { DEGRADED_BREAKERS: 'http:pricing' } : {}));
@@ -106,10 +144,14 @@ describe('one package for Nest 11 and Nest 12', () => {
         expect(running.info.nest).toMatch(nest);
         expect(running.info.terminus).toMatch(terminus);
 
-        // A peer through an injected pooled client.
+        // A peer through an injected pooled client, and through its HttpService (@nestjs/axios).
         await expect(get(`${running.url}/items/A%2F1`)).resolves.toEqual({
           status: 200,
           body: { code: 'A%2F1', name: 'Coffee' },
+        });
+        await expect(get(`${running.url}/items-rx/B%2F2`)).resolves.toEqual({
+          status: 200,
+          body: { code: 'B%2F2', name: 'Coffee' },
         });
 
         // A publish that daprd delivers to its subscriber.

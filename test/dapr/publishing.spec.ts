@@ -71,7 +71,9 @@ describe('publishing without loss on a real daprd + Redis: stable event ids, bul
       { event: 'plain text', contentType: 'text/plain', eventId: 'bulk-text' },
       { event: { n: 'no-id' } },
     ];
-    const result = await dapr.detailed.publishBulk<unknown>('pubsub', 'bulk', entries, { metadata: { ttlInSeconds: 120 } });
+    const result = await dapr.detailed.publishBulk<unknown>('pubsub', 'bulk', entries, {
+      metadata: { ttlInSeconds: 120 },
+    });
     expect(result).toEqual({ ok: true, published: entries.map((_, i) => String(i)), failed: [] });
     expect(completed.filter((e) => e.route === '/v1.0-alpha1/publish/bulk/:pubsub/:topic')).toHaveLength(1);
     await waitUntil(async () => deliveredTo('/bulk').length === entries.length, 10_000, 'every bulk entry');

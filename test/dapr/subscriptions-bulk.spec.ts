@@ -57,7 +57,9 @@ describe('bulk subscription on a real daprd (Redis Streams): per-entry answers',
       redisHost: redis.host,
       subscriptions: 2,
     });
-  });
+    // Redis, two sidecars and an app start here: on a busy 2-core machine that can take longer than
+    // Jest's default 30 s for a hook.
+  }, 120_000);
   afterAll(async () => {
     await stack?.close();
     await publisherApp?.close();

@@ -202,6 +202,12 @@ describe('KugelCommsModule.forFeature and @InjectServiceClient', () => {
   it('tokens are namespaced strings', () => {
     expect(getServiceClientToken('master-data')).toBe('KUGEL_COMMS:SERVICE_CLIENT:master-data');
     const feature: DynamicModule = KugelCommsModule.forFeature(['a', 'b', 'a']);
-    expect(feature.exports).toEqual(['KUGEL_COMMS:SERVICE_CLIENT:a', 'KUGEL_COMMS:SERVICE_CLIENT:b']);
+    // With @nestjs/axios installed (a dev dependency here), an HttpService per name too.
+    expect(feature.exports).toEqual([
+      'KUGEL_COMMS:SERVICE_CLIENT:a',
+      'KUGEL_COMMS:SERVICE_CLIENT:b',
+      'KUGEL_COMMS:HTTP_SERVICE:a',
+      'KUGEL_COMMS:HTTP_SERVICE:b',
+    ]);
   });
 });

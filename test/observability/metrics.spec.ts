@@ -438,6 +438,11 @@ describe('Prometheus metrics and events on real sockets', () => {
           'pos_request_errors_total',
           'pos_requests_total',
           'pos_retries_total',
+          'pos_ws_buffered_messages',
+          'pos_ws_connections',
+          'pos_ws_messages_total',
+          'pos_ws_reconnects_total',
+          'pos_ws_send_failures_total',
         ]);
         expect(
           await value(registry, 'pos_requests_total', {

@@ -1,5 +1,8 @@
+import { HttpService } from '@nestjs/axios';
 import { Controller, Get, HttpException, Module, Param } from '@nestjs/common';
+import { firstValueFrom } from 'rxjs';
 import {
+  InjectHttpService,
   InjectServiceClient,
   KugelCommsModule,
   ServiceClient,
@@ -7,18 +10,26 @@ import {
   isHttpClientError,
 } from 'kugel-comms';
 
-/** A feature module: the pooled clients are injected by service name. */
+/** A feature module: the pooled clients (and an HttpService) are injected by service name. */
 @Controller()
 class CatalogController {
   constructor(
     @InjectServiceClient('master-data') private readonly masterData: ServiceClient,
     @InjectServiceClient('pricing') private readonly pricing: ServiceClient,
     @InjectServiceClient('stock') private readonly stock: ServiceClient,
+    @InjectHttpService('master-data') private readonly masterDataRx: HttpService,
   ) {}
 
   @Get('items/:code')
   item(@Param('code') code: string) {
     return this.masterData.get(`/items/${encodePathSegment(code)}`);
+  }
+
+  /** The same peer through its HttpService (@nestjs/axios, Observables) over the same pooled client. */
+  @Get('items-rx/:code')
+  async itemRx(@Param('code') code: string) {
+    const res = await firstValueFrom(this.masterDataRx.get(`/items/${encodePathSegment(code)}`));
+    return res.data;
   }
 
   @Get('prices/:code')

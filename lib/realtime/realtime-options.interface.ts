@@ -1,0 +1,101 @@
+import { CircuitBreakerOptions } from '../interfaces/kugel-comms-options.interface';
+
+/** Reconnect backoff: attempt n waits `min(maxDelayMs, initialDelayMs × multiplier^(n−1))`, minus up to `jitter` of it. */
+export interface ReconnectOptions {
+  /** Delay before the first reconnect attempt after a connection drops. @default 100 */
+  initialDelayMs?: number;
+  /** Upper bound of any one delay (an open breaker may hold attempts back longer). @default 30000 */
+  maxDelayMs?: number;
+  /** Growth of the delay per failed attempt (≥ 1). @default 2 */
+  multiplier?: number;
+  /**
+   * Fraction of each delay taken off at random (0 to 1), so that the clients of a restarted peer
+   * do not all come back at once. A delay never exceeds its step.
+   * @default 0.2
+   */
+  jitter?: number;
+  /**
+   * A connection that stayed open this long counts as stable: the next drop starts again from
+   * `initialDelayMs`. A peer that accepts and then closes at once (a refused token) is backed off.
+   * @default 2000
+   */
+  resetAfterMs?: number;
+}
+
+/** Settings of the WebSocket client (`realtime.*`); each one can be overridden per connection. */
+export interface RealtimeSettings {
+  /**
+   * Largest message in either direction, in bytes. A bigger outgoing message is refused before it
+   * is sent; a bigger incoming one makes `ws` close the connection with 1009.
+   * @default 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
+  /**
+   * Messages a connection holds at most: those waiting for a connection plus those written and
+   * not yet confirmed. A `send()` beyond it is rejected with `ERR_SEND_BUFFER_FULL`.
+   * @default 1000
+   */
+  sendBufferSize?: number;
+  /**
+   * A `send()` not confirmed within this time is rejected with `ERR_SEND_TIMEOUT` (and taken out of
+   * the buffer if it was still waiting).
+   * @default 30000
+   */
+  sendTimeoutMs?: number;
+  /**
+   * Re-send, after reconnecting, the messages written to a connection that died before the peer
+   * confirmed them (at-least-once: the peer may see a message twice). `false`: reject them with
+   * `ERR_NOT_CONFIRMED` instead (at-most-once).
+   * @default true
+   */
+  resendUnconfirmed?: boolean;
+  /** Time allowed for the opening handshake. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** A ping is sent after this long without one (an idle connection is still checked). @default 15000 */
+  heartbeatIntervalMs?: number;
+  /** A ping not answered by a pong within this time marks the peer dead: the socket is dropped. @default 10000 */
+  heartbeatTimeoutMs?: number;
+  /** Reconnect backoff. */
+  reconnect?: ReconnectOptions;
+}
+
+/** `realtime` option of `KugelCommsModule.forRoot()`: the service-to-service WebSocket client. */
+export interface RealtimeOptions extends RealtimeSettings {
+  /**
+   * The breaker of each WebSocket peer (`ws:<service>`), shared by every connection to it: a
+   * connection attempt that fails (refused, timed out, 5xx answer) counts as a failure; while it is
+   * open no attempt is made. `false` turns it off.
+   * @default { failureThreshold: 5, resetTimeoutMs: 30000, halfOpenMaxCalls: 1 }
+   */
+  breaker?: false | CircuitBreakerOptions;
+}
+
+/** Credentials a connection sends with each opening handshake (evaluated again before every attempt). */
+export type RealtimeAuth =
+  /** `X-API-KEY`: `true` takes `auth.apiKey`. */
+  | { apiKey: true | string }
+  /** `Authorization: Bearer <token>`; a function is called before every attempt (a fresh token). */
+  | { bearer: string | (() => string | Promise<string>) }
+  /**
+   * A service token minted for every attempt by `ServiceTokenService.serviceAuthHeaders(tenantId,
+   * serviceName)` (`Authorization: Bearer` and `X-Tenant-ID`; the API key when no token can be made).
+   */
+  | { serviceToken: { tenantId: string; serviceName: string } };
+
+/** A value, or a function giving it before every connection attempt (fresh tokens). */
+export type PerAttempt<T> = T | (() => T | Promise<T>);
+
+/** Options of `RealtimeClient.connect(service, path, options)`. */
+export interface RealtimeConnectOptions extends RealtimeSettings {
+  /** Auth headers of the handshake. */
+  auth?: RealtimeAuth;
+  /** More handshake headers (values are never logged). */
+  headers?: PerAttempt<Record<string, string>>;
+  /**
+   * Query parameters, percent-encoded. Values of names that look like credentials (`token`, `key`,
+   * ...) are shown as `***` wherever the URL is logged or put in an error.
+   */
+  query?: PerAttempt<Record<string, string | number | boolean>>;
+  /** WebSocket subprotocols (`Sec-WebSocket-Protocol`). */
+  protocols?: string[];
+}

@@ -1,0 +1,12 @@
+// Public API of `kugel-comms/testing`: the testing module for an app's own unit tests.
+export { KugelCommsTestingModule } from './kugel-comms-testing.module';
+export { KugelCommsTesting } from './kugel-comms-testing.service';
+export type { KugelCommsTestingOptions } from './testing-options.interface';
+export type { PeerStub, StubReply, StubRequest } from './peer-stubs';
+export type { InMemoryFault } from './in-memory.adapter';
+export { InMemoryDapr } from './in-memory-dapr';
+export type { TestEventOptions } from './in-memory-dapr';
+export type { InMemorySidecarOptions } from './in-memory-sidecar';
+export type { PublishedMessage } from './in-memory-pubsub';
+export type { DeliveryOutcome } from './in-memory-delivery';
+export { TestingBreakers } from './testing-breakers';

@@ -1,0 +1,26 @@
+import { Test } from '@nestjs/testing';
+import { DaprClientHelper, KugelCommsModule } from '../../lib';
+import { KugelCommsTesting, KugelCommsTestingModule } from '../../lib/testing';
+import { ContractConsumer, describeDaprContract } from '../contract/dapr-contract';
+
+// The same contract on the in-memory stand-in of kugel-comms/testing.
+describeDaprContract('the in-memory stand-in (kugel-comms/testing)', async () => {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      KugelCommsModule.forRoot({ dapr: { retries: 0 } }),
+      KugelCommsTestingModule.forRoot({ dapr: { appId: 'kugel-contract' } }),
+    ],
+    providers: [ContractConsumer],
+  }).compile();
+  await moduleRef.init();
+  const kugel = moduleRef.get(KugelCommsTesting);
+  return {
+    dapr: moduleRef.get(DaprClientHelper),
+    appId: 'kugel-contract',
+    consumer: moduleRef.get(ContractConsumer),
+    deliver: async () => {
+      await kugel.dapr.flush();
+    },
+    close: () => moduleRef.close(),
+  };
+});
