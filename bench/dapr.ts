@@ -13,7 +13,16 @@ export interface DaprBenchResult {
   rounds: number;
   roundMs: number;
   ops: { op: 'publish' | 'saveState' | 'getState'; contenders: ContenderSummary[] }[];
+  /** 100 events per op: one publishBulk call against 100 publishEvent calls (ops/s × 100 = events/s). */
+  bulk: { eventsPerOp: number; contenders: ContenderSummary[] };
 }
+
+/** The names of the bulk contenders (bench/run.ts reads them). */
+export const BULK_CONTENDERS = {
+  bulk: 'publishBulk: one call of 100 events',
+  sequential: '100 × publishEvent, one after another',
+  parallel: '100 × publishEvent, all in flight at once',
+} as const;
 
 const EVENT = { eventType: 'cart.updated', cartId: 'c-0001', total: 1280, items: 3 };
 const VALUE = {
@@ -151,8 +160,40 @@ export async function benchDapr(
     ),
   });
 
+  // 100 events, three ways, one batch at a time (what a republisher pass or a batch job does).
+  const BATCH = 100;
+  const entries = Array.from({ length: BATCH }, (_, i) => ({ event: EVENT, eventId: `bulk-bench-${i}` }));
+  const bulk = {
+    eventsPerOp: BATCH,
+    contenders: await interleaved(
+      [
+        {
+          name: BULK_CONTENDERS.bulk,
+          op: async () => {
+            const r = await kugel.detailed.publishBulk('pubsub', 'bench', entries);
+            must(r.ok && r.published.length === BATCH, 'publishBulk');
+          },
+        },
+        {
+          name: BULK_CONTENDERS.sequential,
+          op: async () => {
+            for (const e of entries) must(await kugel.publishEvent('pubsub', 'bench', e.event, e), 'publish');
+          },
+        },
+        {
+          name: BULK_CONTENDERS.parallel,
+          op: async () => {
+            const done = await Promise.all(entries.map((e) => kugel.publishEvent('pubsub', 'bench', e.event, e)));
+            must(done.every(Boolean), 'publish');
+          },
+        },
+      ],
+      { ...o, concurrency: 1, label: 'Dapr bulk publish' },
+    ),
+  };
+
   await app.close();
   await official.stop();
   agent.destroy();
-  return { endpoint, concurrency: o.concurrency, rounds: o.rounds, roundMs: o.roundMs, ops };
+  return { endpoint, concurrency: o.concurrency, rounds: o.rounds, roundMs: o.roundMs, ops, bulk };
 }

@@ -25,7 +25,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
  * retries, `DaprResult` mapping, logs, events). It serves what the client calls — publish, state
  * save/get/delete/bulk/transaction, the health endpoints — with daprd v1.18's
  * statuses, `errorCode`s and ETag rules (`InMemoryStateStore`), and records what was published
- * (`InMemoryPubsub`). A path it does not serve is answered 404 naming it. While `down`, every call
+ * (`InMemoryPubsub`), bulk publish included. A path it does not serve is answered 404 naming it. While `down`, every call
  * is refused as a stopped sidecar's would be (`ECONNREFUSED`).
  */
 export class InMemorySidecar {
@@ -89,6 +89,9 @@ export class InMemorySidecar {
     if (version === 'v1.0' && api === 'publish' && r.method === 'POST' && parts.length === 5) {
       return this.publish(a, b, r);
     }
+    if ((version === 'v1.0-alpha1' || version === 'v1.0') && api === 'publish' && a === 'bulk' && parts.length === 6) {
+      if (r.method === 'POST') return this.publishBulk(parts[4], parts[5], r);
+    }
     if (version === 'v1.0' && api === 'state' && parts.length >= 4) {
       const store = this.stores.get(a);
       if (!store) return failure(400, 'ERR_STATE_STORE_NOT_FOUND', `state store ${a} is not found`);
@@ -108,6 +111,35 @@ export class InMemorySidecar {
   private publish(pubsub: string, topic: string, r: InMemoryRequest): Answer {
     if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
     this.pubsub.record(this.pubsub.make(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query)));
+    return { status: 204 };
+  }
+
+  /**
+   * daprd's bulk publish with its emulated publisher (in-memory, Redis): every entry needs a unique
+   * `entryId` and a `contentType` its `event` fits (400 otherwise, nothing published); each entry
+   * is published with its own metadata only, the call's `metadata.rawPayload` applying to all.
+   */
+  private publishBulk(pubsub: string, topic: string, r: InMemoryRequest): Answer {
+    if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
+    const entries = parseJson(r.body);
+    if (!Array.isArray(entries)) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'the bulk publish body is not an array');
+    const ids = new Set<string>();
+    const messages: Array<{ body: string; contentType: string; metadata: Record<string, string> }> = [];
+    for (const entry of entries as Array<Record<string, unknown>>) {
+      const id = entry?.entryId;
+      if (typeof id !== 'string' || id === '' || ids.has(id)) {
+        return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'entryId is duplicated or not present for entry');
+      }
+      ids.add(id);
+      const body = bulkEventBody(entry.event, entry.contentType);
+      if (body === undefined) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'mismatch between contentType and event');
+      const metadata = { ...((entry.metadata ?? {}) as Record<string, string>) };
+      if (r.query.get('metadata.rawPayload') === 'true') metadata.rawPayload = 'true';
+      messages.push({ body, contentType: String(entry.contentType), metadata });
+    }
+    for (const m of messages) {
+      this.pubsub.record(this.pubsub.make(pubsub, topic, m.body, { 'content-type': m.contentType }, m.metadata));
+    }
     return { status: 204 };
   }
 
@@ -183,6 +215,17 @@ function writeOf(key: string, item: Record<string, unknown>, upsert: boolean): S
   if (upsert) write.json = JSON.stringify(item.value ?? null);
   if (metadata.ttlInSeconds !== undefined) write.ttlInSeconds = Number(metadata.ttlInSeconds);
   return write;
+}
+
+/** A bulk entry's event as the bytes daprd publishes, or `undefined` when its content type does not fit it. */
+function bulkEventBody(event: unknown, contentType: unknown): string | undefined {
+  const type = typeof contentType === 'string' ? contentType.split(';')[0].trim().toLowerCase() : '';
+  if (type === 'application/json' || type === 'application/cloudevents+json') return JSON.stringify(event);
+  if (type.startsWith('text/') || type === 'application/xml') return typeof event === 'string' ? event : undefined;
+  if (type === 'application/octet-stream' && typeof event === 'string') {
+    return Buffer.from(event, 'base64').toString('utf8');
+  }
+  return undefined;
 }
 
 function failure(status: number, errorCode: string, message: string): Answer {

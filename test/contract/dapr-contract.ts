@@ -218,6 +218,24 @@ export const DAPR_STATE_CONTRACT: ContractCase[] = [
       await expect(dapr.publishEvent('pubsub', 'contract-unsubscribed', own, { cloudEvent: true })).resolves.toBe(true);
     },
   },
+  {
+    name: 'bulk publish: every entry published (204); an unknown pub/sub fails every entry (404), a repeated entryId nothing is sent',
+    async run({ dapr }) {
+      const entries = [
+        { event: { n: 1 } },
+        { event: 'text', contentType: 'text/plain' },
+        { event: { n: 3 }, eventId: key('id') },
+      ];
+      await expect(dapr.detailed.publishBulk<unknown>('pubsub', 'contract-bulk', entries)).resolves.toEqual({
+        ok: true,
+        published: ['0', '1', '2'],
+        failed: [],
+      });
+      const unknown = await dapr.detailed.publishBulk('nope', 'contract-bulk', [{ event: 1 }, { event: 2 }]);
+      expect(unknown).toMatchObject({ ok: false, status: 404, code: 'ERR_PUBSUB_NOT_FOUND', published: [] });
+      expect(unknown.ok ? [] : unknown.failed.map((f) => f.entryId)).toEqual(['0', '1']);
+    },
+  },
 ];
 
 /** Delivery: what the app's `@DaprSubscribe` handlers receive. */
@@ -271,6 +289,32 @@ export const DAPR_DELIVERY_CONTRACT: ContractCase[] = [
       );
       const dead = await received(t, () => consumer.deadLetters.find((e) => e.id === dropped.id));
       expect(dead).toMatchObject({ id: dropped.id, topic: 'contract-events', data: { marker, drop: true } });
+    },
+  },
+  {
+    name: 'a publish with eventId, and each bulk entry with its own, reach the handler under that id',
+    async run({ dapr, consumer, deliver }) {
+      const id = key('event-id');
+      expect(await dapr.publishEvent('pubsub', 'contract-events', { single: id }, { eventId: `${id}-single` })).toBe(
+        true,
+      );
+      const bulk = await dapr.detailed.publishBulk('pubsub', 'contract-events', [
+        { event: { bulk: id, n: 1 }, eventId: `${id}-b1` },
+        { event: { bulk: id, n: 2 }, eventId: `${id}-b2` },
+      ]);
+      expect(bulk.ok).toBe(true);
+      await deliver();
+      const mine = () => consumer!.events.filter((e) => String(e.id).startsWith(id));
+      await waitUntil(async () => mine().length === 3, 10_000, 'the three events');
+      expect(
+        mine()
+          .map((e) => [e.id, e.data])
+          .sort(),
+      ).toEqual([
+        [`${id}-b1`, { bulk: id, n: 1 }],
+        [`${id}-b2`, { bulk: id, n: 2 }],
+        [`${id}-single`, { single: id }],
+      ]);
     },
   },
 ];
