@@ -11,7 +11,8 @@ export interface RepublisherHealthDetails {
   maxUndeliveredAgeMs: number;
   undelivered?: number;
   running: boolean;
-  lastPass?: Omit<RepublishPass, 'republisher'>;
+  /** The last pass (`startedAt` as ISO text). */
+  lastPass?: Omit<RepublishPass, 'republisher' | 'startedAt'> & { startedAt: string };
   /** ISO time of the next scheduled pass. */
   nextPassAt?: string;
 }
@@ -47,13 +48,25 @@ export class RepublisherHealthIndicator {
     const statuses = await Promise.all(this.republishers.all().map((r) => r.refreshStatus().catch(() => r.status())));
     for (const s of statuses) {
       const max = options.maxUndeliveredAgeMs ?? s.maxUndeliveredAgeMs;
-      const { republisher: _name, ...lastPass } = s.lastPass ?? ({} as RepublishPass);
+      const pass = s.lastPass;
       details[s.name] = {
         oldestUndeliveredAgeMs: s.oldestUndeliveredAgeMs,
         maxUndeliveredAgeMs: max,
         ...(s.undelivered !== undefined ? { undelivered: s.undelivered } : {}),
         running: s.running,
-        ...(s.lastPass ? { lastPass } : {}),
+        ...(pass
+          ? {
+              lastPass: {
+                startedAt: new Date(pass.startedAt).toISOString(),
+                durationMs: pass.durationMs,
+                found: pass.found,
+                published: pass.published,
+                failed: pass.failed,
+                skipped: pass.skipped,
+                ...(pass.error !== undefined ? { error: pass.error } : {}),
+              },
+            }
+          : {}),
         ...(s.nextPassAt !== undefined ? { nextPassAt: new Date(s.nextPassAt).toISOString() } : {}),
       };
       if (s.oldestUndeliveredAgeMs !== null && s.oldestUndeliveredAgeMs > max) late.push(s.name);

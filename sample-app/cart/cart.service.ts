@@ -44,10 +44,10 @@ export class CartService {
       tenantId: ctx.tenantId,
       storeCode: ctx.storeCode,
       terminalNo: Number(ctx.terminalNo),
+      status: 'open',
+      total: 0,
       lines: [],
       payments: [],
-      total: 0,
-      status: 'open',
     };
     await this.store.create(cart);
     return cart;

@@ -85,7 +85,7 @@ export class CartStore {
     if (!cart || cart.tenantId !== ctx.tenantId || cart.storeCode !== ctx.storeCode) {
       throw new NotFoundException(`cart ${cartId} not found`);
     }
-    return { cart, etag: read.etag };
+    return { cart: inOrder(cart), etag: read.etag };
   }
 
   /**
@@ -136,4 +136,38 @@ export class CartStore {
     const read = await this.dapr.detailed.getState(CARTSTORE, key);
     return read.ok && read.value !== null;
   }
+}
+
+/**
+ * The cart with its fields in the order the type declares them: state.redis hands a stored JSON
+ * object back with its keys in another order, which makes the answers hard to read.
+ */
+function inOrder(c: Cart): Cart {
+  return {
+    cartId: c.cartId,
+    tenantId: c.tenantId,
+    storeCode: c.storeCode,
+    terminalNo: c.terminalNo,
+    status: c.status,
+    total: c.total,
+    lines: c.lines.map((l) => ({
+      lineNo: l.lineNo,
+      itemCode: l.itemCode,
+      description: l.description,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      categoryCode: l.categoryCode,
+      taxCode: l.taxCode,
+      requestId: l.requestId,
+    })),
+    payments: c.payments.map((p) => ({
+      paymentNo: p.paymentNo,
+      paymentCode: p.paymentCode,
+      description: p.description,
+      amount: p.amount,
+      requestId: p.requestId,
+    })),
+    ...(c.transactionNo !== undefined ? { transactionNo: c.transactionNo } : {}),
+    ...(c.eventId !== undefined ? { eventId: c.eventId } : {}),
+  };
 }
