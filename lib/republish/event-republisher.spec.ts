@@ -258,6 +258,18 @@ describe('EventRepublisher (fake timers, the in-memory source)', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('stop() between passes clears the scheduled one: no timer left, no pass afterwards', async () => {
+    source.add(event(1), ['report']);
+    republisher = make();
+    republisher.start();
+    expect(jest.getTimerCount()).toBe(1);
+    await republisher.stop();
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(5 * INTERVAL);
+    expect(passes).toHaveLength(0);
+    expect(sidecar.calls).toHaveLength(0);
+  });
+
   it('stop(): a pass that does not end within shutdownTimeoutMs is abandoned; its late outcome is only logged', async () => {
     sidecar.auto = undefined;
     source.add(event(1), ['report']);
