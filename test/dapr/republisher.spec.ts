@@ -176,7 +176,7 @@ describe('republisher on a real daprd: breaker, backlog health, metrics, registr
     expect(text).toMatch(/kugel_comms_republish_events_total\{republisher="orders",outcome="skipped"\} \d+/);
     expect(text).toContain('kugel_comms_republish_undelivered_events{republisher="orders"} 0');
     expect(text).toContain('kugel_comms_republish_oldest_undelivered_age_seconds{republisher="orders"} 0');
-  });
+  }, 120_000);
 
   it('stops with the application: no pass scheduled afterwards', async () => {
     const republisher = app.get(Probe).republisher;

@@ -143,7 +143,7 @@ describe('faults: the sample delivery loop', () => {
     await settle(scenario, 'SA', billed, back, [
       `the sidecar died (SIGKILL) before publishing ${killed}, back after 3 s; carts billed meanwhile: 503 (the cart store unreachable)`,
     ]);
-  });
+  }, 180_000);
 
   it('Redis restarted while carts are billed', async () => {
     scenario = new Scenario('sample loop: Redis restarted');
@@ -164,7 +164,7 @@ describe('faults: the sample delivery loop', () => {
     await settle(scenario, 'SC', billed, back, [
       `Redis killed before the publish of ${hit}, back after 3 s (durable: append-only file, fsync always)`,
     ]);
-  });
+  }, 180_000);
 
   it('the report service down for a while', async () => {
     scenario = new Scenario('sample loop: report service down for a while');
@@ -189,5 +189,5 @@ describe('faults: the sample delivery loop', () => {
       'report killed (SIGKILL) for about 12 s, then started again; its sidecar stayed up',
       `the ${before.length} billed before the outage were delivered too`,
     ]);
-  });
+  }, 180_000);
 });

@@ -13,7 +13,7 @@ describe('sample cart: concurrent changes to one cart (optimistic concurrency)',
 
   beforeAll(async () => {
     sample = await startSampleApp();
-  });
+  }, 120_000);
   afterAll(() => sample?.close());
 
   it(`${REQUESTS} concurrent "add one item": every 2xx is in the cart, no 409 is, nothing else is answered`, async () => {
@@ -45,5 +45,5 @@ describe('sample cart: concurrent changes to one cart (optimistic concurrency)',
     process.stdout.write(
       `cart concurrency: ${REQUESTS} requests, ${created} added (2xx), ${conflicts} refused (409), ${items} items in the cart\n`,
     );
-  });
+  }, 120_000);
 });

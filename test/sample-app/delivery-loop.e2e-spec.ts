@@ -21,7 +21,7 @@ describe('sample: the delivery loop (cart → report → delivery status, republ
     sample = await startSampleApp({ SAMPLE_REPUBLISH_INTERVAL_MS: '500', SAMPLE_REPUBLISH_MIN_AGE_MS: '1500' });
     terminal = `${sample.base}/api/v1/tenants/T1/stores/S1/terminals/1`;
     report = `${sample.report.base}/api/v1/tenants/T1/stores/S1`;
-  });
+  }, 120_000);
   afterAll(() => sample?.close());
 
   const status = async (transactionNo: number) =>
@@ -59,7 +59,7 @@ describe('sample: the delivery loop (cart → report → delivery status, republ
       received: 2,
       missing: [],
     });
-  });
+  }, 120_000);
 
   describe('the delivery-status callback', () => {
     let eventId: string;

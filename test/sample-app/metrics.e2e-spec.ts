@@ -7,7 +7,7 @@ describe('sample app: GET /metrics (Prometheus scrape)', () => {
   beforeAll(async () => {
     sample = await startSampleApp();
     base = sample.base;
-  });
+  }, 120_000);
   afterAll(() => sample?.close());
 
   it('answers 200 in the Prometheus text format with the calls the app made', async () => {

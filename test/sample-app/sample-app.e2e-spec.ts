@@ -36,7 +36,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
     clock = fakeDate();
     sample = await startSampleApp({ SAMPLE_BREAKER_RESET_MS: String(RESET_MS) });
     ({ daprd, base } = sample);
-  });
+  }, 120_000);
   afterAll(async () => {
     clock?.restore();
     await sample?.close();
