@@ -19,6 +19,10 @@ export type {
   TracingOptions,
   RepositoryName,
   RepositoryOptions,
+  SubscriptionOptions,
+  RealtimeOptions,
+  RealtimeSettings,
+  ReconnectOptions,
 } from './interfaces/kugel-comms-options.interface';
 
 // ---- REST ---------------------------------------------------------------------------------------
@@ -96,7 +100,6 @@ export type {
 export type { DaprEvent, DaprEventStatus, BulkHandlerResult } from './subscriptions/dapr-event.interface';
 export { DropEvent, isDropEvent } from './errors/drop-event.error';
 export { InvalidSubscriptionError, isInvalidSubscriptionError } from './errors/invalid-subscription.error';
-export type { SubscriptionOptions } from './subscriptions/subscription-options';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
 export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
@@ -111,14 +114,7 @@ export type {
   RealtimeMessage,
   RealtimeConnectionSnapshot,
 } from './realtime/realtime-connection.interface';
-export type {
-  RealtimeOptions,
-  RealtimeSettings,
-  RealtimeConnectOptions,
-  RealtimeAuth,
-  ReconnectOptions,
-  PerAttempt,
-} from './realtime/realtime-options.interface';
+export type { RealtimeConnectOptions, RealtimeAuth, PerAttempt } from './realtime/realtime-connect-options.interface';
 export { REALTIME_DEFAULTS } from './realtime/realtime-options';
 export { RealtimeHealthIndicator } from './realtime/realtime.health';
 export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';

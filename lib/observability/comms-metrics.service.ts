@@ -3,7 +3,7 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.regis
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { MetricsRegistry } from '../interfaces/kugel-comms-options.interface';
+import { MetricsRegistry } from '../interfaces/metrics-options.interface';
 import { Unsubscribe } from '../common/event';
 import { KugelCommsEvents, RequestCompletedEvent } from './comms-events';
 import { PromMetrics } from './prom-metrics';

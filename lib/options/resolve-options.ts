@@ -1,13 +1,10 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import {
-  AuthOptions,
-  HealthOptions,
-  KugelCommsModuleOptions,
-  MetricsOptions,
-  RepositoryName,
-  RepositoryOptions,
-  TracingOptions,
-} from '../interfaces/kugel-comms-options.interface';
+import { AuthOptions } from '../interfaces/auth-options.interface';
+import { HealthOptions } from '../interfaces/health-options.interface';
+import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
+import { MetricsOptions } from '../interfaces/metrics-options.interface';
+import { RepositoryName, RepositoryOptions } from '../interfaces/repository-options.interface';
+import { TracingOptions } from '../interfaces/tracing-options.interface';
 import { resolveRealtimeOptions } from '../realtime/realtime-options';
 import { resolveSubscriptionOptions } from '../subscriptions/subscription-options';
 import { DEFAULTS } from './defaults';

@@ -1,11 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import {
-  CircuitBreakerOptions,
-  DaprOptions,
-  HttpOptions,
-  RetryBudgetOptions,
-  ServiceOptions,
-} from '../interfaces/kugel-comms-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
+import { DaprOptions } from '../interfaces/dapr-options.interface';
+import { HttpOptions, RetryBudgetOptions, ServiceOptions } from '../interfaces/http-options.interface';
 import { DEFAULTS } from './defaults';
 import {
   ResolvedBreakerOptions,

@@ -1,11 +1,9 @@
-import {
-  CircuitBreakerOptions,
-  MetricsRegistry,
-  RepositoryName,
-  RetryBudgetOptions,
-  ServiceTokenOptions,
-  TracingOptions,
-} from '../interfaces/kugel-comms-options.interface';
+import { ServiceTokenOptions } from '../interfaces/auth-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
+import { RetryBudgetOptions } from '../interfaces/http-options.interface';
+import { MetricsRegistry } from '../interfaces/metrics-options.interface';
+import { RepositoryName } from '../interfaces/repository-options.interface';
+import { TracingOptions } from '../interfaces/tracing-options.interface';
 import type { ResolvedRealtimeOptions } from '../realtime/realtime-options';
 import type { ResolvedSubscriptionOptions } from '../subscriptions/subscription-options';
 

@@ -8,7 +8,7 @@ import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface
 import { KugelCommsEvents } from '../observability/comms-events';
 import { RealtimeConnection } from './realtime-connection';
 import { handshakeBuilder } from './realtime-handshake';
-import { RealtimeConnectOptions } from './realtime-options.interface';
+import { RealtimeConnectOptions } from './realtime-connect-options.interface';
 import { resolveRealtimeSettings, ResolvedRealtimeSettings } from './realtime-options';
 import { resolveRealtimeTarget } from './realtime-target';
 

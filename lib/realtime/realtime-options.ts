@@ -2,7 +2,7 @@ import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { resolveBreaker } from '../options/resolve-transport';
 import { ResolvedBreakerOptions } from '../options/resolved-options.interface';
 import { bool, nonNegativeMs, nonNegativeNumber, positiveInt, positiveMs } from '../options/validators';
-import { ReconnectOptions, RealtimeOptions, RealtimeSettings } from './realtime-options.interface';
+import { ReconnectOptions, RealtimeOptions, RealtimeSettings } from '../interfaces/realtime-options.interface';
 
 /** Defaults of the WebSocket client (`realtime.*`). */
 export const REALTIME_DEFAULTS = {
