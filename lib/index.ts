@@ -115,7 +115,7 @@ export type {
   RealtimeConnectionSnapshot,
 } from './realtime/realtime-connection.interface';
 export type { RealtimeConnectOptions, RealtimeAuth, PerAttempt } from './realtime/realtime-connect-options.interface';
-export { REALTIME_DEFAULTS } from './realtime/realtime-options';
+export { REALTIME_DEFAULTS } from './options/defaults';
 export { RealtimeHealthIndicator } from './realtime/realtime.health';
 export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';
 export { REALTIME_METRIC_NAMES } from './realtime/realtime-metrics.service';

@@ -5,8 +5,6 @@ import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.inter
 import { MetricsOptions } from '../interfaces/metrics-options.interface';
 import { RepositoryName, RepositoryOptions } from '../interfaces/repository-options.interface';
 import { TracingOptions } from '../interfaces/tracing-options.interface';
-import { resolveRealtimeOptions } from '../realtime/realtime-options';
-import { resolveSubscriptionOptions } from '../subscriptions/subscription-options';
 import { DEFAULTS } from './defaults';
 import {
   ResolvedAuthOptions,
@@ -15,6 +13,8 @@ import {
   ResolvedRepositoryOptions,
   ResolvedServiceOptions,
 } from './resolved-options.interface';
+import { resolveRealtimeOptions } from './resolve-realtime';
+import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
 import { bool, headerValue, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
 
@@ -58,7 +58,7 @@ export function resolveOptions(
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
-    subscriptions: resolveSubscriptionOptions(options.subscriptions, env),
+    subscriptions: resolveSubscriptionOptions(options.subscriptions ?? {}, env),
     realtime: resolveRealtimeOptions(options.realtime ?? {}),
   };
 }

@@ -4,12 +4,12 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.regis
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
 import { RealtimeError } from '../errors/realtime.error';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
+import { resolveRealtimeSettings } from '../options/resolve-realtime';
+import { ResolvedKugelCommsOptions, ResolvedRealtimeSettings } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { RealtimeConnection } from './realtime-connection';
 import { handshakeBuilder } from './realtime-handshake';
 import { RealtimeConnectOptions } from './realtime-connect-options.interface';
-import { resolveRealtimeSettings, ResolvedRealtimeSettings } from './realtime-options';
 import { resolveRealtimeTarget } from './realtime-target';
 
 /**

@@ -3,7 +3,8 @@ import { isInvalidSubscriptionError } from '../errors/invalid-subscription.error
 import { DaprSubscribeOptions } from './dapr-subscribe.decorator';
 import { defineSubscription, groupByTopic, SubscriptionHandler } from './subscription-definition';
 import { subscriptionList } from './subscription-list';
-import { resolveSubscriptionOptions, SUBSCRIPTION_DEFAULTS } from './subscription-options';
+import { DEFAULTS } from '../options/defaults';
+import { resolveSubscriptionOptions } from '../options/resolve-subscriptions';
 import { thrownBy } from '../../test/support/errors';
 
 const OPTIONS = resolveSubscriptionOptions({}, {});
@@ -67,8 +68,8 @@ describe('defineSubscription', () => {
   });
 
   it('fills bulk and dedupe defaults', () => {
-    expect(define({ bulk: true }).bulk).toEqual(SUBSCRIPTION_DEFAULTS.bulk);
-    expect(define({ dedupe: true }).dedupe).toEqual({ ...SUBSCRIPTION_DEFAULTS.dedupe, key: undefined });
+    expect(define({ bulk: true }).bulk).toEqual(DEFAULTS.subscriptions.bulk);
+    expect(define({ dedupe: true }).dedupe).toEqual({ ...DEFAULTS.subscriptions.dedupe, key: undefined });
     expect(define({ dedupe: false }).dedupe).toBeUndefined();
   });
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { InvalidSubscriptionError } from '../errors/invalid-subscription.error';
 import { DaprEvent } from './dapr-event.interface';
 import { DaprSubscribeDeclaration, DaprSubscribeOptions, DedupeOptions } from './dapr-subscribe.decorator';
-import { ResolvedSubscriptionOptions, SUBSCRIPTION_DEFAULTS } from './subscription-options';
+import { DEFAULTS } from '../options/defaults';
+import { ResolvedSubscriptionOptions } from '../options/resolved-options.interface';
 
 export interface ResolvedDedupe {
   store: string;
@@ -135,7 +136,7 @@ function resolveBulk(
   if (bulk === undefined || bulk === false) return undefined;
   const o = bulk === true ? {} : bulk;
   if (typeof o !== 'object' || o === null) fail('bulk must be true, false or { maxMessages, maxAwaitMs }');
-  const d = SUBSCRIPTION_DEFAULTS.bulk;
+  const d = DEFAULTS.subscriptions.bulk;
   const int32 = (what: string, value: unknown): number => {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > INT32_MAX) {
       fail(`bulk.${what} ${JSON.stringify(value)} must be an integer from 1 to ${INT32_MAX}`);
@@ -156,7 +157,7 @@ function resolveDedupe(
   if (dedupe === undefined || dedupe === false) return undefined;
   const o: DedupeOptions = dedupe === true ? {} : dedupe;
   if (typeof o !== 'object' || o === null) fail('dedupe must be true, false or { store, ttlSec, leaseSec, key }');
-  const d = SUBSCRIPTION_DEFAULTS.dedupe;
+  const d = DEFAULTS.subscriptions.dedupe;
   const store = o.store ?? d.store;
   if (typeof store !== 'string' || !COMPONENT_NAME.test(store)) {
     fail(`dedupe.store ${JSON.stringify(store)} must be a Dapr component name`);

@@ -3,7 +3,7 @@ import { InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
 import { EventDispatcher } from '../event-dispatcher';
 import { SubscriptionHandler } from '../subscription-definition';
 import { DaprSubscriptionJson, subscriptionList } from '../subscription-list';
-import { ResolvedSubscriptionOptions } from '../subscription-options';
+import { ResolvedSubscriptionOptions } from '../../options/resolved-options.interface';
 
 /** An HTTP answer, whatever the platform. */
 export interface Answer {

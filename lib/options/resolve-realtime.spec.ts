@@ -1,6 +1,7 @@
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
-import { resolveOptions } from '../options/resolve-options';
-import { REALTIME_DEFAULTS, resolveRealtimeSettings } from './realtime-options';
+import { resolveOptions } from './resolve-options';
+import { REALTIME_DEFAULTS } from './defaults';
+import { resolveRealtimeSettings } from './resolve-realtime';
 import { thrownBy } from '../../test/support/errors';
 
 describe('realtime options', () => {

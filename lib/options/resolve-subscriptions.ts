@@ -1,34 +1,18 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { SubscriptionOptions } from '../interfaces/subscription-options.interface';
-import { nonNegativeMs, object, positiveInt } from '../options/validators';
-
-export interface ResolvedSubscriptionOptions {
-  /** Without leading or trailing `/`. */
-  routePrefix: string;
-  appApiToken?: string;
-  handlerTimeoutMs: number;
-  maxBodyBytes: number;
-}
-
-/** Defaults of `subscriptions` and of `@DaprSubscribe(..., { dedupe })`. */
-export const SUBSCRIPTION_DEFAULTS = {
-  routePrefix: 'dapr/events',
-  handlerTimeoutMs: 30_000,
-  maxBodyBytes: 4 * 1024 * 1024,
-  dedupe: { store: 'statestore', ttlSec: 86_400, leaseSec: 60 },
-  bulk: { maxMessages: 100, maxAwaitMs: 1_000 },
-} as const;
+import { DEFAULTS } from './defaults';
+import { ResolvedSubscriptionOptions } from './resolved-options.interface';
+import { nonNegativeMs, object, positiveInt } from './validators';
 
 const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 
 /** Merges `subscriptions` over the defaults and validates it (`InvalidOptionsError` naming the option). */
 export function resolveSubscriptionOptions(
-  o: SubscriptionOptions | undefined,
+  o: SubscriptionOptions,
   env: NodeJS.ProcessEnv,
 ): ResolvedSubscriptionOptions {
-  if (o === undefined) o = {};
   object('subscriptions', o);
-  const d = SUBSCRIPTION_DEFAULTS;
+  const d = DEFAULTS.subscriptions;
 
   const prefix = o.routePrefix ?? d.routePrefix;
   if (typeof prefix !== 'string') {
