@@ -12,11 +12,9 @@ import {
   ResolvedTransportOptions,
 } from './resolved-options.interface';
 import {
-  atMost,
   bool,
   checkBaseUrl,
   headerValue,
-  MAX_TIMER_MS,
   nonNegativeInt,
   nonNegativeMs,
   nonNegativeNumber,
@@ -97,12 +95,7 @@ export function resolveBreaker(p: string, o: CircuitBreakerOptions = {}): Resolv
   const d = DEFAULTS.breaker;
   return {
     failureThreshold: positiveInt(`${p}.failureThreshold`, o.failureThreshold ?? d.failureThreshold),
-    resetTimeoutMs: atMost(
-      `${p}.resetTimeoutMs`,
-      positiveInt(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
-      MAX_TIMER_MS,
-      'about 24.8 days, the longest timer Node.js keeps',
-    ),
+    resetTimeoutMs: positiveMs(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
     halfOpenMaxCalls: positiveInt(`${p}.halfOpenMaxCalls`, o.halfOpenMaxCalls ?? d.halfOpenMaxCalls),
   };
 }
