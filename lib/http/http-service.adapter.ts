@@ -9,7 +9,8 @@ import {
 } from 'axios';
 import { isSecretName, redactUrl } from '../common/redact';
 import { HttpClientError, isHttpClientError } from '../errors/http-client.error';
-import { QueryParams } from '../input/query';
+import { hasHeader, headerOf } from '../input/headers';
+import { QueryParams, withQuery } from '../input/query';
 import { RequestConfig } from './request-options.interface';
 import { Exchange, ServiceClient } from './service-client';
 
@@ -76,16 +77,14 @@ function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, me
     throw refuse(`responseType "${config.responseType}" is not supported (answers are read whole, as JSON or text)`);
   }
   const headers = plainRequestHeaders(config.headers);
-  if (config.auth && !hasName(headers, 'authorization')) {
+  if (config.auth && !hasHeader(headers, 'authorization')) {
     const { username, password } = config.auth;
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
   }
   const req: RequestConfig = { method, path, headers };
   const params: unknown = config.params;
-  if (params instanceof URLSearchParams) {
-    const query = params.toString();
-    if (query) req.path = path + (path.includes('?') ? '&' : '?') + query;
-  } else if (params !== undefined && params !== null) req.params = params as QueryParams;
+  if (params instanceof URLSearchParams) req.path = withQuery(path, params.toString());
+  else if (params !== undefined && params !== null) req.params = params as QueryParams;
   const data: unknown = config.data;
   if (data === undefined || data === null) {
     // no body
@@ -94,7 +93,8 @@ function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, me
   else if (data instanceof ArrayBuffer) req.body = new Uint8Array(data);
   else if (data instanceof URLSearchParams) {
     req.body = Buffer.from(data.toString(), 'utf8');
-    if (!hasName(headers, 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded;charset=utf-8';
+    if (!hasHeader(headers, 'content-type'))
+      headers['Content-Type'] = 'application/x-www-form-urlencoded;charset=utf-8';
   } else if (isPlainData(data)) {
     const contentType = headerOf(headers, 'content-type') ?? '';
     if (/multipart\/form-data/i.test(contentType)) {
@@ -223,13 +223,4 @@ export function isPlainData(data: unknown): boolean {
   if (typeof data !== 'object') return typeof data === 'number' || typeof data === 'boolean';
   const proto = Object.getPrototypeOf(data) as unknown;
   return Array.isArray(data) || proto === Object.prototype || proto === null;
-}
-
-function hasName(headers: Record<string, string>, name: string): boolean {
-  return headerOf(headers, name) !== undefined;
-}
-
-function headerOf(headers: Record<string, string>, name: string): string | undefined {
-  for (const key in headers) if (key.toLowerCase() === name) return headers[key];
-  return undefined;
 }
