@@ -7,8 +7,8 @@ import { encodePathSegment } from '../input/path';
 
 export interface ServiceTarget {
   options: ResolvedServiceOptions;
-  /** Where the base URL came from (`testing`: a service only the testing module's stubs answer for). */
-  source: 'options' | 'env' | 'dapr' | 'testing';
+  /** Where the base URL came from. */
+  source: 'options' | 'env' | 'dapr';
   /** Headers every call to this target carries (the sidecar token for Dapr invocation). */
   headers?: Record<string, string>;
 }
