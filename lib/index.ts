@@ -129,6 +129,7 @@ export type {
   RealtimeSendFailedEvent,
 } from './realtime/realtime-events';
 export { RealtimeError, isRealtimeError } from './errors/realtime.error';
+export type { RealtimeErrorInit } from './errors/realtime.error';
 
 // ---- repositories -------------------------------------------------------------------------------
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';

@@ -187,7 +187,7 @@ function checkCount(name: string, value: unknown, min: number, max = Number.MAX_
 }
 
 /** Response headers as a plain record, names in lower case, repeated values joined with `, `. */
-export function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
+function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   const source = typeof headers.toJSON === 'function' ? (headers.toJSON as () => Record<string, unknown>)() : headers;
   for (const [k, v] of Object.entries(source)) {

@@ -19,7 +19,7 @@ import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
 import { bool, headerValue, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
-export const REPOSITORY_NAMES: readonly RepositoryName[] = [
+const REPOSITORY_NAMES: readonly RepositoryName[] = [
   'itemMaster',
   'paymentMaster',
   'settingsMaster',
