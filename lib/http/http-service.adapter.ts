@@ -9,7 +9,7 @@ import {
 } from 'axios';
 import { isSecretName, redactUrl } from '../common/redact';
 import { HttpClientError, isHttpClientError } from '../errors/http-client.error';
-import { hasHeader, headerOf } from '../input/headers';
+import { flatHeaders, hasHeader, headerOf } from '../input/headers';
 import { QueryParams, withQuery } from '../input/query';
 import { RequestConfig } from './request-options.interface';
 import { Exchange, ServiceClient } from './service-client';
@@ -76,7 +76,7 @@ function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, me
   if (!RESPONSE_TYPES.has(config.responseType)) {
     throw refuse(`responseType "${config.responseType}" is not supported (answers are read whole, as JSON or text)`);
   }
-  const headers = plainRequestHeaders(config.headers);
+  const headers = flatHeaders(config.headers);
   if (config.auth && !hasHeader(headers, 'authorization')) {
     const { username, password } = config.auth;
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
@@ -173,7 +173,7 @@ function toResponse(
  */
 export function safeConfig(config: AxiosRequestConfig): InternalAxiosRequestConfig {
   const headers = new AxiosHeaders();
-  for (const [name, value] of Object.entries(plainRequestHeaders(config.headers))) {
+  for (const [name, value] of Object.entries(flatHeaders(config.headers))) {
     headers.set(name, isSecretName(name) ? '***' : value);
   }
   const safe: AxiosRequestConfig = { method: config.method, url: redactUrl(config.url ?? ''), headers };
@@ -186,22 +186,6 @@ export function safeConfig(config: AxiosRequestConfig): InternalAxiosRequestConf
   }
   if (config.timeout) safe.timeout = config.timeout;
   return safe as InternalAxiosRequestConfig;
-}
-
-/** A request's headers (a plain object or `AxiosHeaders`) as strings, without unset (`null`, `undefined`, `false`) ones. */
-export function plainRequestHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  const source =
-    headers instanceof AxiosHeaders
-      ? (headers.toJSON() as Record<string, unknown>)
-      : (headers as Record<string, unknown>);
-  for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (typeof value === 'object' && !Array.isArray(value)) continue; // axios' per-method groups (`common`, `get`, ...)
-    out[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
 }
 
 /** A flat object as an `application/x-www-form-urlencoded` body (nested values are refused). */

@@ -1,8 +1,8 @@
 import type { HttpService } from '@nestjs/axios';
 import axios, { AxiosError, AxiosHeaders, AxiosInstance, AxiosRequestConfig } from 'axios';
 import { loadOptionalPeer } from '../common/optional-peer';
-import { headerFault } from '../input/headers';
-import { isPlainData, plainRequestHeaders, safeConfig, serviceClientAdapter } from './http-service.adapter';
+import { flatHeaders, headerFault } from '../input/headers';
+import { isPlainData, safeConfig, serviceClientAdapter } from './http-service.adapter';
 import { ServiceClient } from './service-client';
 
 type NestAxios = { HttpService: new (instance: AxiosInstance) => HttpService };
@@ -105,7 +105,7 @@ function refusingBadHeaders(instance: AxiosInstance, client: ServiceClient): Axi
 
 /** What is wrong with a caller's headers (the shared check, `headerFault`), or `undefined`. */
 function firstHeaderFault(headers: unknown): string | undefined {
-  for (const [name, value] of Object.entries(plainRequestHeaders(headers))) {
+  for (const [name, value] of Object.entries(flatHeaders(headers))) {
     const fault = headerFault(name, value);
     if (fault) return fault;
   }

@@ -57,3 +57,21 @@ export function headerOf<T>(headers: Record<string, T>, name: string): T | undef
   for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return headers[key];
   return undefined;
 }
+
+/**
+ * Headers (a plain object or axios' `AxiosHeaders`) as a flat record of strings: unset values
+ * (`undefined`, `null`, `false`) and axios' per-method groups (`common`, `get`, ...) left out,
+ * repeated values joined with `, `, names in lower case when `lowerCase` is set.
+ */
+export function flatHeaders(headers: unknown, lowerCase = false): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  const h = headers as Record<string, unknown>;
+  const source = typeof h.toJSON === 'function' ? (h.toJSON as () => Record<string, unknown>)() : h;
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === 'object' && !Array.isArray(value)) continue;
+    out[lowerCase ? name.toLowerCase() : name] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
