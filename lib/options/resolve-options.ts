@@ -16,7 +16,7 @@ import {
 import { resolveRealtimeOptions } from './resolve-realtime';
 import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, headerValue, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+import { bool, headerValue, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
 const REPOSITORY_NAMES: readonly RepositoryName[] = [
@@ -102,11 +102,11 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
   const critical = o.criticalBreakers;
-  if (critical !== undefined && !isNameList(critical)) {
+  if (critical !== undefined && !isStringArray(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
   }
   const degraded = o.degradedBreakers ?? [];
-  if (!isNameList(degraded)) {
+  if (!isStringArray(degraded)) {
     throw new InvalidOptionsError('health.degradedBreakers', degraded, 'must be an array of breaker names');
   }
   const both = degraded.filter((b) => critical?.includes(b));
@@ -118,10 +118,6 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
     );
   }
   return { openCircuitIs, criticalBreakers: critical, degradedBreakers: [...degraded] };
-}
-
-function isNameList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((b) => typeof b === 'string');
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
