@@ -1,4 +1,5 @@
 import { AxiosAdapter, AxiosError, AxiosResponse, CanceledError, InternalAxiosRequestConfig } from 'axios';
+import { flatHeaders } from '../input/headers';
 import { answerTooLargeError, bodyTooLargeError, settleStatus, timeoutError } from '../transport/adapter-errors';
 
 /** One request as an in-memory peer or sidecar sees it. */
@@ -43,7 +44,7 @@ export function inMemoryAdapter(answer: (request: InMemoryRequest) => InMemoryAn
       method: (config.method ?? 'get').toUpperCase(),
       path: q < 0 ? url : url.slice(0, q),
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-      headers: lowerCaseHeaders(config.headers?.toJSON ? config.headers.toJSON() : config.headers),
+      headers: flatHeaders(config.headers, true),
       body,
     };
     const got = await untilAborted(
@@ -112,12 +113,4 @@ function bodyText(data: unknown): string | undefined {
   if (typeof data === 'string') return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   return String(data);
-}
-
-function lowerCaseHeaders(source: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries((source ?? {}) as Record<string, unknown>)) {
-    if (value !== undefined && value !== null && value !== false) out[name.toLowerCase()] = String(value);
-  }
-  return out;
 }
