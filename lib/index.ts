@@ -1,5 +1,6 @@
 // Public API of kugel-comms: what an application imports. Everything not listed here is internal
-// (the options' defaults and resolvers, the transport, the injection token of the resolved options).
+// (the options' defaults and resolvers but the WebSocket client's REALTIME_DEFAULTS, the transport,
+// the injection token of the resolved options).
 
 // ---- module and options -------------------------------------------------------------------------
 export { KugelCommsModule } from './kugel-comms.module';
