@@ -1,5 +1,6 @@
 // Public API of kugel-comms: what an application imports. Everything not listed here is internal
-// (the options' defaults and resolvers, the transport, the injection token of the resolved options).
+// (the options' defaults and resolvers but the WebSocket client's REALTIME_DEFAULTS, the transport,
+// the injection token of the resolved options).
 
 // ---- module and options -------------------------------------------------------------------------
 export { KugelCommsModule } from './kugel-comms.module';
@@ -19,6 +20,10 @@ export type {
   TracingOptions,
   RepositoryName,
   RepositoryOptions,
+  SubscriptionOptions,
+  RealtimeOptions,
+  RealtimeSettings,
+  ReconnectOptions,
 } from './interfaces/kugel-comms-options.interface';
 
 // ---- REST ---------------------------------------------------------------------------------------
@@ -129,7 +134,6 @@ export type {
 export type { DaprEvent, DaprEventStatus, BulkHandlerResult } from './subscriptions/dapr-event.interface';
 export { DropEvent, isDropEvent } from './errors/drop-event.error';
 export { InvalidSubscriptionError, isInvalidSubscriptionError } from './errors/invalid-subscription.error';
-export type { SubscriptionOptions } from './subscriptions/subscription-options';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
 export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
@@ -144,15 +148,8 @@ export type {
   RealtimeMessage,
   RealtimeConnectionSnapshot,
 } from './realtime/realtime-connection.interface';
-export type {
-  RealtimeOptions,
-  RealtimeSettings,
-  RealtimeConnectOptions,
-  RealtimeAuth,
-  ReconnectOptions,
-  PerAttempt,
-} from './realtime/realtime-options.interface';
-export { REALTIME_DEFAULTS } from './realtime/realtime-options';
+export type { RealtimeConnectOptions, RealtimeAuth, PerAttempt } from './realtime/realtime-connect-options.interface';
+export { REALTIME_DEFAULTS } from './options/defaults';
 export { RealtimeHealthIndicator } from './realtime/realtime.health';
 export type { RealtimeHealthDetails, RealtimeCheckOptions } from './realtime/realtime.health';
 export { REALTIME_METRIC_NAMES } from './realtime/realtime-metrics.service';
@@ -166,6 +163,7 @@ export type {
   RealtimeSendFailedEvent,
 } from './realtime/realtime-events';
 export { RealtimeError, isRealtimeError } from './errors/realtime.error';
+export type { RealtimeErrorInit } from './errors/realtime.error';
 
 // ---- repositories -------------------------------------------------------------------------------
 export { ItemMasterWebRepository } from './repositories/item-master-web.repository';

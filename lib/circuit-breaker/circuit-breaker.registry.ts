@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CircuitBreakerOptions } from '../interfaces/kugel-comms-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { CircuitBreaker } from './circuit-breaker';
 

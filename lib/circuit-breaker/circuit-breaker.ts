@@ -1,6 +1,6 @@
 import { EventSource } from '../common/event';
 import { BrokenCircuitError } from '../errors/broken-circuit.error';
-import { CircuitBreakerOptions } from '../interfaces/kugel-comms-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
 import { resolveBreaker } from '../options/resolve-transport';
 import { CircuitState } from './circuit-state';
 

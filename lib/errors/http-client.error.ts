@@ -1,5 +1,6 @@
 const HTTP_CLIENT_ERROR_MARKER = Symbol.for('kugel-comms.HttpClientError');
 
+/** Fields of an `HttpClientError`. */
 export interface HttpClientErrorInit {
   service?: string;
   method: string;

@@ -1,5 +1,6 @@
 const REALTIME_ERROR_MARKER = Symbol.for('kugel-comms.RealtimeError');
 
+/** Fields of a `RealtimeError`. */
 export interface RealtimeErrorInit {
   /** Stable code (see `RealtimeError.code`). */
   code: string;

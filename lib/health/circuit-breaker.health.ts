@@ -21,6 +21,7 @@ export interface BreakerHealthDetails {
   degraded?: true;
 }
 
+/** Per-check options of `CircuitBreakerHealthIndicator.isHealthy(key, options)`. */
 export interface BreakerCheckOptions {
   /** Overrides `health.openCircuitIs` for this check (`'up'` for liveness endpoints). */
   openCircuitIs?: 'down' | 'up';

@@ -79,8 +79,10 @@ export class HttpClientHelper implements OnApplicationShutdown {
     return service;
   }
 
-  /** Discovery; a service only the testing module's stubs answer for gets the stubs' base URL. */
-  private discover(serviceName: string): ServiceTarget {
+  /** Discovery; a service only the testing module's stubs answer for gets the stubs' base URL (source `testing`). */
+  private discover(
+    serviceName: string,
+  ): Omit<ServiceTarget, 'source'> & { source: ServiceTarget['source'] | 'testing' } {
     try {
       return discoverService(serviceName, this.options);
     } catch (error) {

@@ -9,7 +9,8 @@ import {
 } from 'axios';
 import { isSecretName, redactUrl } from '../common/redact';
 import { HttpClientError, isHttpClientError } from '../errors/http-client.error';
-import { QueryParams } from '../input/query';
+import { flatHeaders, hasHeader, headerOf } from '../input/headers';
+import { QueryParams, withQuery } from '../input/query';
 import { RequestConfig } from './request-options.interface';
 import { Exchange, ServiceClient } from './service-client';
 
@@ -75,17 +76,15 @@ function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, me
   if (!RESPONSE_TYPES.has(config.responseType)) {
     throw refuse(`responseType "${config.responseType}" is not supported (answers are read whole, as JSON or text)`);
   }
-  const headers = plainRequestHeaders(config.headers);
-  if (config.auth && !hasName(headers, 'authorization')) {
+  const headers = flatHeaders(config.headers);
+  if (config.auth && !hasHeader(headers, 'authorization')) {
     const { username, password } = config.auth;
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
   }
   const req: RequestConfig = { method, path, headers };
   const params: unknown = config.params;
-  if (params instanceof URLSearchParams) {
-    const query = params.toString();
-    if (query) req.path = path + (path.includes('?') ? '&' : '?') + query;
-  } else if (params !== undefined && params !== null) req.params = params as QueryParams;
+  if (params instanceof URLSearchParams) req.path = withQuery(path, params.toString());
+  else if (params !== undefined && params !== null) req.params = params as QueryParams;
   const data: unknown = config.data;
   if (data === undefined || data === null) {
     // no body
@@ -94,7 +93,8 @@ function toRequest(client: ServiceClient, config: InternalAxiosRequestConfig, me
   else if (data instanceof ArrayBuffer) req.body = new Uint8Array(data);
   else if (data instanceof URLSearchParams) {
     req.body = Buffer.from(data.toString(), 'utf8');
-    if (!hasName(headers, 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded;charset=utf-8';
+    if (!hasHeader(headers, 'content-type'))
+      headers['Content-Type'] = 'application/x-www-form-urlencoded;charset=utf-8';
   } else if (isPlainData(data)) {
     const contentType = headerOf(headers, 'content-type') ?? '';
     if (/multipart\/form-data/i.test(contentType)) {
@@ -173,7 +173,7 @@ function toResponse(
  */
 export function safeConfig(config: AxiosRequestConfig): InternalAxiosRequestConfig {
   const headers = new AxiosHeaders();
-  for (const [name, value] of Object.entries(plainRequestHeaders(config.headers))) {
+  for (const [name, value] of Object.entries(flatHeaders(config.headers))) {
     headers.set(name, isSecretName(name) ? '***' : value);
   }
   const safe: AxiosRequestConfig = { method: config.method, url: redactUrl(config.url ?? ''), headers };
@@ -186,22 +186,6 @@ export function safeConfig(config: AxiosRequestConfig): InternalAxiosRequestConf
   }
   if (config.timeout) safe.timeout = config.timeout;
   return safe as InternalAxiosRequestConfig;
-}
-
-/** A request's headers (a plain object or `AxiosHeaders`) as strings, without unset (`null`, `undefined`, `false`) ones. */
-export function plainRequestHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  const source =
-    headers instanceof AxiosHeaders
-      ? (headers.toJSON() as Record<string, unknown>)
-      : (headers as Record<string, unknown>);
-  for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (typeof value === 'object' && !Array.isArray(value)) continue; // axios' per-method groups (`common`, `get`, ...)
-    out[name] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
 }
 
 /** A flat object as an `application/x-www-form-urlencoded` body (nested values are refused). */
@@ -223,13 +207,4 @@ export function isPlainData(data: unknown): boolean {
   if (typeof data !== 'object') return typeof data === 'number' || typeof data === 'boolean';
   const proto = Object.getPrototypeOf(data) as unknown;
   return Array.isArray(data) || proto === Object.prototype || proto === null;
-}
-
-function hasName(headers: Record<string, string>, name: string): boolean {
-  return headerOf(headers, name) !== undefined;
-}
-
-function headerOf(headers: Record<string, string>, name: string): string | undefined {
-  for (const key in headers) if (key.toLowerCase() === name) return headers[key];
-  return undefined;
 }

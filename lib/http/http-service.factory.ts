@@ -1,8 +1,8 @@
 import type { HttpService } from '@nestjs/axios';
 import axios, { AxiosError, AxiosHeaders, AxiosInstance, AxiosRequestConfig } from 'axios';
 import { loadOptionalPeer } from '../common/optional-peer';
-import { headerValueFault, isHeaderName } from '../input/headers';
-import { isPlainData, plainRequestHeaders, safeConfig, serviceClientAdapter } from './http-service.adapter';
+import { flatHeaders, headerFault } from '../input/headers';
+import { isPlainData, safeConfig, serviceClientAdapter } from './http-service.adapter';
 import { ServiceClient } from './service-client';
 
 type NestAxios = { HttpService: new (instance: AxiosInstance) => HttpService };
@@ -68,7 +68,7 @@ function refusingBadHeaders(instance: AxiosInstance, client: ServiceClient): Axi
   const check = (method: string, args: unknown[], at: number) => {
     const config = (typeof args[0] === 'string' && at === 0 ? args[1] : args[at]) as AxiosRequestConfig | undefined;
     const url = typeof args[0] === 'string' ? args[0] : (config?.url ?? '');
-    const why = headerFault(config?.headers);
+    const why = firstHeaderFault(config?.headers);
     if (!why) return undefined;
     const verb = (method === 'request' ? (config?.method ?? 'get') : method).toUpperCase();
     const error = new AxiosError(
@@ -103,12 +103,11 @@ function refusingBadHeaders(instance: AxiosInstance, client: ServiceClient): Axi
   });
 }
 
-/** What is wrong with a caller's headers (the shared checks of `input/headers.ts`), or `undefined`. */
-function headerFault(headers: unknown): string | undefined {
-  for (const [name, value] of Object.entries(plainRequestHeaders(headers))) {
-    if (!isHeaderName(name)) return `header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`;
-    const fault = headerValueFault(value);
-    if (fault) return `header "${name}" ${fault}`;
+/** What is wrong with a caller's headers (the shared check, `headerFault`), or `undefined`. */
+function firstHeaderFault(headers: unknown): string | undefined {
+  for (const [name, value] of Object.entries(flatHeaders(headers))) {
+    const fault = headerFault(name, value);
+    if (fault) return fault;
   }
   return undefined;
 }

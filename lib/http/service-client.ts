@@ -4,7 +4,7 @@ import { redactUrl } from '../common/redact';
 import { BrokenCircuitError } from '../errors/broken-circuit.error';
 import { HttpClientError } from '../errors/http-client.error';
 import { serialiseJson } from '../input/body';
-import { checkHeaders, hasHeader } from '../input/headers';
+import { checkHeaders, flatHeaders, hasHeader } from '../input/headers';
 import { InputError, isInputError } from '../input/input.error';
 import { checkRelativePath } from '../input/path';
 import { buildQuery, withQuery } from '../input/query';
@@ -87,7 +87,7 @@ export class ServiceClient {
     return {
       data: result.data as T,
       status: result.status,
-      headers: withHeaders ? plainHeaders(result.headers) : {},
+      headers: withHeaders ? flatHeaders(result.headers, true) : {},
     };
   }
 
@@ -184,14 +184,4 @@ function checkCount(name: string, value: unknown, min: number, max = Number.MAX_
     throw new InputError(`option ${name} must be an integer ${range}, got ${String(value)}`);
   }
   return value;
-}
-
-/** Response headers as a plain record, names in lower case, repeated values joined with `, `. */
-export function plainHeaders(headers: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  const source = typeof headers.toJSON === 'function' ? (headers.toJSON as () => Record<string, unknown>)() : headers;
-  for (const [k, v] of Object.entries(source)) {
-    if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-  }
-  return out;
 }

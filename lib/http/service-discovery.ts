@@ -2,12 +2,13 @@ import { HttpClientError } from '../errors/http-client.error';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { ResolvedKugelCommsOptions, ResolvedServiceOptions } from '../options/resolved-options.interface';
 import { resolveService } from '../options/resolve-transport';
+import { SERVICE_NAME } from '../options/validators';
 import { encodePathSegment } from '../input/path';
 
 export interface ServiceTarget {
   options: ResolvedServiceOptions;
-  /** Where the base URL came from (`testing`: a service only the testing module's stubs answer for). */
-  source: 'options' | 'env' | 'dapr' | 'testing';
+  /** Where the base URL came from. */
+  source: 'options' | 'env' | 'dapr';
   /** Headers every call to this target carries (the sidecar token for Dapr invocation). */
   headers?: Record<string, string>;
 }
@@ -26,7 +27,7 @@ export function discoverService(
   options: ResolvedKugelCommsOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceTarget {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+  if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
     throw unknownService(
       String(name),
       `service name ${JSON.stringify(String(name))} is not valid (letters, digits, ".", "_", "-")`,

@@ -24,25 +24,54 @@ export function headerValueFault(value: unknown): string | undefined {
 }
 
 /**
- * Checks a caller's headers; returns them without `undefined` values. Throws `InputError`
- * (`header "X-Note" contains CR, LF or NUL`, ...).
+ * What is wrong with one header of a caller's (`header "X-Note" contains CR, LF or NUL`, ...), or
+ * `undefined` when HTTP can carry it.
  */
+export function headerFault(name: string, value: unknown): string | undefined {
+  if (!isHeaderName(name)) return `header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`;
+  const fault = headerValueFault(value);
+  return fault === undefined ? undefined : `header "${name}" ${fault}`;
+}
+
+/** Checks a caller's headers; returns them without `undefined` values. Throws `InputError` (`headerFault`). */
 export function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    if (!isHeaderName(name))
-      throw new InputError(`header name ${JSON.stringify(name.slice(0, 40))} is not a valid HTTP token`);
-    const fault = headerValueFault(value);
-    if (fault) throw new InputError(`header "${name}" ${fault}`);
+    const fault = headerFault(name, value);
+    if (fault) throw new InputError(fault);
     out[name] = value;
   }
   return out;
 }
 
-/** Whether `headers` has `name` (case-insensitive). */
+/** Whether `headers` has `name` (case-insensitive; `name` in lower case). */
 export function hasHeader(headers: Record<string, unknown>, name: string): boolean {
   for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return true;
   return false;
+}
+
+/** The value of `name` in `headers` (case-insensitive; `name` in lower case), or `undefined`. */
+export function headerOf<T>(headers: Record<string, T>, name: string): T | undefined {
+  for (const key in headers) if (key.length === name.length && key.toLowerCase() === name) return headers[key];
+  return undefined;
+}
+
+/**
+ * Headers (a plain object or axios' `AxiosHeaders`) as a flat record of strings: unset values
+ * (`undefined`, `null`, `false`) and axios' per-method groups (`common`, `get`, ...) left out,
+ * repeated values joined with `, `, names in lower case when `lowerCase` is set.
+ */
+export function flatHeaders(headers: unknown, lowerCase = false): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return out;
+  const h = headers as Record<string, unknown>;
+  const source = typeof h.toJSON === 'function' ? (h.toJSON as () => Record<string, unknown>)() : h;
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (typeof value === 'object' && !Array.isArray(value)) continue;
+    out[lowerCase ? name.toLowerCase() : name] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
 }

@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-// Types only: prom-client is an optional peer, loaded when metrics are enabled.
-import type * as PromClient from 'prom-client';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { MetricsRegistry } from '../interfaces/kugel-comms-options.interface';
+import { MetricsRegistry } from '../interfaces/metrics-options.interface';
 import { Unsubscribe } from '../common/event';
-import { loadOptionalPeer } from '../common/optional-peer';
 import { KugelCommsEvents, RequestCompletedEvent } from './comms-events';
+import { PromMetrics } from './prom-metrics';
 
 /** Metric names, without the prefix (`metrics.prefix`, `kugel_comms_` by default). */
 export const METRIC_NAMES = {
@@ -26,14 +24,6 @@ export const CIRCUIT_STATE_GAUGE_VALUE: Readonly<Record<CircuitState, number>> =
   [CircuitState.HalfOpen]: 1,
   [CircuitState.Open]: 2,
 };
-
-const MISSING_PROM_CLIENT = 'metrics.enabled needs the prom-client package: npm i prom-client';
-
-/**
- * Breakers reported by each `circuit_breaker_state` gauge: one entry per live module instance
- * that shares the gauge (a second app booted in the same process reuses the first one's gauge).
- */
-const gaugeSources = new WeakMap<object, Set<() => CircuitBreakerRegistry>>();
 
 /**
  * Prometheus metrics, built on `KugelCommsEvents` and the breakers, when `metrics.enabled` is true
@@ -62,8 +52,6 @@ export class KugelCommsMetrics implements OnModuleDestroy {
   private readonly logger = new Logger(KugelCommsMetrics.name);
   private readonly subscriptions: Unsubscribe[] = [];
   private target?: MetricsRegistry;
-  private gauge?: object;
-  private readonly source = () => this.breakers;
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
@@ -89,100 +77,40 @@ export class KugelCommsMetrics implements OnModuleDestroy {
   }
 
   private start(): void {
-    const o = this.options.metrics;
-    const prom = loadPromClient();
-    const registry = (o.registry ?? prom.register) as PromClient.Registry;
-    this.target = registry as unknown as MetricsRegistry;
-    const name = (suffix: string) => `${o.prefix}${suffix}`;
-
-    const duration = reuseOrCreate(
-      registry,
-      'Histogram',
-      ['service', 'method', 'status_class'],
-      name(METRIC_NAMES.requestDuration),
-      (n, labelNames) =>
-        new prom.Histogram({
-          name: n,
-          help: 'Duration of logical outgoing calls (all attempts), in seconds',
-          labelNames,
-          buckets: [...o.buckets],
-          registers: [registry],
-        }),
+    const metrics = new PromMetrics(this.options.metrics);
+    this.target = metrics.registry as unknown as MetricsRegistry;
+    const callLabels = ['service', 'method', 'status_class'];
+    const duration = metrics.histogram(
+      METRIC_NAMES.requestDuration,
+      'Duration of logical outgoing calls (all attempts), in seconds',
+      callLabels,
     );
-    const requests = reuseOrCreate(
-      registry,
-      'Counter',
-      ['service', 'method', 'status_class'],
-      name(METRIC_NAMES.requests),
-      (n, labelNames) =>
-        new prom.Counter({
-          name: n,
-          help: 'Logical outgoing calls, by outcome',
-          labelNames,
-          registers: [registry],
-        }),
+    const requests = metrics.counter(METRIC_NAMES.requests, 'Logical outgoing calls, by outcome', callLabels);
+    const errors = metrics.counter(
+      METRIC_NAMES.requestErrors,
+      'Logical outgoing calls that failed (HTTP >= 400, no answer, or refused by an open breaker)',
+      callLabels,
     );
-    const errors = reuseOrCreate(
-      registry,
-      'Counter',
-      ['service', 'method', 'status_class'],
-      name(METRIC_NAMES.requestErrors),
-      (n, labelNames) =>
-        new prom.Counter({
-          name: n,
-          help: 'Logical outgoing calls that failed (HTTP >= 400, no answer, or refused by an open breaker)',
-          labelNames,
-          registers: [registry],
-        }),
-    );
-    const retries = reuseOrCreate(
-      registry,
-      'Counter',
-      ['service', 'method'],
-      name(METRIC_NAMES.retries),
-      (n, labelNames) =>
-        new prom.Counter({
-          name: n,
-          help: 'Retries of outgoing calls (attempts after the first)',
-          labelNames,
-          registers: [registry],
-        }),
-    );
-    const transitions = reuseOrCreate(
-      registry,
-      'Counter',
-      ['breaker', 'from', 'to'],
-      name(METRIC_NAMES.breakerTransitions),
-      (n, labelNames) =>
-        new prom.Counter({
-          name: n,
-          help: 'Circuit breaker state changes',
-          labelNames,
-          registers: [registry],
-        }),
-    );
-    const state = reuseOrCreate(registry, 'Gauge', ['breaker'], name(METRIC_NAMES.breakerState), (n, labelNames) => {
-      const gauge: PromClient.Gauge<string> = new prom.Gauge({
-        name: n,
-        help: 'Circuit breaker state: 0 closed, 1 half_open, 2 open',
-        labelNames,
-        registers: [registry],
-        // Read at scrape time, so an open breaker whose reset timeout passed reads as half-open.
-        collect: () => {
-          gauge.reset();
-          for (const source of gaugeSources.get(gauge) ?? []) {
-            for (const breaker of source().all())
-              gauge.set({ breaker: breaker.name }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
-          }
-        },
-      });
-      return gauge;
-    });
-    this.gauge = state;
-    if (!gaugeSources.has(state)) gaugeSources.set(state, new Set());
-    gaugeSources.get(state)!.add(this.source);
-
+    const retries = metrics.counter(METRIC_NAMES.retries, 'Retries of outgoing calls (attempts after the first)', [
+      'service',
+      'method',
+    ]);
+    const transitions = metrics.counter(METRIC_NAMES.breakerTransitions, 'Circuit breaker state changes', [
+      'breaker',
+      'from',
+      'to',
+    ]);
     this.subscriptions.push(
+      // Read at scrape time, so an open breaker whose reset timeout passed reads as half-open.
+      metrics.gauge(
+        METRIC_NAMES.breakerState,
+        'Circuit breaker state: 0 closed, 1 half_open, 2 open',
+        ['breaker'],
+        (g) => {
+          for (const breaker of this.breakers.all())
+            g.set({ breaker: breaker.name }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
+        },
+      ),
       this.events.requestCompleted.on((e) => {
         const labels = { service: e.client, method: e.method, status_class: statusClass(e) };
         requests.inc(labels);
@@ -192,13 +120,12 @@ export class KugelCommsMetrics implements OnModuleDestroy {
       this.events.retryScheduled.on((e) => retries.inc({ service: e.client, method: e.method })),
       this.events.breakerStateChanged.on((e) => transitions.inc({ breaker: e.breaker, from: e.from, to: e.to })),
     );
-    this.logger.log(`Prometheus metrics ${o.prefix}* enabled`);
+    this.logger.log(`Prometheus metrics ${this.options.metrics.prefix}* enabled`);
   }
 
   /** Stops counting (the metrics stay in the registry; this app's breakers leave the gauge). */
   onModuleDestroy(): void {
     for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe();
-    if (this.gauge) gaugeSources.get(this.gauge)?.delete(this.source);
   }
 }
 
@@ -210,42 +137,4 @@ export function statusClass(e: Pick<RequestCompletedEvent, 'status' | 'outcome'>
   if (e.outcome === 'rejected') return 'rejected';
   if (e.status === undefined) return 'error';
   return `${Math.floor(e.status / 100)}xx`;
-}
-
-/** prom-client, or an error saying how to install it. */
-export function loadPromClient(): typeof PromClient {
-  const prom = loadOptionalPeer<typeof PromClient>('prom-client');
-  if (!prom) throw new Error(MISSING_PROM_CLIENT);
-  return prom;
-}
-
-export type Kind = 'Histogram' | 'Counter' | 'Gauge';
-type MetricOf<K extends Kind> = K extends 'Histogram'
-  ? PromClient.Histogram<string>
-  : K extends 'Counter'
-    ? PromClient.Counter<string>
-    : PromClient.Gauge<string>;
-
-/**
- * The metric `name` of the registry when it is one kugel-comms made (same kind, same labels),
- * else a new one. A metric of that name that does not match is an error naming it.
- */
-export function reuseOrCreate<K extends Kind>(
-  registry: PromClient.Registry,
-  kind: K,
-  labelNames: string[],
-  name: string,
-  create: (name: string, labelNames: string[]) => MetricOf<K>,
-): MetricOf<K> {
-  const existing = registry.getSingleMetric(name) as (MetricOf<K> & { labelNames?: string[] }) | undefined;
-  if (!existing) return create(name, labelNames);
-  const sameKind = existing.constructor?.name === kind;
-  const sameLabels = JSON.stringify([...(existing.labelNames ?? [])].sort()) === JSON.stringify([...labelNames].sort());
-  if (!sameKind || !sameLabels) {
-    throw new Error(
-      `metric "${name}" is already in the registry as a ${existing.constructor?.name ?? 'metric'} with labels [${(existing.labelNames ?? []).join(', ')}]; ` +
-        `kugel-comms needs a ${kind} with labels [${labelNames.join(', ')}]: set another metrics.prefix or metrics.registry`,
-    );
-  }
-  return existing;
 }

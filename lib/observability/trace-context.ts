@@ -1,7 +1,7 @@
 // Types only: @opentelemetry/api is an optional peer, loaded on first use.
 import type * as OtelApi from '@opentelemetry/api';
 import { loadOptionalPeer } from '../common/optional-peer';
-import { headerValueFault, isHeaderName } from '../input/headers';
+import { headerFault } from '../input/headers';
 
 /**
  * The headers that carry the active OpenTelemetry context to a peer, or `undefined` when
@@ -36,7 +36,7 @@ export function activeTraceHeaders(): Record<string, string> | undefined {
     let out: Record<string, string> | undefined;
     for (const [name, value] of Object.entries(carrier)) {
       // A propagator's output is sent only when it is a valid header.
-      if (!isHeaderName(name) || headerValueFault(value) !== undefined) continue;
+      if (headerFault(name, value) !== undefined) continue;
       (out ??= {})[name] = value as string;
     }
     return out;

@@ -33,4 +33,27 @@ export const DEFAULTS = {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   },
   tracing: { propagate: true },
+  /** `subscriptions.*`, and the `bulk` and `dedupe` settings of `@DaprSubscribe` when given as `true`. */
+  subscriptions: {
+    routePrefix: 'dapr/events',
+    handlerTimeoutMs: 30_000,
+    maxBodyBytes: 4 * 1024 * 1024,
+    dedupe: { store: 'statestore', ttlSec: 86_400, leaseSec: 60 },
+    bulk: { maxMessages: 100, maxAwaitMs: 1_000 },
+  },
+  realtime: {
+    maxMessageBytes: 1024 * 1024,
+    sendBufferSize: 1_000,
+    sendTimeoutMs: 30_000,
+    resendUnconfirmed: true,
+    handshakeTimeoutMs: 10_000,
+    heartbeatIntervalMs: 15_000,
+    heartbeatTimeoutMs: 10_000,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2, resetAfterMs: 2_000 },
+    // Looser than the REST/Dapr breaker: a peer that restarts (a rolling update) is down for seconds.
+    breaker: { failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 },
+  },
 } as const;
+
+/** Defaults of the WebSocket client (`realtime.*`), for apps that size their own settings from them. */
+export const REALTIME_DEFAULTS = DEFAULTS.realtime;

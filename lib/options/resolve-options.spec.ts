@@ -1,15 +1,7 @@
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
 import { DEFAULTS } from './defaults';
 import { resolveOptions } from './resolve-options';
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../../test/support/errors';
 
 describe('resolveOptions', () => {
   it('fills every default from one place', () => {
@@ -70,21 +62,21 @@ describe('resolveOptions', () => {
     [{ auth: { serviceToken: { secret: 's', algorithm: 'none' } } }, 'auth.serviceToken.algorithm', 'got "none"'],
     [{ auth: { serviceToken: { secret: 's', expiresInSec: 86_400 } } }, 'auth.serviceToken.expiresInSec', 'got 86400'],
   ])('%j → names %s and the value', (options, option, got) => {
-    const error = errorOf(() => resolveOptions(options as never, {}));
+    const error = thrownBy(() => resolveOptions(options as never, {}));
     expect(isInvalidOptionsError(error)).toBe(true);
     expect(error.message).toContain(`"${option}"`);
     expect(error.message).toContain(got);
   });
 
   it('never shows a secret value in the error', () => {
-    const error = errorOf(() => resolveOptions({ auth: { apiKey: 'sk-line\r\nbreak' } }, {}));
+    const error = thrownBy(() => resolveOptions({ auth: { apiKey: 'sk-line\r\nbreak' } }, {}));
     expect(error.message).toContain('auth.apiKey');
     expect(error.message).not.toContain('sk-line');
-    const urlError = errorOf(() => resolveOptions({ services: { p: 'http://user:pa55@h' } }, {}));
+    const urlError = thrownBy(() => resolveOptions({ services: { p: 'http://user:pa55@h' } }, {}));
     expect(urlError.message).not.toContain('pa55');
   });
 
   it('refuses a bad DAPR_HTTP_PORT', () => {
-    expect(errorOf(() => resolveOptions({}, { DAPR_HTTP_PORT: '70000' })).message).toMatch(/DAPR_HTTP_PORT.*"70000"/);
+    expect(thrownBy(() => resolveOptions({}, { DAPR_HTTP_PORT: '70000' })).message).toMatch(/DAPR_HTTP_PORT.*"70000"/);
   });
 });

@@ -1,15 +1,10 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import {
-  AuthOptions,
-  HealthOptions,
-  KugelCommsModuleOptions,
-  MetricsOptions,
-  RepositoryName,
-  RepositoryOptions,
-  TracingOptions,
-} from '../interfaces/kugel-comms-options.interface';
-import { resolveRealtimeOptions } from '../realtime/realtime-options';
-import { resolveSubscriptionOptions } from '../subscriptions/subscription-options';
+import { AuthOptions } from '../interfaces/auth-options.interface';
+import { HealthOptions } from '../interfaces/health-options.interface';
+import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
+import { MetricsOptions } from '../interfaces/metrics-options.interface';
+import { RepositoryName, RepositoryOptions } from '../interfaces/repository-options.interface';
+import { TracingOptions } from '../interfaces/tracing-options.interface';
 import { DEFAULTS } from './defaults';
 import {
   ResolvedAuthOptions,
@@ -18,11 +13,13 @@ import {
   ResolvedRepositoryOptions,
   ResolvedServiceOptions,
 } from './resolved-options.interface';
+import { resolveRealtimeOptions } from './resolve-realtime';
+import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, headerValue, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+import { bool, headerValue, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
-export const REPOSITORY_NAMES: readonly RepositoryName[] = [
+const REPOSITORY_NAMES: readonly RepositoryName[] = [
   'itemMaster',
   'paymentMaster',
   'settingsMaster',
@@ -62,7 +59,7 @@ export function resolveOptions(
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
-    subscriptions: resolveSubscriptionOptions(options.subscriptions, env),
+    subscriptions: resolveSubscriptionOptions(options.subscriptions ?? {}, env),
     realtime: resolveRealtimeOptions(options.realtime ?? {}),
   };
 }
@@ -106,11 +103,11 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
   const critical = o.criticalBreakers;
-  if (critical !== undefined && !isNameList(critical)) {
+  if (critical !== undefined && !isStringArray(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
   }
   const degraded = o.degradedBreakers ?? [];
-  if (!isNameList(degraded)) {
+  if (!isStringArray(degraded)) {
     throw new InvalidOptionsError('health.degradedBreakers', degraded, 'must be an array of breaker names');
   }
   const both = degraded.filter((b) => critical?.includes(b));
@@ -122,10 +119,6 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
     );
   }
   return { openCircuitIs, criticalBreakers: critical, degradedBreakers: [...degraded] };
-}
-
-function isNameList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((b) => typeof b === 'string');
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {

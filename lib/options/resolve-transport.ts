@@ -1,11 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import {
-  CircuitBreakerOptions,
-  DaprOptions,
-  HttpOptions,
-  RetryBudgetOptions,
-  ServiceOptions,
-} from '../interfaces/kugel-comms-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
+import { DaprOptions } from '../interfaces/dapr-options.interface';
+import { HttpOptions, RetryBudgetOptions, ServiceOptions } from '../interfaces/http-options.interface';
 import { DEFAULTS } from './defaults';
 import {
   ResolvedBreakerOptions,
@@ -16,11 +12,9 @@ import {
   ResolvedTransportOptions,
 } from './resolved-options.interface';
 import {
-  atMost,
   bool,
   checkBaseUrl,
   headerValue,
-  MAX_TIMER_MS,
   nonNegativeInt,
   nonNegativeMs,
   nonNegativeNumber,
@@ -101,12 +95,7 @@ export function resolveBreaker(p: string, o: CircuitBreakerOptions = {}): Resolv
   const d = DEFAULTS.breaker;
   return {
     failureThreshold: positiveInt(`${p}.failureThreshold`, o.failureThreshold ?? d.failureThreshold),
-    resetTimeoutMs: atMost(
-      `${p}.resetTimeoutMs`,
-      positiveInt(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
-      MAX_TIMER_MS,
-      'about 24.8 days, the longest timer Node.js keeps',
-    ),
+    resetTimeoutMs: positiveMs(`${p}.resetTimeoutMs`, o.resetTimeoutMs ?? d.resetTimeoutMs),
     halfOpenMaxCalls: positiveInt(`${p}.halfOpenMaxCalls`, o.halfOpenMaxCalls ?? d.halfOpenMaxCalls),
   };
 }

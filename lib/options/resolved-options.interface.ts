@@ -1,13 +1,10 @@
-import {
-  CircuitBreakerOptions,
-  MetricsRegistry,
-  RepositoryName,
-  RetryBudgetOptions,
-  ServiceTokenOptions,
-  TracingOptions,
-} from '../interfaces/kugel-comms-options.interface';
-import type { ResolvedRealtimeOptions } from '../realtime/realtime-options';
-import type { ResolvedSubscriptionOptions } from '../subscriptions/subscription-options';
+import { ServiceTokenOptions } from '../interfaces/auth-options.interface';
+import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
+import { RetryBudgetOptions } from '../interfaces/http-options.interface';
+import { MetricsRegistry } from '../interfaces/metrics-options.interface';
+import { ReconnectOptions } from '../interfaces/realtime-options.interface';
+import { RepositoryName } from '../interfaces/repository-options.interface';
+import { TracingOptions } from '../interfaces/tracing-options.interface';
 
 /** The options after defaults and validation (what `KUGEL_COMMS_RESOLVED_OPTIONS` holds). */
 export interface ResolvedKugelCommsOptions {
@@ -20,7 +17,7 @@ export interface ResolvedKugelCommsOptions {
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;
   subscriptions: ResolvedSubscriptionOptions;
-  /** The WebSocket client (its defaults and checks are in `realtime/realtime-options.ts`). */
+  /** The WebSocket client (`resolve-realtime.ts`). */
   realtime: ResolvedRealtimeOptions;
 }
 
@@ -78,4 +75,30 @@ export interface ResolvedMetricsOptions {
   /** Unset: prom-client's global `register` (known only once prom-client is loaded). */
   registry?: MetricsRegistry;
   buckets: readonly number[];
+}
+
+export interface ResolvedSubscriptionOptions {
+  /** Without leading or trailing `/`. */
+  routePrefix: string;
+  appApiToken?: string;
+  handlerTimeoutMs: number;
+  maxBodyBytes: number;
+}
+
+export type ResolvedReconnectOptions = Required<ReconnectOptions>;
+
+/** The WebSocket settings every connection has (module-wide, or overridden per connection). */
+export interface ResolvedRealtimeSettings {
+  maxMessageBytes: number;
+  sendBufferSize: number;
+  sendTimeoutMs: number;
+  resendUnconfirmed: boolean;
+  handshakeTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  reconnect: ResolvedReconnectOptions;
+}
+
+export interface ResolvedRealtimeOptions extends ResolvedRealtimeSettings {
+  breaker: ResolvedBreakerOptions | false;
 }

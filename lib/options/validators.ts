@@ -63,6 +63,11 @@ export function nonNegativeNumber(option: string, value: unknown): number {
   return value;
 }
 
+/** Whether `value` is an array of strings. */
+export function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
 export function bool(option: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionsError(option, value, 'must be true or false');
   return value;

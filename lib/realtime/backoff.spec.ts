@@ -1,5 +1,6 @@
 import { Backoff, backoffDelay } from './backoff';
-import { REALTIME_DEFAULTS, ResolvedReconnectOptions } from './realtime-options';
+import { REALTIME_DEFAULTS } from '../options/defaults';
+import { ResolvedReconnectOptions } from '../options/resolved-options.interface';
 
 describe('backoff', () => {
   const o: ResolvedReconnectOptions = {

@@ -1,4 +1,4 @@
-import { ResolvedReconnectOptions } from './realtime-options';
+import { ResolvedReconnectOptions } from '../options/resolved-options.interface';
 
 /**
  * The delay before reconnect attempt `attempt` (1 for the first): the step

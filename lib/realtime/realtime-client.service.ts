@@ -4,12 +4,13 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.regis
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
 import { RealtimeError } from '../errors/realtime.error';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
-import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
+import { resolveRealtimeSettings } from '../options/resolve-realtime';
+import { isStringArray } from '../options/validators';
+import { ResolvedKugelCommsOptions, ResolvedRealtimeSettings } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { RealtimeConnection } from './realtime-connection';
 import { handshakeBuilder } from './realtime-handshake';
-import { RealtimeConnectOptions } from './realtime-options.interface';
-import { resolveRealtimeSettings, ResolvedRealtimeSettings } from './realtime-options';
+import { RealtimeConnectOptions } from './realtime-connect-options.interface';
 import { resolveRealtimeTarget } from './realtime-target';
 
 /**
@@ -105,8 +106,4 @@ export class RealtimeClient implements OnApplicationShutdown {
       });
     }
   }
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { Handshake } from './realtime-handshake';
 import { RealtimeEvents } from './realtime-events';
-import { ResolvedRealtimeSettings } from './realtime-options';
+import { ResolvedRealtimeSettings } from '../options/resolved-options.interface';
 import { RealtimeTarget } from './realtime-target';
 
 /**

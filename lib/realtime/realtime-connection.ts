@@ -50,6 +50,7 @@ export class RealtimeConnection {
   private since: number;
   private displayUrl: string;
   private lastError?: { error: RealtimeError; at: number };
+  /** Since when it has not been open (from `connect()` before the first opening); `undefined` while open. */
   private downSince?: number;
   private closing?: Promise<void>;
   private closeRequested = false;
@@ -215,8 +216,9 @@ export class RealtimeConnection {
     }
   };
 
-  private opened(info: { reconnected: boolean; attempts: number; downtimeMs: number }): void {
-    const { reconnected, attempts, downtimeMs } = info;
+  private opened(info: { reconnected: boolean; attempts: number }): void {
+    const { reconnected, attempts } = info;
+    const downtimeMs = this.now() - this.downSince!;
     this.downSince = undefined;
     this.setup.logger.log(
       `${reconnected ? 'reconnected' : 'connected'} to ${this.displayUrl}` +
@@ -224,7 +226,7 @@ export class RealtimeConnection {
     );
     // What waited for the connection goes first, in order.
     this.buffer.flush(this.writer);
-    this.emit(this.onOpen, this.setup.events.opened, { ...this.ref(), ...info });
+    this.emit(this.onOpen, this.setup.events.opened, { ...this.ref(), ...info, downtimeMs });
   }
 
   private received(data: Buffer, binary: boolean): void {

@@ -1,7 +1,7 @@
 import { apiKeyHeaders, bearerHeaders } from '../auth/auth-headers';
 import { ServiceTokenService } from '../auth/service-token.service';
 import { RealtimeError } from '../errors/realtime.error';
-import { PerAttempt, RealtimeAuth, RealtimeConnectOptions } from './realtime-options.interface';
+import { PerAttempt, RealtimeAuth, RealtimeConnectOptions } from './realtime-connect-options.interface';
 
 /** What one opening handshake sends besides the URL. */
 export interface Handshake {

@@ -1,11 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-// Types only: prom-client is an optional peer, loaded with require() when metrics are enabled.
-import type * as PromClient from 'prom-client';
 import { Unsubscribe } from '../common/event';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
-import { loadPromClient, reuseOrCreate } from '../observability/comms-metrics.service';
+import { PromMetrics } from '../observability/prom-metrics';
 import { RealtimeState } from './realtime-connection.interface';
 import { RealtimeClient } from './realtime-client.service';
 
@@ -19,9 +17,6 @@ export const REALTIME_METRIC_NAMES = {
 } as const;
 
 const STATES: readonly RealtimeState[] = ['connecting', 'open', 'reconnecting', 'closing'];
-
-/** Clients reported by each shared gauge (a second app booted in one process reuses the first one's gauges). */
-const gaugeSources = new WeakMap<object, Set<() => RealtimeClient>>();
 
 /**
  * Prometheus metrics of the WebSocket connections, with the REST metrics when `metrics.enabled`
@@ -41,8 +36,6 @@ const gaugeSources = new WeakMap<object, Set<() => RealtimeClient>>();
 @Injectable()
 export class RealtimeMetrics implements OnModuleDestroy {
   private readonly subscriptions: Unsubscribe[] = [];
-  private readonly gauges: object[] = [];
-  private readonly source = () => this.client;
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
@@ -53,73 +46,34 @@ export class RealtimeMetrics implements OnModuleDestroy {
   }
 
   private start(): void {
-    const o = this.options.metrics;
-    const prom = loadPromClient();
-    const registry = (o.registry ?? prom.register) as PromClient.Registry;
-    const name = (suffix: string) => `${o.prefix}${suffix}`;
-    const counter = (suffix: string, help: string, labels: string[]) =>
-      reuseOrCreate(
-        registry,
-        'Counter',
-        labels,
-        name(suffix),
-        (n, labelNames) => new prom.Counter({ name: n, help, labelNames, registers: [registry] }),
-      );
-    const gauge = (
-      suffix: string,
-      help: string,
-      labels: string[],
-      fill: (g: PromClient.Gauge<string>, c: RealtimeClient) => void,
-    ) => {
-      const g = reuseOrCreate(registry, 'Gauge', labels, name(suffix), (n, labelNames) => {
-        const created: PromClient.Gauge<string> = new prom.Gauge({
-          name: n,
-          help,
-          labelNames,
-          registers: [registry],
-          collect: () => {
-            created.reset();
-            for (const source of gaugeSources.get(created) ?? []) fill(created, source());
-          },
-        });
-        return created;
-      });
-      if (!gaugeSources.has(g)) gaugeSources.set(g, new Set());
-      gaugeSources.get(g)!.add(this.source);
-      this.gauges.push(g);
-    };
-
-    gauge(REALTIME_METRIC_NAMES.connections, 'WebSocket connections, by state', ['service', 'state'], (g, c) => {
-      const counts = new Map<string, number>();
-      for (const conn of c.connections()) {
-        const key = `${conn.service}\u0000${conn.state}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-      for (const [key, n] of counts) {
-        const [service, state] = key.split('\u0000');
-        if (STATES.includes(state as RealtimeState)) g.inc({ service, state }, n);
-      }
-    });
-    gauge(
-      REALTIME_METRIC_NAMES.buffered,
-      'WebSocket messages held: waiting for a connection or written and not yet confirmed',
-      ['service'],
-      (g, c) => {
-        for (const conn of c.connections()) {
-          const s = conn.snapshot();
-          g.inc({ service: s.service }, s.waiting + s.unconfirmed);
+    const metrics = new PromMetrics(this.options.metrics);
+    this.subscriptions.push(
+      metrics.gauge(REALTIME_METRIC_NAMES.connections, 'WebSocket connections, by state', ['service', 'state'], (g) => {
+        for (const { service, state } of this.client.connections()) {
+          if (STATES.includes(state)) g.inc({ service, state });
         }
-      },
+      }),
+      metrics.gauge(
+        REALTIME_METRIC_NAMES.buffered,
+        'WebSocket messages held: waiting for a connection or written and not yet confirmed',
+        ['service'],
+        (g) => {
+          for (const conn of this.client.connections()) {
+            const s = conn.snapshot();
+            g.inc({ service: s.service }, s.waiting + s.unconfirmed);
+          }
+        },
+      ),
     );
-    const reconnects = counter(REALTIME_METRIC_NAMES.reconnects, 'WebSocket reconnect attempts scheduled', [
+    const reconnects = metrics.counter(REALTIME_METRIC_NAMES.reconnects, 'WebSocket reconnect attempts scheduled', [
       'service',
       'reason',
     ]);
-    const messages = counter(REALTIME_METRIC_NAMES.messages, 'WebSocket messages written or received', [
+    const messages = metrics.counter(REALTIME_METRIC_NAMES.messages, 'WebSocket messages written or received', [
       'service',
       'direction',
     ]);
-    const failures = counter(REALTIME_METRIC_NAMES.sendFailures, 'WebSocket sends rejected, by code', [
+    const failures = metrics.counter(REALTIME_METRIC_NAMES.sendFailures, 'WebSocket sends rejected, by code', [
       'service',
       'code',
     ]);
@@ -134,6 +88,5 @@ export class RealtimeMetrics implements OnModuleDestroy {
   /** Stops counting (the metrics stay in the registry; this app's connections leave the gauges). */
   onModuleDestroy(): void {
     for (const unsubscribe of this.subscriptions.splice(0)) unsubscribe();
-    for (const g of this.gauges.splice(0)) gaugeSources.get(g)?.delete(this.source);
   }
 }

@@ -1,16 +1,7 @@
-import { isRealtimeError, RealtimeError } from '../errors/realtime.error';
+import { isRealtimeError } from '../errors/realtime.error';
 import { resolveOptions } from '../options/resolve-options';
 import { resolveRealtimeTarget, withQuery } from './realtime-target';
-
-function errorOf(fn: () => unknown): RealtimeError {
-  try {
-    fn();
-  } catch (error) {
-    if (isRealtimeError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../../test/support/errors';
 
 describe('resolveRealtimeTarget', () => {
   const options = resolveOptions(
@@ -38,20 +29,22 @@ describe('resolveRealtimeTarget', () => {
       url: 'wss://monitor:9000/api/ws',
       source: 'env',
     });
-    const e = errorOf(() =>
-      resolveRealtimeTarget(
-        'stock-monito',
-        '/ws',
-        { ...options, dapr: { ...options.dapr, serviceInvocation: false } },
-        env,
-      ),
+    const e = thrownBy(
+      () =>
+        resolveRealtimeTarget(
+          'stock-monito',
+          '/ws',
+          { ...options, dapr: { ...options.dapr, serviceInvocation: false } },
+          env,
+        ),
+      isRealtimeError,
     );
     expect(e.code).toBe('ERR_UNKNOWN_SERVICE');
     expect(e.message).toContain('BASE_URL_STOCK_MONITO');
   });
 
   it('refuses a peer known only through Dapr service invocation (it carries no WebSockets)', () => {
-    const e = errorOf(() => resolveRealtimeTarget('nowhere', '/ws', options, {}));
+    const e = thrownBy(() => resolveRealtimeTarget('nowhere', '/ws', options, {}), isRealtimeError);
     expect(e.code).toBe('ERR_UNKNOWN_SERVICE');
     expect(e.message).toMatch(/Dapr service invocation.*BASE_URL_NOWHERE/);
   });
@@ -68,13 +61,16 @@ describe('resolveRealtimeTarget', () => {
     '/ws/T1#frag',
     '/ws/コード',
   ])('refuses the path %j before any I/O', (path) => {
-    const e = errorOf(() => resolveRealtimeTarget('stock', path, options, {}));
+    const e = thrownBy(() => resolveRealtimeTarget('stock', path, options, {}), isRealtimeError);
     expect(e.code).toBe('ERR_BAD_REQUEST_INPUT');
     expect(e.message).toContain('nothing was sent');
   });
 
   it('never quotes a token that was put in a refused path', () => {
-    const e = errorOf(() => resolveRealtimeTarget('stock', '/ws/../x?token=abc.def.ghi', options, {}));
+    const e = thrownBy(
+      () => resolveRealtimeTarget('stock', '/ws/../x?token=abc.def.ghi', options, {}),
+      isRealtimeError,
+    );
     expect(e.message).not.toContain('abc.def.ghi');
     expect(e.message).toContain('token=***');
   });

@@ -4,6 +4,7 @@ import { redactUrl } from '../common/redact';
 import { discoverService, envVariableFor } from '../http/service-discovery';
 import { isInputError } from '../input/input.error';
 import { checkRelativePath } from '../input/path';
+import { withQuery as appendQuery } from '../input/query';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 
 /** Where a connection goes. */
@@ -35,15 +36,6 @@ export function resolveRealtimeTarget(
   } catch (error) {
     if (!isHttpClientError(error)) throw error;
     throw new RealtimeError(error.message, { code: error.code ?? 'ERR_UNKNOWN_SERVICE', service: String(service) });
-  }
-  if (found.source === 'testing') {
-    throw new RealtimeError(
-      `service "${service}" is known only to the testing module's stubs, which answer REST calls only`,
-      {
-        code: 'ERR_UNKNOWN_SERVICE',
-        service,
-      },
-    );
   }
   if (found.source === 'dapr') {
     throw new RealtimeError(
@@ -84,7 +76,5 @@ export function resolveRealtimeTarget(
 
 /** `url` with `query` appended (percent-encoded by `URLSearchParams`). */
 export function withQuery(url: string, query: Record<string, string> | undefined): string {
-  if (!query || Object.keys(query).length === 0) return url;
-  const text = new URLSearchParams(query).toString();
-  return `${url}${url.includes('?') ? '&' : '?'}${text}`;
+  return appendQuery(url, new URLSearchParams(query).toString());
 }

@@ -23,6 +23,7 @@ export interface RealtimeHealthDetails {
   critical: boolean;
 }
 
+/** Per-check options of `RealtimeHealthIndicator.isHealthy(key, options)`. */
 export interface RealtimeCheckOptions {
   /** Only connections to these services can make the check `down` (default: every connection). */
   services?: string[];

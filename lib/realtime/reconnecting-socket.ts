@@ -25,7 +25,6 @@ export class ReconnectingSocket {
   private opened = false;
   private everOpened = false;
   private openedAt = 0;
-  private downSince: number;
   private attempts = 0;
   private attempting = false;
   private permit?: CircuitPermit;
@@ -47,7 +46,6 @@ export class ReconnectingSocket {
     private readonly hooks: SocketHooks,
   ) {
     this.now = setup.now ?? Date.now;
-    this.downSince = this.now();
     this.backoff = new Backoff(setup.settings.reconnect, setup.random);
   }
 
@@ -198,7 +196,7 @@ export class ReconnectingSocket {
     this.permit?.success();
     this.permit = undefined;
     const now = this.now();
-    const info = { reconnected: this.everOpened, attempts: this.attempts, downtimeMs: now - this.downSince };
+    const info = { reconnected: this.everOpened, attempts: this.attempts };
     this.everOpened = true;
     this.openedAt = now;
     this.attempts = 0;
@@ -252,7 +250,6 @@ export class ReconnectingSocket {
     const now = this.now();
     if (wasOpen) {
       if (now - this.openedAt >= this.setup.settings.reconnect.resetAfterMs) this.backoff.reset();
-      this.downSince = now;
       if (!this.closeRequested) {
         this.setup.logger.warn(`connection closed (${code}${reason ? ` ${reason}` : ''}): reconnecting`);
       }

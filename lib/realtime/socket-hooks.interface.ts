@@ -14,7 +14,7 @@ export interface ErrorDetails {
 export interface SocketHooks {
   state(state: RealtimeState): void;
   url(displayUrl: string): void;
-  opened(info: { reconnected: boolean; attempts: number; downtimeMs: number }): void;
+  opened(info: { reconnected: boolean; attempts: number }): void;
   closed(info: { code: number; reason: string; wasOpen: boolean; willReconnect: boolean; error?: string }): void;
   reconnecting(info: Pick<RealtimeReconnectEvent, 'attempt' | 'delayMs' | 'reason'>): void;
   message(data: Buffer, binary: boolean): void;

@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import type * as PromClient from 'prom-client';
 import { Unsubscribe } from '../common/event';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
-import { loadPromClient, reuseOrCreate } from '../observability/comms-metrics.service';
+import { PromMetrics } from '../observability/prom-metrics';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { EventRepublishers } from './event-republishers.service';
 
@@ -45,62 +44,37 @@ export class RepublishMetrics implements OnModuleDestroy {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    const o = this.options.metrics;
-    const prom = loadPromClient();
-    const registry = (o.registry ?? prom.register) as PromClient.Registry;
-    const name = (suffix: string) => `${o.prefix}${suffix}`;
+    const metrics = new PromMetrics(this.options.metrics);
     const all = () => this.republishers.all();
-    reuseOrCreate(
-      registry,
-      'Gauge',
-      ['republisher'],
-      name(REPUBLISH_METRIC_NAMES.oldestUndeliveredAge),
-      (n, labelNames) => {
-        const gauge: PromClient.Gauge<string> = new prom.Gauge({
-          name: n,
-          help: 'Age of the oldest event not yet delivered to every consumer, in seconds',
-          labelNames,
-          registers: [registry],
-          collect: () => {
-            gauge.reset();
-            for (const r of all()) gauge.set({ republisher: r.name }, (r.status().oldestUndeliveredAgeMs ?? 0) / 1000);
-          },
-        });
-        return gauge;
-      },
-    );
-    reuseOrCreate(registry, 'Gauge', ['republisher'], name(REPUBLISH_METRIC_NAMES.undelivered), (n, labelNames) => {
-      const gauge: PromClient.Gauge<string> = new prom.Gauge({
-        name: n,
-        help: 'Events not yet delivered to every consumer, as last known',
-        labelNames,
-        registers: [registry],
-        collect: () => {
-          gauge.reset();
+    this.subscriptions.push(
+      metrics.gauge(
+        REPUBLISH_METRIC_NAMES.oldestUndeliveredAge,
+        'Age of the oldest event not yet delivered to every consumer, in seconds',
+        ['republisher'],
+        (gauge) => {
+          for (const r of all()) gauge.set({ republisher: r.name }, (r.status().oldestUndeliveredAgeMs ?? 0) / 1000);
+        },
+      ),
+      metrics.gauge(
+        REPUBLISH_METRIC_NAMES.undelivered,
+        'Events not yet delivered to every consumer, as last known',
+        ['republisher'],
+        (gauge) => {
           for (const r of all()) {
             const count = r.status().undelivered;
             if (count !== undefined) gauge.set({ republisher: r.name }, count);
           }
         },
-      });
-      return gauge;
-    });
-    const events = reuseOrCreate(
-      registry,
-      'Counter',
-      ['republisher', 'outcome'],
-      name(REPUBLISH_METRIC_NAMES.events),
-      (n, labelNames) =>
-        new prom.Counter({ name: n, help: 'Events republished, by outcome', labelNames, registers: [registry] }),
+      ),
     );
-    const passes = reuseOrCreate(
-      registry,
-      'Counter',
-      ['republisher', 'outcome'],
-      name(REPUBLISH_METRIC_NAMES.passes),
-      (n, labelNames) =>
-        new prom.Counter({ name: n, help: 'Republisher passes, by outcome', labelNames, registers: [registry] }),
-    );
+    const events = metrics.counter(REPUBLISH_METRIC_NAMES.events, 'Events republished, by outcome', [
+      'republisher',
+      'outcome',
+    ]);
+    const passes = metrics.counter(REPUBLISH_METRIC_NAMES.passes, 'Republisher passes, by outcome', [
+      'republisher',
+      'outcome',
+    ]);
     this.subscriptions.push(
       this.republishers.onPass.on((pass) => {
         const republisher = pass.republisher;

@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { object, positiveInt, positiveMs, nonNegativeMs, SERVICE_NAME } from '../options/validators';
+import { MAX_TIMER_MS, nonNegativeMs, object, positiveInt, positiveMs, SERVICE_NAME } from '../options/validators';
 import { RepublishSource } from './republish-source.interface';
 
 /** Options of one republisher (`KugelCommsModule.forRepublisher`, `EventRepublishers.register`). */
@@ -76,7 +76,7 @@ export function resolveRepublisherOptions(name: unknown, options: RepublisherOpt
     minAgeMs: nonNegativeMs(at('minAgeMs'), options.minAgeMs ?? d.minAgeMs),
     batchSize: positiveInt(at('batchSize'), options.batchSize ?? d.batchSize),
     concurrency: positiveInt(at('concurrency'), options.concurrency ?? d.concurrency),
-    maxBackoffMs: positiveMs(at('maxBackoffMs'), options.maxBackoffMs ?? Math.min(5 * intervalMs, 2_147_483_647)),
+    maxBackoffMs: positiveMs(at('maxBackoffMs'), options.maxBackoffMs ?? Math.min(5 * intervalMs, MAX_TIMER_MS)),
     maxUndeliveredAgeMs: positiveMs(at('maxUndeliveredAgeMs'), options.maxUndeliveredAgeMs ?? d.maxUndeliveredAgeMs),
     shutdownTimeoutMs: nonNegativeMs(at('shutdownTimeoutMs'), options.shutdownTimeoutMs ?? d.shutdownTimeoutMs),
     firstPassAfterMs: nonNegativeMs(at('firstPassAfterMs'), options.firstPassAfterMs ?? intervalMs),

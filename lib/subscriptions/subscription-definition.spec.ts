@@ -3,20 +3,13 @@ import { isInvalidSubscriptionError } from '../errors/invalid-subscription.error
 import { DaprSubscribeOptions } from './dapr-subscribe.decorator';
 import { defineSubscription, groupByTopic, SubscriptionHandler } from './subscription-definition';
 import { subscriptionList } from './subscription-list';
-import { resolveSubscriptionOptions, SUBSCRIPTION_DEFAULTS } from './subscription-options';
+import { DEFAULTS } from '../options/defaults';
+import { resolveSubscriptionOptions } from '../options/resolve-subscriptions';
+import { thrownBy } from '../../test/support/errors';
 
 const OPTIONS = resolveSubscriptionOptions({}, {});
 const define = (options: DaprSubscribeOptions = {}, topic = 'orders', name = 'Orders.onOrder', order = 0) =>
   defineSubscription(name, { pubsub: 'pubsub', topic, options }, () => undefined, OPTIONS, order);
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('subscriptions options', () => {
   it('defaults: routePrefix dapr/events, 30 s handler timeout, 4 MiB bodies, no token', () => {
@@ -38,20 +31,20 @@ describe('subscriptions options', () => {
   it('trims slashes from the prefix and refuses one that could not be a plain path', () => {
     expect(resolveSubscriptionOptions({ routePrefix: '/in/events/' }, {}).routePrefix).toBe('in/events');
     for (const bad of ['', '/', 'a/../b', 'dapr/:topic', 'dapr/subscribe', 'a b']) {
-      const error = errorOf(() => resolveSubscriptionOptions({ routePrefix: bad }, {}));
+      const error = thrownBy(() => resolveSubscriptionOptions({ routePrefix: bad }, {}));
       expect(isInvalidOptionsError(error)).toBe(true);
       expect(error.message).toContain('"subscriptions.routePrefix"');
     }
   });
 
   it('refuses bad numbers and hides a bad token', () => {
-    expect(errorOf(() => resolveSubscriptionOptions({ handlerTimeoutMs: -1 }, {})).message).toContain(
+    expect(thrownBy(() => resolveSubscriptionOptions({ handlerTimeoutMs: -1 }, {})).message).toContain(
       '"subscriptions.handlerTimeoutMs"',
     );
-    expect(errorOf(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {})).message).toContain(
+    expect(thrownBy(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {})).message).toContain(
       '"subscriptions.maxBodyBytes"',
     );
-    const token = errorOf(() => resolveSubscriptionOptions({ appApiToken: 'secret value' }, {}));
+    const token = thrownBy(() => resolveSubscriptionOptions({ appApiToken: 'secret value' }, {}));
     expect(token.message).toContain('(value hidden)');
     expect(token.message).not.toContain('secret value');
   });
@@ -75,8 +68,8 @@ describe('defineSubscription', () => {
   });
 
   it('fills bulk and dedupe defaults', () => {
-    expect(define({ bulk: true }).bulk).toEqual(SUBSCRIPTION_DEFAULTS.bulk);
-    expect(define({ dedupe: true }).dedupe).toEqual({ ...SUBSCRIPTION_DEFAULTS.dedupe, key: undefined });
+    expect(define({ bulk: true }).bulk).toEqual(DEFAULTS.subscriptions.bulk);
+    expect(define({ dedupe: true }).dedupe).toEqual({ ...DEFAULTS.subscriptions.dedupe, key: undefined });
     expect(define({ dedupe: false }).dedupe).toBeUndefined();
   });
 
@@ -92,7 +85,7 @@ describe('defineSubscription', () => {
     ['a dedupe store that is no component name', { dedupe: { store: 'a b' } }, 'dedupe.store "a b"'],
     ['a negative handler timeout', { handlerTimeoutMs: -1 }, 'handlerTimeoutMs -1'],
   ])('refuses %s, naming the handler', (_what, options, message) => {
-    const error = errorOf(() => define(options));
+    const error = thrownBy(() => define(options));
     expect(isInvalidSubscriptionError(error)).toBe(true);
     expect(error.message).toContain('@DaprSubscribe on Orders.onOrder:');
     expect(error.message).toContain(message);
@@ -113,7 +106,7 @@ describe('groupByTopic and the /dapr/subscribe list', () => {
     define(options, topic, name, order);
 
   it('fails on two handlers for one route, naming both', () => {
-    const error = errorOf(() => groupByTopic([h('A.one'), h('B.two')]));
+    const error = thrownBy(() => groupByTopic([h('A.one'), h('B.two')]));
     expect(isInvalidSubscriptionError(error)).toBe(true);
     expect(error.message).toContain('A.one and B.two both claim pubsub/orders with the default route');
     expect(() => groupByTopic([h('A.one', { match: 'x' }), h('B.two', { match: 'x' })])).toThrow(/the rule "x"/);

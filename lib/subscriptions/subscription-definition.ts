@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { InvalidSubscriptionError } from '../errors/invalid-subscription.error';
 import { DaprEvent } from './dapr-event.interface';
 import { DaprSubscribeDeclaration, DaprSubscribeOptions, DedupeOptions } from './dapr-subscribe.decorator';
-import { ResolvedSubscriptionOptions, SUBSCRIPTION_DEFAULTS } from './subscription-options';
+import { DEFAULTS } from '../options/defaults';
+import { ResolvedSubscriptionOptions } from '../options/resolved-options.interface';
+import { MAX_TIMER_MS, SERVICE_NAME } from '../options/validators';
 
 export interface ResolvedDedupe {
   store: string;
@@ -35,7 +37,7 @@ export interface SubscriptionHandler {
   invoke: (arg: unknown) => unknown;
 }
 
-const COMPONENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The largest int32: daprd reads the `bulkSubscribe` numbers as int32 (the dedupe seconds share the bound). */
 const INT32_MAX = 2_147_483_647;
 
 /** Validates one declaration (`InvalidSubscriptionError` naming the handler) and gives it its route. */
@@ -51,7 +53,7 @@ export function defineSubscription(
   };
   const { pubsub, topic } = declaration;
   const o: DaprSubscribeOptions = declaration.options ?? {};
-  if (typeof pubsub !== 'string' || !COMPONENT_NAME.test(pubsub)) {
+  if (typeof pubsub !== 'string' || !SERVICE_NAME.test(pubsub)) {
     fail(`pubsub ${JSON.stringify(pubsub)} must be a Dapr component name (letters, digits, ".", "_", "-")`);
   }
   if (typeof topic !== 'string' || topic.trim().length === 0 || topic === '.' || topic === '..') {
@@ -73,9 +75,9 @@ export function defineSubscription(
     typeof handlerTimeoutMs !== 'number' ||
     !Number.isSafeInteger(handlerTimeoutMs) ||
     handlerTimeoutMs < 0 ||
-    handlerTimeoutMs > INT32_MAX
+    handlerTimeoutMs > MAX_TIMER_MS
   ) {
-    fail(`handlerTimeoutMs ${JSON.stringify(handlerTimeoutMs)} must be an integer from 0 (none) to ${INT32_MAX}`);
+    fail(`handlerTimeoutMs ${JSON.stringify(handlerTimeoutMs)} must be an integer from 0 (none) to ${MAX_TIMER_MS}`);
   }
 
   const dedupe = resolveDedupe(o.dedupe, handlerTimeoutMs, fail);
@@ -135,7 +137,7 @@ function resolveBulk(
   if (bulk === undefined || bulk === false) return undefined;
   const o = bulk === true ? {} : bulk;
   if (typeof o !== 'object' || o === null) fail('bulk must be true, false or { maxMessages, maxAwaitMs }');
-  const d = SUBSCRIPTION_DEFAULTS.bulk;
+  const d = DEFAULTS.subscriptions.bulk;
   const int32 = (what: string, value: unknown): number => {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > INT32_MAX) {
       fail(`bulk.${what} ${JSON.stringify(value)} must be an integer from 1 to ${INT32_MAX}`);
@@ -156,9 +158,9 @@ function resolveDedupe(
   if (dedupe === undefined || dedupe === false) return undefined;
   const o: DedupeOptions = dedupe === true ? {} : dedupe;
   if (typeof o !== 'object' || o === null) fail('dedupe must be true, false or { store, ttlSec, leaseSec, key }');
-  const d = SUBSCRIPTION_DEFAULTS.dedupe;
+  const d = DEFAULTS.subscriptions.dedupe;
   const store = o.store ?? d.store;
-  if (typeof store !== 'string' || !COMPONENT_NAME.test(store)) {
+  if (typeof store !== 'string' || !SERVICE_NAME.test(store)) {
     fail(`dedupe.store ${JSON.stringify(store)} must be a Dapr component name`);
   }
   const seconds = (what: string, value: unknown): number => {

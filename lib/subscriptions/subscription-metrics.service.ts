@@ -1,10 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import type * as PromClient from 'prom-client';
 import { Unsubscribe } from '../common/event';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { KugelCommsEvents } from '../observability/comms-events';
-import { loadPromClient, reuseOrCreate } from '../observability/comms-metrics.service';
+import { PromMetrics } from '../observability/prom-metrics';
 
 /** Metric names of the receiving half, without the prefix (`metrics.prefix`). */
 export const SUBSCRIPTION_METRIC_NAMES = {
@@ -46,44 +45,20 @@ export class SubscriptionMetrics implements OnModuleDestroy {
   start(): void {
     if (this.started || !this.options.metrics.enabled) return;
     this.started = true;
-    const o = this.options.metrics;
-    const prom = loadPromClient();
-    const registry = (o.registry ?? prom.register) as PromClient.Registry;
-    const name = (suffix: string) => `${o.prefix}${suffix}`;
-    const received = reuseOrCreate(
-      registry,
-      'Counter',
-      ['pubsub', 'topic'],
-      name(SUBSCRIPTION_METRIC_NAMES.eventsReceived),
-      (n, labelNames) =>
-        new prom.Counter({ name: n, help: 'Events daprd delivered to handlers', labelNames, registers: [registry] }),
-    );
-    const outcomes = reuseOrCreate(
-      registry,
-      'Counter',
+    const metrics = new PromMetrics(this.options.metrics);
+    const received = metrics.counter(SUBSCRIPTION_METRIC_NAMES.eventsReceived, 'Events daprd delivered to handlers', [
+      'pubsub',
+      'topic',
+    ]);
+    const outcomes = metrics.counter(
+      SUBSCRIPTION_METRIC_NAMES.eventOutcomes,
+      'Answers given to daprd per event (success, retry, drop) and why',
       ['pubsub', 'topic', 'outcome', 'reason'],
-      name(SUBSCRIPTION_METRIC_NAMES.eventOutcomes),
-      (n, labelNames) =>
-        new prom.Counter({
-          name: n,
-          help: 'Answers given to daprd per event (success, retry, drop) and why',
-          labelNames,
-          registers: [registry],
-        }),
     );
-    const duration = reuseOrCreate(
-      registry,
-      'Histogram',
+    const duration = metrics.histogram(
+      SUBSCRIPTION_METRIC_NAMES.handlerDuration,
+      'Run time of event handlers, in seconds',
       ['pubsub', 'topic', 'outcome'],
-      name(SUBSCRIPTION_METRIC_NAMES.handlerDuration),
-      (n, labelNames) =>
-        new prom.Histogram({
-          name: n,
-          help: 'Run time of event handlers, in seconds',
-          labelNames,
-          buckets: [...o.buckets],
-          registers: [registry],
-        }),
     );
     this.subscriptions.push(
       this.events.eventReceived.on((e) => received.inc({ pubsub: e.pubsub, topic: e.topic })),

@@ -2,7 +2,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { InvalidSubscriptionError } from '../errors/invalid-subscription.error';
 import { DAPR_SUBSCRIBE_METADATA, DaprSubscribeDeclaration } from './dapr-subscribe.decorator';
 import { defineSubscription, SubscriptionHandler } from './subscription-definition';
-import { ResolvedSubscriptionOptions } from './subscription-options';
+import { ResolvedSubscriptionOptions } from '../options/resolved-options.interface';
 
 /**
  * Every `@DaprSubscribe` method of the app's providers and controllers, validated, in discovery

@@ -1,5 +1,6 @@
 import { AxiosAdapter, AxiosError, AxiosResponse, CanceledError, InternalAxiosRequestConfig } from 'axios';
-import { withFault } from '../transport/adapter-fault';
+import { flatHeaders } from '../input/headers';
+import { answerTooLargeError, bodyTooLargeError, settleStatus, timeoutError } from '../transport/adapter-errors';
 
 /** One request as an in-memory peer or sidecar sees it. */
 export interface InMemoryRequest {
@@ -35,14 +36,7 @@ export function inMemoryAdapter(answer: (request: InMemoryRequest) => InMemoryAn
     if (signal?.aborted) throw new CanceledError(undefined, config);
     const body = bodyText(config.data);
     if (body !== undefined && config.maxBodyLength !== undefined && config.maxBodyLength > -1) {
-      if (Buffer.byteLength(body) > config.maxBodyLength) {
-        const error = new AxiosError(
-          'Request body larger than maxBodyLength limit',
-          AxiosError.ERR_BAD_REQUEST,
-          config,
-        );
-        throw withFault(error, 'not-sent');
-      }
+      if (Buffer.byteLength(body) > config.maxBodyLength) throw bodyTooLargeError(config);
     }
     const url = config.url ?? '';
     const q = url.indexOf('?');
@@ -50,7 +44,7 @@ export function inMemoryAdapter(answer: (request: InMemoryRequest) => InMemoryAn
       method: (config.method ?? 'get').toUpperCase(),
       path: q < 0 ? url : url.slice(0, q),
       query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-      headers: lowerCaseHeaders(config.headers?.toJSON ? config.headers.toJSON() : config.headers),
+      headers: flatHeaders(config.headers, true),
       body,
     };
     const got = await untilAborted(
@@ -61,16 +55,12 @@ export function inMemoryAdapter(answer: (request: InMemoryRequest) => InMemoryAn
     if ('fault' in got) throw faultError(got.fault, config);
     const text = got.body ?? '';
     const limit = config.maxContentLength ?? -1;
-    if (limit > -1 && Buffer.byteLength(text) > limit) {
-      const error = new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config);
-      throw withFault(error, 'too-large');
-    }
+    if (limit > -1 && Buffer.byteLength(text) > limit) throw answerTooLargeError(config);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(got.headers ?? {})) headers[name.toLowerCase()] = value;
-    const response: AxiosResponse = { data: text, status: got.status, statusText: '', headers, config };
-    if (!config.validateStatus || config.validateStatus(got.status)) return response;
-    const code = got.status >= 400 && got.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
-    throw new AxiosError(`Request failed with status code ${got.status}`, code, config, undefined, response);
+    const settled = settleStatus({ data: text, status: got.status, statusText: '', headers, config });
+    if (settled instanceof AxiosError) throw settled;
+    return settled;
   };
   return adapter;
 }
@@ -113,8 +103,7 @@ function untilAborted<T>(
 }
 
 function faultError(fault: InMemoryFault, config: InternalAxiosRequestConfig): AxiosError {
-  if (fault === 'timeout')
-    return new AxiosError(`timeout of ${config.timeout ?? 0}ms exceeded`, 'ECONNABORTED', config);
+  if (fault === 'timeout') return timeoutError(config);
   const message = fault === 'ECONNREFUSED' ? 'connect ECONNREFUSED (in memory)' : 'socket hang up (in memory)';
   return new AxiosError(message, fault, config);
 }
@@ -124,12 +113,4 @@ function bodyText(data: unknown): string | undefined {
   if (typeof data === 'string') return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
   return String(data);
-}
-
-function lowerCaseHeaders(source: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries((source ?? {}) as Record<string, unknown>)) {
-    if (value !== undefined && value !== null && value !== false) out[name.toLowerCase()] = String(value);
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 import { AxiosAdapter, AxiosError, AxiosResponse, CanceledError, InternalAxiosRequestConfig } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { answerTooLargeError, bodyTooLargeError, settleStatus, timeoutError } from './adapter-errors';
 import { withFault } from './adapter-fault';
 
 export interface NodeHttpAdapterOptions {
@@ -65,12 +66,7 @@ export function createNodeHttpAdapter(
       if (body !== undefined && body !== null) {
         const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
         if (config.maxBodyLength !== undefined && config.maxBodyLength > -1 && length > config.maxBodyLength) {
-          const error = new AxiosError(
-            'Request body larger than maxBodyLength limit',
-            AxiosError.ERR_BAD_REQUEST,
-            config,
-          );
-          reject(withFault(error, 'not-sent'));
+          reject(bodyTooLargeError(config));
           return;
         }
         headers['content-length'] = length;
@@ -119,14 +115,7 @@ export function createNodeHttpAdapter(
         let size = 0;
         // Reject before destroying: destroying emits 'aborted', which must not win the race.
         const tooLarge = () => {
-          finish(() =>
-            reject(
-              withFault(
-                new AxiosError(`maxContentLength size of ${limit} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req),
-                'too-large',
-              ),
-            ),
-          );
+          finish(() => reject(answerTooLargeError(config, req)));
           res.destroy();
           req.destroy();
         };
@@ -155,11 +144,9 @@ export function createNodeHttpAdapter(
             request: req,
           };
           finish(() => {
-            if (!config.validateStatus || config.validateStatus(status)) resolve(response);
-            else {
-              const code = status >= 400 && status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
-              reject(new AxiosError(`Request failed with status code ${status}`, code, config, req, response));
-            }
+            const settled = settleStatus(response, req);
+            if (settled instanceof AxiosError) reject(settled);
+            else resolve(settled);
           });
         });
       });
@@ -175,7 +162,7 @@ export function createNodeHttpAdapter(
         // the last byte), not `req.setTimeout`'s idle timer: a peer that trickles a byte now and
         // then would otherwise hold the caller for as long as it likes.
         deadline = setTimeout(() => {
-          finish(() => reject(new AxiosError(`timeout of ${config.timeout}ms exceeded`, 'ECONNABORTED', config, req)));
+          finish(() => reject(timeoutError(config, req)));
           req.destroy();
         }, config.timeout);
       }

@@ -1,6 +1,6 @@
 import { DynamicModule, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { Test, TestingModule } from '@nestjs/testing';
+import { TestingModule } from '@nestjs/testing';
 import {
   getServiceClientToken,
   HttpClientHelper,
@@ -10,7 +10,13 @@ import {
   KugelCommsModuleOptions,
   ServiceClient,
 } from '../../lib';
-import { json, startTestServer, TestServer } from '../support/test-server';
+import {
+  configWithServices,
+  KugelOptionsFactory,
+  OptionsFactoryModule,
+  optionsFromConfig,
+  registrationSuite,
+} from './support/registration';
 
 /** A feature service that injects pooled clients by name, in its constructor and as a property. */
 @Injectable()
@@ -32,50 +38,12 @@ class OrdersService {
 @Module({ imports: [KugelCommsModule.forFeature(['master-data'])], providers: [OrdersService] })
 class OrdersModule {}
 
-@Injectable()
-class KugelOptionsFactory {
-  constructor(private readonly config: ConfigService) {}
-
-  createKugelCommsOptions(): KugelCommsModuleOptions {
-    return {
-      services: {
-        'master-data': this.config.getOrThrow<string>('MASTER_DATA_URL'),
-        pricing: this.config.getOrThrow<string>('PRICING_URL'),
-      },
-      dapr: { waitForSidecarMs: 0 },
-    };
-  }
-}
-
-@Module({ imports: [ConfigModule], providers: [KugelOptionsFactory], exports: [KugelOptionsFactory] })
-class OptionsFactoryModule {}
-
 describe('KugelCommsModule.forFeature and @InjectServiceClient', () => {
-  let peer: TestServer;
-  let moduleRef: TestingModule | undefined;
-  beforeAll(async () => {
-    peer = await startTestServer((req, res) => json(res, 200, { url: req.url }));
-  });
-  afterEach(async () => {
-    await moduleRef?.close();
-    moduleRef = undefined;
-  });
-  afterAll(() => peer.close());
-
-  const options = (): KugelCommsModuleOptions => ({
-    services: { 'master-data': `${peer.url}/md`, pricing: `${peer.url}/prices` },
-    dapr: { waitForSidecarMs: 0 },
-  });
-  const configModule = () =>
-    ConfigModule.forRoot({
-      ignoreEnvFile: true,
-      load: [() => ({ MASTER_DATA_URL: `${peer.url}/md`, PRICING_URL: `${peer.url}/prices` })],
-    });
-  const compile = async (imports: unknown[], providers: unknown[] = []) => {
-    moduleRef = await Test.createTestingModule({ imports: imports as never, providers: providers as never }).compile();
-    await moduleRef.init();
-    return moduleRef;
-  };
+  const suite = registrationSuite();
+  const compile = suite.compile;
+  const services = () => ({ 'master-data': `${suite.peer.url}/md`, pricing: `${suite.peer.url}/prices` });
+  const options = (): KugelCommsModuleOptions => ({ services: services(), dapr: { waitForSidecarMs: 0 } });
+  const configModule = () => configWithServices(services());
   /** The injected clients are the pooled ones, and they call the configured peers. */
   const expectInjected = async (ref: TestingModule) => {
     const http = ref.get(HttpClientHelper);
@@ -98,13 +66,7 @@ describe('KugelCommsModule.forFeature and @InjectServiceClient', () => {
         KugelCommsModule.forRootAsync({
           imports: [ConfigModule],
           inject: [ConfigService],
-          useFactory: (config: ConfigService) => ({
-            services: {
-              'master-data': config.getOrThrow<string>('MASTER_DATA_URL'),
-              pricing: config.getOrThrow<string>('PRICING_URL'),
-            },
-            dapr: { waitForSidecarMs: 0 },
-          }),
+          useFactory: optionsFromConfig,
           isGlobal,
         }),
       ],
@@ -166,7 +128,7 @@ describe('KugelCommsModule.forFeature and @InjectServiceClient', () => {
   });
 
   it('a name found through BASE_URL_<NAME> is injectable too', async () => {
-    process.env.BASE_URL_STOCK_LEVELS = `${peer.url}/stock`;
+    process.env.BASE_URL_STOCK_LEVELS = `${suite.peer.url}/stock`;
     try {
       @Injectable()
       class StockService {

@@ -1,18 +1,23 @@
 import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { Test, TestingModule } from '@nestjs/testing';
+import { TestingModule } from '@nestjs/testing';
 import {
   CircuitBreakerHealthIndicator,
   DaprClientHelper,
   HttpClientHelper,
   isInvalidOptionsError,
   KugelCommsModule,
-  KugelCommsModuleOptions,
   ServiceTokenService,
 } from '../../lib';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../../lib/kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../../lib/options/resolved-options.interface';
-import { json, startTestServer, TestServer } from '../support/test-server';
+import {
+  configWithServices,
+  KugelOptionsFactory,
+  OptionsFactoryModule,
+  optionsFromConfig,
+  registrationSuite,
+} from './support/registration';
 
 /** A feature service that injects the helpers in its constructor, as users do. */
 @Injectable()
@@ -27,40 +32,10 @@ class CartService {
   }
 }
 
-@Injectable()
-class KugelOptionsFactory {
-  constructor(private readonly config: ConfigService) {}
-
-  createKugelCommsOptions(): KugelCommsModuleOptions {
-    return {
-      services: { 'master-data': this.config.getOrThrow<string>('MASTER_DATA_URL') },
-      dapr: { waitForSidecarMs: 0 },
-    };
-  }
-}
-
-@Module({ imports: [ConfigModule], providers: [KugelOptionsFactory], exports: [KugelOptionsFactory] })
-class OptionsFactoryModule {}
-
 describe('module registration paths', () => {
-  let peer: TestServer;
-  let moduleRef: TestingModule | undefined;
-  beforeAll(async () => {
-    peer = await startTestServer((req, res) => json(res, 200, { url: req.url }));
-  });
-  afterEach(async () => {
-    await moduleRef?.close();
-    moduleRef = undefined;
-  });
-  afterAll(() => peer.close());
-
-  const compile = async (imports: unknown[], providers: unknown[] = [CartService]) => {
-    moduleRef = await Test.createTestingModule({ imports: imports as never, providers: providers as never }).compile();
-    await moduleRef.init();
-    return moduleRef;
-  };
-  const configModule = () =>
-    ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ MASTER_DATA_URL: peer.url })] });
+  const suite = registrationSuite([CartService]);
+  const compile = suite.compile;
+  const configModule = () => configWithServices({ 'master-data': suite.peer.url });
   const expectWorking = async (ref: TestingModule) => {
     await expect(ref.get(CartService).item('i1')).resolves.toEqual({ url: '/items/i1' });
     expect(ref.get(DaprClientHelper)).toBeInstanceOf(DaprClientHelper);
@@ -70,7 +45,7 @@ describe('module registration paths', () => {
 
   it('forRoot(options)', async () => {
     const ref = await compile([
-      KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }),
+      KugelCommsModule.forRoot({ services: { 'master-data': suite.peer.url }, dapr: { waitForSidecarMs: 0 } }),
     ]);
     await expectWorking(ref);
     const resolved = ref.get<ResolvedKugelCommsOptions>(KUGEL_COMMS_RESOLVED_OPTIONS);
@@ -83,10 +58,7 @@ describe('module registration paths', () => {
       KugelCommsModule.forRootAsync({
         imports: [ConfigModule],
         inject: [ConfigService],
-        useFactory: (config: ConfigService) => ({
-          services: { 'master-data': config.getOrThrow<string>('MASTER_DATA_URL') },
-          dapr: { waitForSidecarMs: 0 },
-        }),
+        useFactory: optionsFromConfig,
       }),
     ]);
     await expectWorking(ref);
@@ -97,7 +69,7 @@ describe('module registration paths', () => {
       KugelCommsModule.forRootAsync({
         useFactory: async () => {
           await new Promise((r) => setTimeout(r, 5));
-          return { services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } };
+          return { services: { 'master-data': suite.peer.url }, dapr: { waitForSidecarMs: 0 } };
         },
       }),
     ]);
@@ -126,7 +98,7 @@ describe('module registration paths', () => {
     const ref = await compile(
       [
         KugelCommsModule.forRoot({
-          services: { 'master-data': peer.url },
+          services: { 'master-data': suite.peer.url },
           dapr: { waitForSidecarMs: 0 },
           isGlobal: true,
         }),
@@ -143,7 +115,7 @@ describe('module registration paths', () => {
     await expect(
       compile(
         [
-          KugelCommsModule.forRoot({ services: { 'master-data': peer.url }, dapr: { waitForSidecarMs: 0 } }),
+          KugelCommsModule.forRoot({ services: { 'master-data': suite.peer.url }, dapr: { waitForSidecarMs: 0 } }),
           FeatureModule,
         ],
         [],

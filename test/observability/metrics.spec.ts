@@ -9,28 +9,15 @@ import {
   RetryScheduledEvent,
 } from '../../lib';
 import { fakeDate } from '../support/fake-date';
+import { seriesValue } from '../support/metrics';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 
 type Labels = Record<string, string>;
 
 /** The value of one series, labels matched exactly (0 when the series does not exist). */
-async function value(registry: Registry, name: string, labels: Labels): Promise<number> {
-  const base = name.replace(/_(count|sum|bucket)$/, '');
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === base);
-  if (!metric) throw new Error(`no metric ${base}`);
-  const want = JSON.stringify(Object.entries(labels).sort());
-  const match = metric.values.find(
-    (v) =>
-      ((v as { metricName?: string }).metricName ?? base) === name &&
-      JSON.stringify(
-        Object.entries(v.labels)
-          .map(([k, l]) => [k, String(l)])
-          .sort(),
-      ) === want,
-  );
-  return match?.value ?? 0;
-}
+const value = async (registry: Registry, name: string, labels: Labels): Promise<number> =>
+  (await seriesValue(registry, name, labels)) ?? 0;
 
 /** Every series of a metric as `labels → value`, for exact comparisons. */
 async function series(registry: Registry, name: string): Promise<Record<string, number>> {

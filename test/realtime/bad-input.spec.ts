@@ -1,18 +1,11 @@
 import { TestingModule } from '@nestjs/testing';
 import { Duplex } from 'node:stream';
-import { isRealtimeError, RealtimeClient, RealtimeConnection, RealtimeError } from '../../lib';
+import { isRealtimeError, RealtimeClient, RealtimeConnection } from '../../lib';
+import { errorOf } from '../support/errors';
 import { bootKugelComms } from '../support/module-fixture';
 import { nextEvent, WsTestServer } from '../support/ws-server';
 
-async function rejection(p: Promise<unknown>): Promise<RealtimeError> {
-  try {
-    await p;
-  } catch (error) {
-    if (isRealtimeError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+const rejection = (p: Promise<unknown>) => errorOf(p, isRealtimeError);
 
 /**
  * Bad input on both sides: messages over the size limit, values that are not messages, and a peer

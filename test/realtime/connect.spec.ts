@@ -10,20 +10,13 @@ import {
   RealtimeConnection,
   RealtimeError,
 } from '../../lib';
+import { thrownBy } from '../support/errors';
 import { captureLogs } from '../support/log-capture';
 import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
 import { nextEvent, WsTestServer } from '../support/ws-server';
 
-function thrown(fn: () => unknown): RealtimeError {
-  try {
-    fn();
-  } catch (error) {
-    if (isRealtimeError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
+const thrown = (fn: () => unknown) => thrownBy(fn, isRealtimeError);
 
 /**
  * Finding the peer, what the handshake carries, and what is refused before any I/O — against real

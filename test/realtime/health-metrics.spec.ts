@@ -10,21 +10,8 @@ import {
   RealtimeConnection,
   RealtimeHealthIndicator,
 } from '../../lib';
+import { seriesValue } from '../support/metrics';
 import { nextEvent, WsTestServer } from '../support/ws-server';
-
-async function value(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const want = JSON.stringify(Object.entries(labels).sort());
-  return metric.values.find(
-    (v) =>
-      JSON.stringify(
-        Object.entries(v.labels)
-          .map(([k, l]) => [k, String(l)])
-          .sort(),
-      ) === want,
-  )?.value;
-}
 
 @Controller('health')
 class ReadyController {
@@ -110,10 +97,12 @@ describe('RealtimeClient: health and metrics', () => {
     const got = nextEvent(connection.onMessage, 'the answer');
     for (const ws of server.sockets) ws.send('two');
     await got;
-    expect(await value(registry, 'kugel_comms_ws_connections', { service: 'stock', state: 'open' })).toBe(1);
-    expect(await value(registry, 'kugel_comms_ws_messages_total', { service: 'stock', direction: 'out' })).toBe(1);
-    expect(await value(registry, 'kugel_comms_ws_messages_total', { service: 'stock', direction: 'in' })).toBe(1);
-    expect(await value(registry, 'kugel_comms_circuit_breaker_state', { breaker: 'ws:stock' })).toBe(0);
+    expect(await seriesValue(registry, 'kugel_comms_ws_connections', { service: 'stock', state: 'open' })).toBe(1);
+    expect(await seriesValue(registry, 'kugel_comms_ws_messages_total', { service: 'stock', direction: 'out' })).toBe(
+      1,
+    );
+    expect(await seriesValue(registry, 'kugel_comms_ws_messages_total', { service: 'stock', direction: 'in' })).toBe(1);
+    expect(await seriesValue(registry, 'kugel_comms_circuit_breaker_state', { breaker: 'ws:stock' })).toBe(0);
   });
 
   it('answers 503 while the peer is down, naming the connection, and counts the reconnects and refusals', async () => {
@@ -135,12 +124,15 @@ describe('RealtimeClient: health and metrics', () => {
 
     const held = [connection.send('a'), connection.send('b')];
     await expect(connection.send('c')).rejects.toMatchObject({ code: 'ERR_SEND_BUFFER_FULL' });
-    expect(await value(registry, 'kugel_comms_ws_buffered_messages', { service: 'stock' })).toBe(2);
+    expect(await seriesValue(registry, 'kugel_comms_ws_buffered_messages', { service: 'stock' })).toBe(2);
     expect(
-      await value(registry, 'kugel_comms_ws_send_failures_total', { service: 'stock', code: 'ERR_SEND_BUFFER_FULL' }),
+      await seriesValue(registry, 'kugel_comms_ws_send_failures_total', {
+        service: 'stock',
+        code: 'ERR_SEND_BUFFER_FULL',
+      }),
     ).toBe(1);
     expect(
-      await value(registry, 'kugel_comms_ws_reconnects_total', { service: 'stock', reason: 'closed' }),
+      await seriesValue(registry, 'kugel_comms_ws_reconnects_total', { service: 'stock', reason: 'closed' }),
     ).toBeGreaterThanOrEqual(1);
 
     const reopened = nextEvent(connection.onOpen, 'the reconnect');
@@ -148,6 +140,6 @@ describe('RealtimeClient: health and metrics', () => {
     await reopened;
     await Promise.all(held);
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
-    expect(await value(registry, 'kugel_comms_ws_buffered_messages', { service: 'stock' })).toBe(0);
+    expect(await seriesValue(registry, 'kugel_comms_ws_buffered_messages', { service: 'stock' })).toBe(0);
   });
 });

@@ -28,7 +28,7 @@ async function boot(options: KugelCommsModuleOptions, testing: KugelCommsTesting
   };
 }
 
-/** Peers stubbed by route, answering through the real ServiceClient (no sockets: see sockets.spec.ts). */
+/** Peers stubbed by route, answering through the real ServiceClient (no sockets: see breakers-and-sockets.spec.ts). */
 describe('KugelCommsTestingModule: stubbed peers', () => {
   let moduleRef: TestingModule;
   let kugel: KugelCommsTesting;

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DaprClientHelper } from '../../dapr/dapr-client.helper';
 import { DaprResult } from '../../dapr/dapr.interfaces';
@@ -16,16 +15,15 @@ import { ClaimRecord, DedupeStore, DoneRecord, StoreFailure, StoreWrite } from '
 const NO_SUCH_ETAG = '2147483647';
 
 /**
- * `DedupeStore` over the Dapr state API (today's `DaprClientHelper`): every operation is one
+ * `DedupeStore` over the Dapr state API (`DaprClientHelper.detailed`): every operation is one
  * sidecar call (plus a one-off probe per store, below). Reads are single-key GETs: the bulk read
- * of today's client reports a key it could not read as missing, which is the very confusion
- * (an outage read as "not processed yet") this consumer exists to avoid.
+ * (`getBulkState`) reports a key it could not read as missing, which is the very confusion (an
+ * outage read as "not processed yet") this consumer exists to avoid.
  *
  * Failures are told apart by status, never by message text: a failure with an HTTP status is
  * `answered` (a conflict or a store error, which the caller settles by reading); one without
  * (connection error, timeout, open breaker) means the store is unavailable.
  */
-@Injectable()
 export class DaprDedupeStore implements DedupeStore {
   /** How this store inserts a missing key (learnt once per store, see `NO_SUCH_ETAG`). */
   private readonly insertWithEtag = new Map<string, Promise<boolean | undefined>>();

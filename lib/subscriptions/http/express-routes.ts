@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InboundBody } from '../cloud-event';
-import { Answer, HeaderReader, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
+import { Answer, headerReaderOf, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
 
 /** The part of an Express app this file uses (typed here: the library does not depend on Express). */
 interface ExpressLike {
@@ -21,7 +21,7 @@ type ExpressRequest = IncomingMessage & { originalUrl?: string; body?: unknown }
  */
 export function serveOnExpress(app: ExpressLike, server: SubscriptionServer): void {
   app.get(SUBSCRIBE_PATH, (req, res) => {
-    const header = headerReader(req);
+    const header = headerReaderOf(req.headers);
     send(res, server.authorized(header) ? server.subscribeAnswer() : server.unauthorized());
   });
   app.use(server.prefixPath, (req, res, next) => {
@@ -33,7 +33,7 @@ export function serveOnExpress(app: ExpressLike, server: SubscriptionServer): vo
 }
 
 async function handle(req: ExpressRequest, res: ServerResponse, server: SubscriptionServer): Promise<void> {
-  const header = headerReader(req);
+  const header = headerReaderOf(req.headers);
   if (!server.authorized(header)) return send(res, server.unauthorized());
   const url = req.originalUrl ?? req.url ?? '';
   const handler = server.handlerFor(url);
@@ -57,7 +57,7 @@ async function handle(req: ExpressRequest, res: ServerResponse, server: Subscrip
  * then closes the connection). Hand-written rather than `body-parser`: the library must not
  * require Express' own packages, and this is the one small thing it needs from them.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
@@ -90,13 +90,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     req.on('end', onEnd);
     req.on('error', onError);
   });
-}
-
-function headerReader(req: IncomingMessage): HeaderReader {
-  return (name) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
 }
 
 function send(res: ServerResponse, answer: Answer): void {

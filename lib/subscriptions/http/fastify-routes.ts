@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Answer, HeaderReader, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
+import { Answer, headerReaderOf, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
 
 /** The parts of Fastify this file uses (typed here: the library does not depend on Fastify). */
 interface FastifyRequestLike {
@@ -41,12 +41,12 @@ export async function serveOnFastify(fastify: FastifyLike, server: SubscriptionS
       done(null, body),
     );
     scope.addHook('onRequest', (req, reply, done) => {
-      if (server.authorized(headerReader(req.headers))) return done();
+      if (server.authorized(headerReaderOf(req.headers))) return done();
       send(reply, server.unauthorized());
     });
     scope.get(SUBSCRIBE_PATH, (_req, reply) => send(reply, server.subscribeAnswer()));
     scope.post(`${server.prefixPath}/*`, { bodyLimit: server.maxBodyBytes }, async (req, reply) => {
-      const header = headerReader(req.headers);
+      const header = headerReaderOf(req.headers);
       const handler = server.handlerFor(req.url);
       if (!handler) return send(reply, server.unknownRoute(req.url));
       const badType = server.checkContentType(header);
@@ -55,13 +55,6 @@ export async function serveOnFastify(fastify: FastifyLike, server: SubscriptionS
       return send(reply, await server.deliver(handler, header, { kind: 'bytes', bytes }));
     });
   });
-}
-
-function headerReader(headers: IncomingHttpHeaders): HeaderReader {
-  return (name) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
 }
 
 function send(reply: FastifyReplyLike, answer: Answer): unknown {

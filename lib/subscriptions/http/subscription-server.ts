@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
 import { EventDispatcher } from '../event-dispatcher';
 import { SubscriptionHandler } from '../subscription-definition';
 import { DaprSubscriptionJson, subscriptionList } from '../subscription-list';
-import { ResolvedSubscriptionOptions } from '../subscription-options';
+import { ResolvedSubscriptionOptions } from '../../options/resolved-options.interface';
 
 /** An HTTP answer, whatever the platform. */
 export interface Answer {
@@ -15,6 +16,14 @@ export interface Answer {
 
 /** Reads a request header (lower-case name; the first value when repeated). */
 export type HeaderReader = (name: string) => string | undefined;
+
+/** The `HeaderReader` of Node's request headers (what Express and Fastify both hand over). */
+export function headerReaderOf(headers: IncomingHttpHeaders): HeaderReader {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
 
 export const SUBSCRIBE_PATH = '/dapr/subscribe';
 

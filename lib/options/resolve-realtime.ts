@@ -1,49 +1,25 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { resolveBreaker } from '../options/resolve-transport';
-import { ResolvedBreakerOptions } from '../options/resolved-options.interface';
-import { bool, nonNegativeMs, nonNegativeNumber, positiveInt, positiveMs } from '../options/validators';
-import { ReconnectOptions, RealtimeOptions, RealtimeSettings } from './realtime-options.interface';
-
-/** Defaults of the WebSocket client (`realtime.*`). */
-export const REALTIME_DEFAULTS = {
-  maxMessageBytes: 1024 * 1024,
-  sendBufferSize: 1_000,
-  sendTimeoutMs: 30_000,
-  resendUnconfirmed: true,
-  handshakeTimeoutMs: 10_000,
-  heartbeatIntervalMs: 15_000,
-  heartbeatTimeoutMs: 10_000,
-  reconnect: { initialDelayMs: 100, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2, resetAfterMs: 2_000 },
-  // Looser than the REST/Dapr breaker: a peer that restarts (a rolling update) is down for seconds.
-  breaker: { failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 },
-} as const;
-
-export type ResolvedReconnectOptions = Required<ReconnectOptions>;
-
-export interface ResolvedRealtimeSettings {
-  maxMessageBytes: number;
-  sendBufferSize: number;
-  sendTimeoutMs: number;
-  resendUnconfirmed: boolean;
-  handshakeTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  heartbeatTimeoutMs: number;
-  reconnect: ResolvedReconnectOptions;
-}
-
-export interface ResolvedRealtimeOptions extends ResolvedRealtimeSettings {
-  breaker: ResolvedBreakerOptions | false;
-}
+import { ReconnectOptions, RealtimeOptions, RealtimeSettings } from '../interfaces/realtime-options.interface';
+import { DEFAULTS } from './defaults';
+import { resolveBreaker } from './resolve-transport';
+import {
+  ResolvedRealtimeOptions,
+  ResolvedRealtimeSettings,
+  ResolvedReconnectOptions,
+} from './resolved-options.interface';
+import { bool, nonNegativeMs, nonNegativeNumber, object, positiveInt, positiveMs } from './validators';
 
 /** `realtime.*` merged over the defaults and validated (the module calls it at boot). */
-export function resolveRealtimeOptions(o: RealtimeOptions = {}, p = 'realtime'): ResolvedRealtimeOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError(p, o, 'must be an object');
-  const d = REALTIME_DEFAULTS;
+export function resolveRealtimeOptions(o: RealtimeOptions, p = 'realtime'): ResolvedRealtimeOptions {
+  object(p, o);
   const b = o.breaker;
-  if (b !== undefined && b !== false && (typeof b !== 'object' || b === null)) {
-    throw new InvalidOptionsError(`${p}.breaker`, b, 'must be false or breaker options');
-  }
-  const breaker = b === false ? false : resolveBreaker(`${p}.breaker`, { ...d.breaker, ...(b ?? {}) });
+  const breaker =
+    b === false
+      ? false
+      : resolveBreaker(`${p}.breaker`, {
+          ...DEFAULTS.realtime.breaker,
+          ...(b === undefined ? {} : object(`${p}.breaker`, b, 'must be false or breaker options')),
+        });
   return { ...resolveRealtimeSettings(o, defaultSettings(), p), breaker };
 }
 
@@ -56,7 +32,7 @@ export function resolveRealtimeSettings(
   base: ResolvedRealtimeSettings,
   p: string,
 ): ResolvedRealtimeSettings {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError(p, o, 'must be an object');
+  object(p, o);
   return {
     maxMessageBytes: positiveInt(`${p}.maxMessageBytes`, o.maxMessageBytes ?? base.maxMessageBytes),
     sendBufferSize: positiveInt(`${p}.sendBufferSize`, o.sendBufferSize ?? base.sendBufferSize),
@@ -70,7 +46,7 @@ export function resolveRealtimeSettings(
 }
 
 function resolveReconnect(o: ReconnectOptions, base: ResolvedReconnectOptions, p: string): ResolvedReconnectOptions {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError(p, o, 'must be an object');
+  object(p, o);
   const initialDelayMs = positiveMs(`${p}.initialDelayMs`, o.initialDelayMs ?? base.initialDelayMs);
   const maxDelayMs = positiveMs(`${p}.maxDelayMs`, o.maxDelayMs ?? base.maxDelayMs);
   if (maxDelayMs < initialDelayMs) {
@@ -92,6 +68,6 @@ function resolveReconnect(o: ReconnectOptions, base: ResolvedReconnectOptions, p
 }
 
 function defaultSettings(): ResolvedRealtimeSettings {
-  const { breaker: _breaker, reconnect, ...rest } = REALTIME_DEFAULTS;
+  const { breaker: _breaker, reconnect, ...rest } = DEFAULTS.realtime;
   return { ...rest, reconnect: { ...reconnect } };
 }

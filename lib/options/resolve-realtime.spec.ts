@@ -1,15 +1,8 @@
 import { isInvalidOptionsError } from '../errors/invalid-options.error';
-import { resolveOptions } from '../options/resolve-options';
-import { REALTIME_DEFAULTS, resolveRealtimeSettings } from './realtime-options';
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { resolveOptions } from './resolve-options';
+import { REALTIME_DEFAULTS } from './defaults';
+import { resolveRealtimeSettings } from './resolve-realtime';
+import { thrownBy } from '../../test/support/errors';
 
 describe('realtime options', () => {
   it('are resolved with the module options, defaults from REALTIME_DEFAULTS', () => {
@@ -48,7 +41,7 @@ describe('realtime options', () => {
     [{ breaker: { failureThreshold: 0 } }, 'realtime.breaker.failureThreshold', 'got 0'],
     [{ breaker: 'on' }, 'realtime.breaker', 'got "on"'],
   ])('%j stops boot naming the option and the value', (realtime, option, got) => {
-    const error = errorOf(() => resolveOptions({ realtime } as never, {}));
+    const error = thrownBy(() => resolveOptions({ realtime } as never, {}));
     expect(isInvalidOptionsError(error)).toBe(true);
     expect(error.message).toContain(`"${option}"`);
     expect(error.message).toContain(got);
@@ -59,7 +52,7 @@ describe('realtime options', () => {
     const s = resolveRealtimeSettings({ heartbeatIntervalMs: 500, reconnect: { initialDelayMs: 20 } }, base, 'options');
     expect(s).toMatchObject({ sendBufferSize: 10, heartbeatIntervalMs: 500 });
     expect(s.reconnect).toEqual({ ...REALTIME_DEFAULTS.reconnect, initialDelayMs: 20 });
-    expect(errorOf(() => resolveRealtimeSettings({ sendBufferSize: 0 }, base, 'options')).message).toContain(
+    expect(thrownBy(() => resolveRealtimeSettings({ sendBufferSize: 0 }, base, 'options')).message).toContain(
       '"options.sendBufferSize"',
     );
   });

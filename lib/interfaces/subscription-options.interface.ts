@@ -1,0 +1,29 @@
+/** Module options of the receiving half (`KugelCommsModuleOptions.subscriptions`). */
+export interface SubscriptionOptions {
+  /**
+   * Path prefix of the event routes: `/<routePrefix>/<pubsub>/<topic>` (segments percent-encoded).
+   * Segments of letters, digits, `.`, `_`, `~` and `-`.
+   * @default 'dapr/events'
+   */
+  routePrefix?: string;
+  /**
+   * The token daprd sends as `dapr-api-token` on every call to the app (daprd reads it from its own
+   * `APP_API_TOKEN`). When set, `GET /dapr/subscribe` and every event route answer 401 without it.
+   * @default process.env.APP_API_TOKEN
+   */
+  appApiToken?: string;
+  /**
+   * A handler still running after this many milliseconds is answered `RETRY` (daprd itself puts no
+   * timeout on a delivery). Below Redis Streams' default `processingTimeout` (60 s), so that a stuck
+   * handler is answered before the broker hands a copy to another replica. 0 turns it off.
+   * @default 30000
+   */
+  handlerTimeoutMs?: number;
+  /**
+   * Largest delivery body read by the event routes, in bytes (larger: 413). daprd's own default
+   * request limit (`--max-body-size`) is 4 MiB, so every event it accepted from a publisher fits.
+   * See README, "Body size and content types", for `application/json` on Express.
+   * @default 4194304 (4 MiB)
+   */
+  maxBodyBytes?: number;
+}
