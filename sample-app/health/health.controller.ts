@@ -36,6 +36,6 @@ export class HealthController {
   @Get('backlog')
   @HealthCheck()
   backlog() {
-    return this.health.check([() => this.republishers.isHealthy('republishers')]);
+    return this.health.check([() => this.republishers.isHealthy('backlog')]);
   }
 }
