@@ -51,6 +51,9 @@ export interface TransportOptions extends ResolvedTransportOptions {
  */
 const UNUSED_DEFAULTS = ['transitional', 'env', 'xsrfCookieName', 'xsrfHeaderName'] as const;
 
+/** The response headers a call reads itself (`CallSpec.bodyOnly`): the body's type and the backoff's `Retry-After`. */
+const BODY_ONLY_HEADERS: ReadonlySet<string> = new Set(['content-type', 'retry-after']);
+
 /** One pooled client: the call runner and what it runs on. */
 export interface Transport {
   runner: CallRunner;
@@ -70,7 +73,12 @@ export interface Transport {
  */
 export function createTransport(o: TransportOptions): Transport {
   const agent = o.send ? undefined : createAgent(o);
-  const send = o.send ?? createNodeHttpAdapter(o.baseUrl, agent!, { responseHeaders: o.responseHeaders });
+  const send =
+    o.send ??
+    createNodeHttpAdapter(o.baseUrl, agent!, {
+      responseHeaders: o.responseHeaders,
+      responseHeadersOf: (config) => (callStateOf(config)?.spec.bodyOnly ? BODY_ONLY_HEADERS : undefined),
+    });
   // Counts the attempts of a call: what reaches the adapter (a withheld retry does not).
   const adapter: AxiosAdapter = (config) => {
     const state = callStateOf(config);
