@@ -126,7 +126,9 @@ export function createNodeHttpAdapter(
           req.destroy();
         };
         // A declared length over the limit fails at once, without reading the body.
-        if (limit > -1 && Number(res.headers['content-length'] ?? 0) > limit) return tooLarge();
+        // Read from the raw list: `res.headers` is built on first use, and a call that hands axios a
+        // few headers only (`responseHeadersOf`) never needs it.
+        if (limit > -1 && declaredLength(res.rawHeaders) > limit) return tooLarge();
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (limit > -1 && size > limit) return tooLarge();
@@ -187,4 +189,13 @@ function pickHeaders(raw: string[], keep: ReadonlySet<string>): Record<string, s
     out[name] = out[name] === undefined ? raw[i + 1] : `${out[name]}, ${raw[i + 1]}`;
   }
   return out;
+}
+
+/** The `Content-Length` in Node's raw `[name, value, ...]` list (0 when absent). */
+function declaredLength(raw: string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1]);
+  }
+  return 0;
 }
