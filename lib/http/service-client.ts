@@ -70,10 +70,11 @@ export class ServiceClient {
   /**
    * One call, checked and run, for the `HttpService` facade (`http-service.factory.ts`). Bad input
    * throws `HttpClientError` (`ERR_BAD_REQUEST_INPUT`, nothing sent); a failed call resolves.
+   * `bodyOnly`: the caller reads the body only, not the answer's headers (`CallSpec.bodyOnly`).
    * @internal
    */
-  async exchange(req: RequestConfig): Promise<Exchange> {
-    const { config, spec } = this.build(req);
+  async exchange(req: RequestConfig, bodyOnly = false): Promise<Exchange> {
+    const { config, spec } = this.build(req, bodyOnly);
     const result = await this.runner.run(config, spec);
     return result.ok
       ? { ok: true, result }
@@ -81,7 +82,7 @@ export class ServiceClient {
   }
 
   private async send<T>(req: RequestConfig, withHeaders: boolean): Promise<HttpResponse<T>> {
-    const outcome = await this.exchange(req);
+    const outcome = await this.exchange(req, !withHeaders);
     if (!outcome.ok) throw outcome.error;
     const result = outcome.result;
     return {
@@ -92,7 +93,7 @@ export class ServiceClient {
   }
 
   /** The caller's request, checked, as the runner's axios config; bad input → `HttpClientError`, nothing sent. */
-  private build(req: RequestConfig): { config: AxiosRequestConfig; spec: CallSpec } {
+  private build(req: RequestConfig, bodyOnly: boolean): { config: AxiosRequestConfig; spec: CallSpec } {
     const method = typeof req.method === 'string' ? req.method.toUpperCase() : String(req.method);
     let where = typeof req.path === 'string' ? req.path : '-';
     try {
@@ -118,7 +119,8 @@ export class ServiceClient {
       if (req.timeoutMs !== undefined) config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, MAX_TIMER_MS);
       if (req.retries !== undefined) config['axios-retry'] = { retries: checkCount('retries', req.retries, 0) };
       const idempotent = IDEMPOTENT.has(method) || req.idempotent === true || hasHeader(headers, 'idempotency-key');
-      return { config, spec: { route: req.route ?? url.split('?', 1)[0], idempotent, breaker: this.breaker } };
+      const route = req.route ?? url.split('?', 1)[0];
+      return { config, spec: { route, idempotent, breaker: this.breaker, bodyOnly } };
     } catch (error) {
       if (!isInputError(error)) throw error;
       throw this.badInput(method, where, error.message);

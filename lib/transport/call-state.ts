@@ -9,6 +9,12 @@ export interface CallSpec {
   idempotent: boolean;
   /** The breaker guarding the call, if any. */
   breaker?: CircuitBreaker;
+  /**
+   * The caller reads the answer's body only: of its headers, the call needs only those it reads
+   * itself (`content-type` to parse the body, `retry-after` for the backoff); the others are not
+   * handed to axios, which would normalise each one twice.
+   */
+  bodyOnly?: boolean;
 }
 
 /**

@@ -11,9 +11,15 @@ export interface NodeHttpAdapterOptions {
    * builds its header object from the adapter's twice and normalises it twice, sanitising each
    * value with a regular expression (measured: about 2 µs a header, 10 µs for the five of a
    * sidecar's state read). A client that reads one header of the five need not pay for the other
-   * four. Default: every header (a `ServiceClient` hands its caller all of them).
+   * four. Default: every header (`ServiceClient.request()` hands its caller all of them).
    */
   responseHeaders?: readonly string[];
+  /**
+   * Per request, the response headers to hand axios (names in lower case) instead of
+   * `responseHeaders`; `undefined` keeps `responseHeaders`. A call whose caller reads only the
+   * body needs no header but those the call itself reads.
+   */
+  responseHeadersOf?: (config: InternalAxiosRequestConfig) => ReadonlySet<string> | undefined;
 }
 
 /**
@@ -120,7 +126,9 @@ export function createNodeHttpAdapter(
           req.destroy();
         };
         // A declared length over the limit fails at once, without reading the body.
-        if (limit > -1 && Number(res.headers['content-length'] ?? 0) > limit) return tooLarge();
+        // Read from the raw list: `res.headers` is built on first use, and a call that hands axios a
+        // few headers only (`responseHeadersOf`) never needs it.
+        if (limit > -1 && declaredLength(res.rawHeaders) > limit) return tooLarge();
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (limit > -1 && size > limit) return tooLarge();
@@ -135,11 +143,12 @@ export function createNodeHttpAdapter(
           const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
           const data = config.responseType === 'arraybuffer' ? raw : raw.toString('utf8');
           const status = res.statusCode ?? 0;
+          const only = options.responseHeadersOf?.(config) ?? keep;
           const response: AxiosResponse = {
             data,
             status,
             statusText: res.statusMessage ?? '',
-            headers: (keep ? pickHeaders(res.rawHeaders, keep) : res.headers) as AxiosResponse['headers'],
+            headers: (only ? pickHeaders(res.rawHeaders, only) : res.headers) as AxiosResponse['headers'],
             config,
             request: req,
           };
@@ -172,7 +181,7 @@ export function createNodeHttpAdapter(
 }
 
 /** The response headers named in `keep`, from Node's raw `[name, value, ...]` list (repeats joined with ", "). */
-function pickHeaders(raw: string[], keep: Set<string>): Record<string, string> {
+function pickHeaders(raw: string[], keep: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
@@ -180,4 +189,13 @@ function pickHeaders(raw: string[], keep: Set<string>): Record<string, string> {
     out[name] = out[name] === undefined ? raw[i + 1] : `${out[name]}, ${raw[i + 1]}`;
   }
   return out;
+}
+
+/** The `Content-Length` in Node's raw `[name, value, ...]` list (0 when absent). */
+function declaredLength(raw: string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(raw[i + 1]);
+  }
+  return 0;
 }

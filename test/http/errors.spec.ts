@@ -225,4 +225,28 @@ describe('what counts toward a REST breaker', () => {
       await server.close();
     }
   });
+
+  it('an answer whose declared Content-Length is over maxContentLength fails at once, before its body', async () => {
+    // Headers only, then the body never comes: only the declared length can fail the call before the timeout.
+    const server = await startTestServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '5000' });
+      res.flushHeaders();
+    });
+    const app = await bootKugelComms({
+      services: { peer: { baseUrl: server.url, retries: 0 } },
+      http: { maxContentLength: 200, timeoutMs: 5_000 },
+      dapr: { waitForSidecarMs: 0 },
+    });
+    try {
+      const client = app.get(HttpClientHelper).getServiceClient('peer');
+      for (const call of [() => client.get('/big'), () => client.request({ method: 'GET', path: '/big' })]) {
+        const error = await errorOf(call());
+        expect(error.message).toMatch(/maxContentLength/);
+        expect(error).toMatchObject({ code: 'ERR_BAD_RESPONSE', attempts: 1 });
+      }
+    } finally {
+      await app.close();
+      await server.close();
+    }
+  }, 20_000);
 });
