@@ -59,9 +59,11 @@ export async function startStack(o: {
     app: started,
     daprd,
     dapr: started.app.get(DaprClientHelper),
+    // The sidecar first: once it is gone nothing delivers to the app, whose close then has no
+    // delivery in flight (or kept-alive daprd connection) to wait for.
     close: async () => {
-      await started.close();
       await daprd.dispose();
+      await started.close();
     },
   };
 }

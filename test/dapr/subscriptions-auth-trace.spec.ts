@@ -40,7 +40,7 @@ describe.each(PLATFORMS)('the app token on a real daprd (%s)', (platform) => {
       subscriptions: 1,
     });
   });
-  afterAll(() => stack?.close());
+  afterAll(() => stack?.close(), 60_000);
 
   it('daprd sends APP_API_TOKEN as dapr-api-token: subscriptions load and events arrive', async () => {
     expect(await stack.dapr.publishEvent('pubsub', 'guarded', { n: 1 })).toBe(true);
@@ -82,7 +82,7 @@ describe('an app that requires a token its daprd does not send', () => {
       subscriptions: 0,
     });
   });
-  afterAll(() => stack?.close());
+  afterAll(() => stack?.close(), 60_000);
 
   it('gets no subscriptions loaded (GET /dapr/subscribe is refused) and no events', async () => {
     // daprd asked once, got 401 and loaded nothing; a publish reaches no handler.
@@ -112,7 +112,7 @@ describe("the handler runs in the event's trace context (real daprd)", () => {
   afterAll(async () => {
     await stack?.close();
     for (const u of uninstall ?? []) u();
-  });
+  }, 60_000);
 
   it("a publisher's traceparent is the parent of the handler's span", async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
