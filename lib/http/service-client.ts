@@ -1,6 +1,7 @@
 import { AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { redactUrl } from '../common/redact';
+import { withoutStack } from '../common/without-stack';
 import { BrokenCircuitError } from '../errors/broken-circuit.error';
 import { HttpClientError } from '../errors/http-client.error';
 import { serialiseJson } from '../input/body';
@@ -154,7 +155,7 @@ export class ServiceClient {
       code: failure.code,
     };
     if (failure.kind === 'circuit-open') {
-      const cause = new BrokenCircuitError(this.breaker?.name ?? '-', this.breaker?.retryAt);
+      const cause = withoutStack(() => new BrokenCircuitError(this.breaker?.name ?? '-', this.breaker?.retryAt));
       return new HttpClientError(`${label}: ${failure.message} (nothing was sent)`, { ...init, cause });
     }
     // A plain Error with the message and code only: never anything that holds the request headers.

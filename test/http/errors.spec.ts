@@ -1,6 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
 import { inspect } from 'node:util';
-import { DaprClientHelper, HttpClientHelper, isHttpClientError, pathOf } from '../../lib';
+import { DaprClientHelper, HttpClientHelper, isBrokenCircuitError, isHttpClientError, pathOf } from '../../lib';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';
@@ -220,6 +220,30 @@ describe('what counts toward a REST breaker', () => {
       const answer = await errorOf(client.get('/big'));
       expect(answer.message).toMatch(/maxContentLength/);
       expect(client.breaker?.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0, trialsInFlight: 0 });
+    } finally {
+      await app.close();
+      await server.close();
+    }
+  });
+
+  it('an open breaker refuses with ERR_CIRCUIT_OPEN, nothing sent, caused by a BrokenCircuitError naming it', async () => {
+    const server = await startTestServer((req, res) => json(res, 503, { error: 'down' }));
+    const app = await bootKugelComms({
+      services: { peer: { baseUrl: server.url, retries: 0, breaker: { failureThreshold: 2, resetTimeoutMs: 60_000 } } },
+      dapr: { waitForSidecarMs: 0 },
+    });
+    try {
+      const client = app.get(HttpClientHelper).getServiceClient('peer');
+      for (let i = 0; i < 2; i += 1) expect((await errorOf(client.get('/x'))).statusCode).toBe(503);
+      const sent = server.requests.length;
+      const refused = await errorOf(client.get('/x'));
+      expect(server.requests).toHaveLength(sent);
+      expect(refused).toMatchObject({ code: 'ERR_CIRCUIT_OPEN', attempts: 0, service: 'peer' });
+      expect(refused.message).toMatch(/nothing was sent/);
+      const cause = refused.cause;
+      expect(isBrokenCircuitError(cause)).toBe(true);
+      expect(isBrokenCircuitError(cause) && cause.breaker).toBe(client.breaker?.name);
+      expect(isBrokenCircuitError(cause) && cause.retryAt).toBe(client.breaker?.retryAt);
     } finally {
       await app.close();
       await server.close();
