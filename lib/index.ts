@@ -58,7 +58,8 @@ export type {
 
 // ---- publishing without loss: republisher and delivery status ----------------------------------
 export { EventRepublishers } from './republish/event-republishers.service';
-export type { EventRepublisher, RepublishPass, RepublisherStatus } from './republish/event-republisher';
+export type { EventRepublisher } from './republish/event-republisher';
+export type { RepublishPass, RepublisherStatus } from './republish/republisher-status.interface';
 export type { RepublisherOptions } from './republish/republisher-options';
 export type { RepublisherAsyncOptions } from './republish/republisher-feature';
 export type {

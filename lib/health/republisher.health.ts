@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { EventRepublishers } from '../republish/event-republishers.service';
-import { RepublishPass } from '../republish/event-republisher';
+import { RepublishPass } from '../republish/republisher-status.interface';
 
 /** What the indicator reports per republisher. */
 export interface RepublisherHealthDetails {

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventSource } from '../common/event';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { EventRepublisher, RepublishPass } from './event-republisher';
+import { EventRepublisher } from './event-republisher';
+import { RepublishPass } from './republisher-status.interface';
 import { RepublisherOptions, resolveRepublisherOptions } from './republisher-options';
 
 /**
