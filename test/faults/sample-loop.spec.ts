@@ -3,7 +3,7 @@ import { PubsubManager } from '../../lib';
 import { TranlogOutbox } from '../../sample-app/cart/tranlog.outbox';
 import { waitForSubscriptions } from '../dapr/subscription-stack';
 import { waitUntil } from '../support/processes';
-import { call, SampleApp, sell, startSampleApp } from '../sample-app/sample-app.fixture';
+import { call, SampleApp, sell, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from '../sample-app/sample-app.fixture';
 import { quietLogs, restoreLogs, Scenario } from './support/scenario';
 
 /**
@@ -35,7 +35,7 @@ describe('faults: the sample delivery loop', () => {
   afterAll(async () => {
     restoreLogs();
     await sample?.close();
-  });
+  }, SAMPLE_CLOSE_TIMEOUT_MS);
 
   /**
    * Bills carts on store `store`, `concurrency` at a time, until `count` were sent and `forMs` has

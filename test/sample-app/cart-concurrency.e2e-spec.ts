@@ -1,4 +1,4 @@
-import { call, SampleApp, startSampleApp } from './sample-app.fixture';
+import { call, SampleApp, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
 
 const REQUESTS = 400;
 
@@ -14,7 +14,7 @@ describe('sample cart: concurrent changes to one cart (optimistic concurrency)',
   beforeAll(async () => {
     sample = await startSampleApp();
   }, 120_000);
-  afterAll(() => sample?.close());
+  afterAll(() => sample?.close(), SAMPLE_CLOSE_TIMEOUT_MS);
 
   it(`${REQUESTS} concurrent "add one item": every 2xx is in the cart, no 409 is, nothing else is answered`, async () => {
     const terminal = `${sample.base}/api/v1/tenants/T1/stores/S1/terminals/1`;

@@ -3,7 +3,7 @@ import { TranlogOutbox } from '../../sample-app/cart/tranlog.outbox';
 import { waitForSubscriptions } from '../dapr/subscription-stack';
 import { waitUntil } from '../support/processes';
 import { SECRETS } from '../support/secrets';
-import { call, SampleApp, sell, startSampleApp } from './sample-app.fixture';
+import { call, SampleApp, sell, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
 
 /**
  * The original's whole event loop, as the README walks through it: the cart bills and publishes
@@ -22,7 +22,7 @@ describe('sample: the delivery loop (cart → report → delivery status, republ
     terminal = `${sample.base}/api/v1/tenants/T1/stores/S1/terminals/1`;
     report = `${sample.report.base}/api/v1/tenants/T1/stores/S1`;
   }, 120_000);
-  afterAll(() => sample?.close());
+  afterAll(() => sample?.close(), SAMPLE_CLOSE_TIMEOUT_MS);
 
   const status = async (transactionNo: number) =>
     (await call('GET', `${terminal}/transactions/${transactionNo}/delivery-status`)).body.data;

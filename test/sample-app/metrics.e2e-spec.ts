@@ -1,4 +1,4 @@
-import { call, SampleApp, startSampleApp } from './sample-app.fixture';
+import { call, SampleApp, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
 
 describe('sample app: GET /metrics (Prometheus scrape)', () => {
   let sample: SampleApp;
@@ -8,7 +8,7 @@ describe('sample app: GET /metrics (Prometheus scrape)', () => {
     sample = await startSampleApp();
     base = sample.base;
   }, 120_000);
-  afterAll(() => sample?.close());
+  afterAll(() => sample?.close(), SAMPLE_CLOSE_TIMEOUT_MS);
 
   it('answers 200 in the Prometheus text format with the calls the app made', async () => {
     const terminal = `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;

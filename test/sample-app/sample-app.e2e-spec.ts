@@ -4,7 +4,7 @@ import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../../sample-app/shared/tranlog';
 import { Daprd } from '../dapr/daprd';
 import { FakeDate, fakeDate } from '../support/fake-date';
 import { waitUntil } from '../support/processes';
-import { call, SampleApp, sell, startSampleApp } from './sample-app.fixture';
+import { call, SampleApp, sell, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
 
 /**
  * The breakers' reset timeout. The test fakes `Date` (only `Date`: timers and sockets stay real),
@@ -40,7 +40,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
   afterAll(async () => {
     clock?.restore();
     await sample?.close();
-  });
+  }, SAMPLE_CLOSE_TIMEOUT_MS);
 
   const terminal = () => `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;
 

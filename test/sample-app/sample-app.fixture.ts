@@ -135,14 +135,41 @@ export async function startSampleApp(env: Record<string, string> = {}): Promise<
     report,
     close: async () => {
       process.env = saved;
-      await app.close();
-      await report.stopApp();
-      await reportDaprd.dispose();
-      await daprd.dispose();
-      await peer.close();
-      await redis.dispose();
+      // The report first: after a fault it is still working through redelivered copies and calls
+      // the cart back for each, so the cart stays up to answer them (the report gets SIGKILL 5 s
+      // after SIGTERM). Then the cart; then what both stand on, side by side. The old order (cart,
+      // report, each sidecar in turn) summed its bounds past the 30 s hook timeout once in CI.
+      await timedStep('the report service', () => report.stopApp());
+      await timedStep('the cart app', () => app.close());
+      await Promise.all([
+        timedStep("the report's sidecar", () => reportDaprd.dispose()),
+        timedStep("the cart's sidecar", () => daprd.dispose()),
+        timedStep('the master-data peer', () => peer.close()),
+      ]);
+      await timedStep('Redis', () => redis.dispose());
     },
   };
+}
+
+/**
+ * How long a test file gives `SampleApp.close()` (its `afterAll`). Each step is bounded by itself
+ * (a process gets SIGKILL 5 s after SIGTERM; the cart's republisher waits at most its
+ * `shutdownTimeoutMs` for a pass in flight), so this is a ceiling for a loaded machine, not a target.
+ */
+export const SAMPLE_CLOSE_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs one step of the teardown; a step slower than 5 s is written to stderr with its name and
+ * time, so a slow teardown names its step instead of showing only the hook's timeout.
+ */
+async function timedStep(what: string, step: () => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  try {
+    await step();
+  } finally {
+    const ms = performance.now() - started;
+    if (ms > 5_000) process.stderr.write(`sample teardown: stopping ${what} took ${(ms / 1000).toFixed(1)} s\n`);
+  }
 }
 
 /** An HTTP call with a JSON body; answers the status and the parsed body. */
