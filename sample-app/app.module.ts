@@ -12,6 +12,7 @@ import { TransactionsController } from './cart/transactions.controller';
 import { TranlogOutbox } from './cart/tranlog.outbox';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { PromptHttpShutdown } from './shared/prompt-http-shutdown';
 
 /**
  * The sample cart service (app id `cart`). kugel-comms is configured asynchronously from
@@ -56,6 +57,6 @@ import { MetricsController } from './metrics/metrics.controller';
     }),
   ],
   controllers: [CartController, TransactionsController, HealthController, MetricsController],
-  providers: [CartService, CartStore, NotifyAuthGuard],
+  providers: [CartService, CartStore, NotifyAuthGuard, PromptHttpShutdown],
 })
 export class AppModule {}

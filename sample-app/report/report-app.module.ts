@@ -6,6 +6,7 @@ import { KugelCommsModule } from '../../lib';
 import { HealthController } from '../health/health.controller';
 import { MetricsController } from '../metrics/metrics.controller';
 import { ReportModule } from './report.module';
+import { PromptHttpShutdown } from '../shared/prompt-http-shutdown';
 
 /**
  * The sample report service (app id `report`), its own process with its own sidecar:
@@ -37,5 +38,6 @@ import { ReportModule } from './report.module';
     ReportModule,
   ],
   controllers: [HealthController, MetricsController],
+  providers: [PromptHttpShutdown],
 })
 export class ReportAppModule {}
