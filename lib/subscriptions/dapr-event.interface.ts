@@ -29,6 +29,15 @@ export interface DaprEvent<T = unknown> {
   entryId?: string;
   /** The CloudEvent as delivered (for a raw bulk entry, the entry itself). */
   raw: Record<string, unknown>;
+  /**
+   * Aborted when the handler runs past its `handlerTimeoutMs` (reason: a `TimeoutError`
+   * `DOMException`), after the delivery was answered `RETRY`. Pass it to what the handler awaits
+   * (`signal` of an `HttpClientHelper` call, `fetch`, `timers/promises`) so that work stops instead
+   * of racing the redelivery. The events of one bulk call share one signal. Not enumerable: it is
+   * not in `JSON.stringify(event)`. Always set on the events the library delivers; optional so an
+   * event built by hand (in a unit test) needs none.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The three answers daprd understands, in its own spelling. */

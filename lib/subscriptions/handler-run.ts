@@ -1,17 +1,22 @@
 import { performance } from 'node:perf_hooks';
+import { DaprEvent } from './dapr-event.interface';
 
 /**
  * How a handler call went: returned (`value`), threw (`error`), or was still running after the
- * timeout — then `late` settles when it finally ends (a promise cannot be cancelled; the handler
- * keeps running in the background).
+ * timeout — then `late` settles when it finally ends (a promise cannot be cancelled: the events'
+ * `signal` is aborted, and the handler stops as far as it passed that signal on).
  */
 export type HandlerRun =
   | { kind: 'returned'; value: unknown; durationMs: number }
   | { kind: 'threw'; error: unknown; durationMs: number }
   | { kind: 'timeout'; durationMs: number; late: Promise<{ ok: boolean; value?: unknown; error?: unknown }> };
 
-/** Calls `fn` (sync or async) and waits at most `timeoutMs` (0: no limit) for it. Never rejects. */
-export async function runHandler(fn: () => unknown, timeoutMs: number): Promise<HandlerRun> {
+/**
+ * Calls `fn` (sync or async) and waits at most `timeoutMs` (0: no limit) for it. Never rejects.
+ * When the timeout passes, `cancel` is aborted with a `TimeoutError` `DOMException` (the reason
+ * `AbortSignal.timeout()` gives), so what the handler started with its events' `signal` stops.
+ */
+export async function runHandler(fn: () => unknown, timeoutMs: number, cancel?: AbortController): Promise<HandlerRun> {
   const started = performance.now();
   type Settled = { ok: true; value: unknown; error?: undefined } | { ok: false; error: unknown; value?: undefined };
   const settled: Promise<Settled> = (async () => fn())().then(
@@ -30,10 +35,23 @@ export async function runHandler(fn: () => unknown, timeoutMs: number): Promise<
       : await settled;
   clearTimeout(timer);
   const durationMs = performance.now() - started;
-  if (outcome === 'timeout') return { kind: 'timeout', durationMs, late: settled };
+  if (outcome === 'timeout') {
+    cancel?.abort(
+      new DOMException(`the handler ran past its ${timeoutMs} ms timeout and was answered RETRY`, 'TimeoutError'),
+    );
+    return { kind: 'timeout', durationMs, late: settled };
+  }
   return outcome.ok
     ? { kind: 'returned', value: outcome.value, durationMs }
     : { kind: 'threw', error: outcome.error, durationMs };
+}
+
+/**
+ * Gives each event of one handler call the call's `signal`, as a non-enumerable property: it is
+ * not data, so it stays out of `JSON.stringify`, `Object.keys` and deep equality.
+ */
+export function attachSignal(events: readonly DaprEvent[], signal: AbortSignal): void {
+  for (const event of events) Object.defineProperty(event, 'signal', { value: signal, enumerable: false });
 }
 
 /** An error's message for logs and events (the error itself may be anything a handler threw). */

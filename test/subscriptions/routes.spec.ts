@@ -1,7 +1,8 @@
 import { Body, Controller, Injectable, Post } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { DaprEvent, DaprSubscribe, DropEvent, EventReceivedEvent, KugelCommsEvents } from '../../lib';
+import { DaprEvent, DaprSubscribe, DropEvent, EventReceivedEvent, HttpClientHelper, KugelCommsEvents } from '../../lib';
+import { startTestServer, TestServer } from '../support/test-server';
 import { cloudEvent, PLATFORMS, post, startSubscriberApp, SubscriberApp } from './support/subscriber-app';
 
 const MAX_BODY = 2_048;
@@ -12,6 +13,10 @@ const ODD_TOPIC = 'orders/v1 β';
 class Recorder {
   readonly events: DaprEvent[] = [];
   readonly batches: DaprEvent[][] = [];
+  /** How the `lookups` handler's peer call ended, and the signal's state then. */
+  lookup?: { error: unknown; aborted: boolean; reason: unknown };
+
+  constructor(private readonly http: HttpClientHelper) {}
 
   @DaprSubscribe('pubsub', 'orders', { deadLetterTopic: 'orders-dlq' })
   async onOrder(event: DaprEvent<{ sleepMs?: number; fail?: boolean; drop?: boolean }>): Promise<void> {
@@ -38,6 +43,18 @@ class Recorder {
   @DaprSubscribe('pubsub', ODD_TOPIC, { deadLetterTopic: 'odd-dlq' })
   onOdd(event: DaprEvent): void {
     this.events.push(event);
+  }
+
+  /** Calls a peer that never answers, handing the call the event's signal. */
+  @DaprSubscribe('pubsub', 'lookups')
+  async onLookup(event: DaprEvent): Promise<void> {
+    this.events.push(event);
+    try {
+      await this.http.getServiceClient('stalling').get('/items', { signal: event.signal });
+    } catch (error) {
+      this.lookup = { error, aborted: event.signal?.aborted ?? false, reason: event.signal?.reason };
+      throw error;
+    }
   }
 }
 
@@ -67,6 +84,12 @@ async function postChunked(url: string, body: string): Promise<{ status: number;
 }
 const JSON_TYPE = { 'content-type': 'application/json' };
 
+/** Polls `check` every 20 ms for up to 5 s. */
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !check(); i++) await sleep(20);
+  expect(check()).toBe(true);
+}
+
 describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight to the app)', (platform) => {
   let app: SubscriberApp;
   let recorder: Recorder;
@@ -75,21 +98,30 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
   const route = (topic = 'orders') => `${app.url}/dapr/events/pubsub/${encodeURIComponent(topic)}`;
   const calls = () => recorder.events.length + recorder.batches.length;
 
+  let stalling: TestServer;
+
   beforeAll(async () => {
     registry = new Registry();
+    // A peer that takes requests and never answers (the handler's call can only end by its signal).
+    stalling = await startTestServer(() => new Promise(() => undefined));
     app = await startSubscriberApp({
       platform,
       providers: [Recorder],
       controllers: [OwnController],
       options: {
         subscriptions: { maxBodyBytes: MAX_BODY, handlerTimeoutMs: TIMEOUT_MS },
+        services: { stalling: { baseUrl: stalling.url, timeoutMs: 60_000, retries: 0 } },
         metrics: { enabled: true, registry },
       },
     });
     recorder = app.app.get(Recorder);
     app.app.get(KugelCommsEvents).eventReceived.on((e) => received.push(e));
   });
-  afterAll(() => app?.close());
+  afterAll(async () => {
+    await app?.close();
+    stalling?.server.closeAllConnections();
+    await stalling?.close();
+  });
 
   it('GET /dapr/subscribe answers exactly 200 with the subscriptions, metadata values as strings', async () => {
     const res = await fetch(`${app.url}/dapr/subscribe`);
@@ -117,6 +149,7 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
         route: `/dapr/events/pubsub/${encodeURIComponent(ODD_TOPIC)}`,
         deadLetterTopic: 'odd-dlq',
       },
+      { pubsubname: 'pubsub', topic: 'lookups', route: '/dapr/events/pubsub/lookups' },
     ]);
   });
 
@@ -179,6 +212,11 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
           contentType: 'application/cloudevents+json',
         },
         { entryId: 'e2', event: { data: 'no id' }, contentType: 'application/cloudevents+json' },
+        {
+          entryId: 'e3',
+          event: JSON.parse(cloudEvent('b-2', { n: 2 }, 'batches')),
+          contentType: 'application/cloudevents+json',
+        },
       ],
     });
     expect(await post(route('batches'), body, JSON_TYPE)).toEqual({
@@ -187,10 +225,15 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
         statuses: [
           { entryId: 'e1', status: 'SUCCESS' },
           { entryId: 'e2', status: 'DROP' },
+          { entryId: 'e3', status: 'SUCCESS' },
         ],
       },
     });
-    expect(recorder.batches.at(-1)!.map((e) => e.id)).toEqual(['b-1']);
+    const batch = recorder.batches.at(-1)!;
+    expect(batch.map((e) => e.id)).toEqual(['b-1', 'b-2']);
+    // One handler call, one signal for its events.
+    expect(batch[0].signal).toBeInstanceOf(AbortSignal);
+    expect(batch[1].signal).toBe(batch[0].signal);
   });
 
   it('answers a handler still running after the timeout RETRY', async () => {
@@ -201,6 +244,27 @@ describe.each(PLATFORMS)('subscription routes on %s (no daprd: requests straight
       reason: 'timeout',
       handlerRan: true,
     });
+  });
+
+  it("aborts the event's signal at the timeout: a peer call given it stops, its socket closed", async () => {
+    const res = await post(route('lookups'), cloudEvent('lookup-1', {}, 'lookups'));
+    expect(res).toEqual({ status: 200, body: { status: 'RETRY' } });
+    await waitFor(() => recorder.lookup !== undefined);
+    expect(recorder.lookup!.aborted).toBe(true);
+    expect(recorder.lookup!.reason).toMatchObject({ name: 'TimeoutError' });
+    expect(recorder.lookup!.error).toMatchObject({ code: 'ERR_CANCELED' });
+    expect(stalling.requests.filter((r) => r.url === '/items')).toHaveLength(1);
+    await waitFor(() => stalling.openConnections === 0);
+  });
+
+  it('leaves the signal of a handler that ended in time alone, and out of the event as data', async () => {
+    const res = await post(route(), cloudEvent('quick-1', {}));
+    expect(res).toEqual({ status: 200, body: { status: 'SUCCESS' } });
+    const event = recorder.events.find((e) => e.id === 'quick-1')!;
+    expect(event.signal).toBeInstanceOf(AbortSignal);
+    expect(event.signal!.aborted).toBe(false);
+    expect(Object.keys(event)).not.toContain('signal');
+    expect(JSON.parse(JSON.stringify(event))).not.toHaveProperty('signal');
   });
 
   describe('bad input: each gets its documented answer and the handler is not called', () => {
