@@ -5,7 +5,7 @@ import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cl
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
 import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { handlerSpan } from './event-trace';
-import { attachSignal, HandlerRun, messageOf, runHandler } from './handler-run';
+import { HandlerRun, messageOf, runHandler } from './handler-run';
 import { SubscriptionHandler } from './subscription-definition';
 import { EventHandledEvent, EventOutcomeReason } from './subscription-events';
 
@@ -35,9 +35,7 @@ export class EventDispatcher {
     if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
 
     const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
-    const cancel = new AbortController();
-    attachSignal([event], cancel.signal);
-    const run = await runHandler(() => span.run(() => h.invoke(event)), h.handlerTimeoutMs, cancel);
+    const run = await runHandler([event], () => span.run(() => h.invoke(event)), h.handlerTimeoutMs);
     const answer = answerOf(run);
     span.end(answer.status, answer.error);
     if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
@@ -86,9 +84,7 @@ export class EventDispatcher {
         { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
         events,
       );
-      const cancel = new AbortController();
-      attachSignal(events, cancel.signal);
-      const run = await runHandler(() => span.run(() => h.invoke(events)), h.handlerTimeoutMs, cancel);
+      const run = await runHandler(events, () => span.run(() => h.invoke(events)), h.handlerTimeoutMs);
       const answers = bulkAnswers(h, run, events.length, this.logger);
       span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
       if (run.kind === 'timeout')

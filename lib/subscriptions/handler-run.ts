@@ -12,11 +12,18 @@ export type HandlerRun =
   | { kind: 'timeout'; durationMs: number; late: Promise<{ ok: boolean; value?: unknown; error?: unknown }> };
 
 /**
- * Calls `fn` (sync or async) and waits at most `timeoutMs` (0: no limit) for it. Never rejects.
- * When the timeout passes, `cancel` is aborted with a `TimeoutError` `DOMException` (the reason
- * `AbortSignal.timeout()` gives), so what the handler started with its events' `signal` stops.
+ * Calls `fn` (sync or async) on `events` and waits at most `timeoutMs` (0: no limit) for it. Never
+ * rejects. Each event gets the call's `signal` first; when the timeout passes it is aborted with a
+ * `TimeoutError` `DOMException` (the reason `AbortSignal.timeout()` gives), so what the handler
+ * started with that signal stops.
  */
-export async function runHandler(fn: () => unknown, timeoutMs: number, cancel?: AbortController): Promise<HandlerRun> {
+export async function runHandler(
+  events: readonly DaprEvent[],
+  fn: () => unknown,
+  timeoutMs: number,
+): Promise<HandlerRun> {
+  const cancel = new AbortController();
+  attachSignal(events, cancel.signal);
   const started = performance.now();
   type Settled = { ok: true; value: unknown; error?: undefined } | { ok: false; error: unknown; value?: undefined };
   const settled: Promise<Settled> = (async () => fn())().then(
@@ -36,7 +43,7 @@ export async function runHandler(fn: () => unknown, timeoutMs: number, cancel?: 
   clearTimeout(timer);
   const durationMs = performance.now() - started;
   if (outcome === 'timeout') {
-    cancel?.abort(
+    cancel.abort(
       new DOMException(`the handler ran past its ${timeoutMs} ms timeout and was answered RETRY`, 'TimeoutError'),
     );
     return { kind: 'timeout', durationMs, late: settled };
@@ -50,7 +57,7 @@ export async function runHandler(fn: () => unknown, timeoutMs: number, cancel?: 
  * Gives each event of one handler call the call's `signal`, as a non-enumerable property: it is
  * not data, so it stays out of `JSON.stringify`, `Object.keys` and deep equality.
  */
-export function attachSignal(events: readonly DaprEvent[], signal: AbortSignal): void {
+function attachSignal(events: readonly DaprEvent[], signal: AbortSignal): void {
   for (const event of events) Object.defineProperty(event, 'signal', { value: signal, enumerable: false });
 }
 

@@ -28,8 +28,11 @@ describe('PromptHttpShutdown (sample): app.close() ends once the last request in
     app = undefined;
   });
 
-  async function start(providers: Array<typeof PromptHttpShutdown>): Promise<number> {
-    const moduleRef = await Test.createTestingModule({ controllers: [SlowController], providers }).compile();
+  async function start(): Promise<number> {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [SlowController],
+      providers: [PromptHttpShutdown],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     // A keep-alive timeout far past the test's own: only closing the idle connection ends it.
@@ -38,7 +41,7 @@ describe('PromptHttpShutdown (sample): app.close() ends once the last request in
   }
 
   it('a request in flight at close() is answered in full, then its keep-alive connection is closed', async () => {
-    const port = await start([PromptHttpShutdown]);
+    const port = await start();
     let release!: () => void;
     SlowController.release = new Promise<void>((resolve) => (release = resolve));
     const arrived = new Promise<void>((resolve) => (SlowController.arrived = resolve));
