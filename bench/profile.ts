@@ -66,7 +66,7 @@ async function breakdown(
     ['+ axios-retry', () => withRetry.request({ method: 'GET', url: '/item' })],
     [
       '+ kugel call runner (createTransport)',
-      () => transport.runner.run({ method: 'GET', url: '/item' }, { route: '/item', idempotent: true }),
+      () => transport.runner.run({ method: 'GET', url: '/item' }, { route: '/item', repeatable: true }),
     ],
     ['+ ServiceClient (= HttpClientHelper)', () => kugel.get('/item')],
   ];
@@ -130,7 +130,6 @@ async function daprBreakdown(rounds = 9, roundMs = 600): Promise<void> {
       baseUrl: url,
       ...DEFAULTS.http,
       ...DEFAULTS.dapr,
-      retryNonIdempotentTimeouts: true,
       breakerGuard: true,
       parsing: 'lenient',
       responseHeaders,
@@ -167,11 +166,11 @@ async function daprBreakdown(rounds = 9, roundMs = 600): Promise<void> {
       ['node:http adapter alone', async () => JSON.parse((await adapter(config)).data as string)],
       [
         '+ call runner, axios, axios-retry (every header)',
-        () => everyHeader.runner.run({ method: 'GET', url: path }, { route: '/r', idempotent: true, breaker }),
+        () => everyHeader.runner.run({ method: 'GET', url: path }, { route: '/r', repeatable: true, breaker }),
       ],
       [
         '+ call runner, axios, axios-retry (ETag only)',
-        () => etagOnly.runner.run({ method: 'GET', url: path }, { route: '/r', idempotent: true, breaker }),
+        () => etagOnly.runner.run({ method: 'GET', url: path }, { route: '/r', repeatable: true, breaker }),
       ],
       ['DaprClientHelper.getState', () => kugel.getState('statestore', 'profile-get')],
       ['@dapr/dapr DaprClient state.get', () => official.state.get('statestore', 'profile-get')],

@@ -3,6 +3,7 @@ import { bulkPublishRequest, IdentifiedEntry, readBulkPublish } from './bulk-pub
 import { DaprFailure } from './dapr.interfaces';
 
 const body = (built: { request: { data?: string } }) => JSON.parse(built.request.data!);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('bulkPublishRequest', () => {
   it("sends every entry with an id, its content type and its metadata (the call's merged in), to the alpha1 route", () => {
@@ -25,15 +26,78 @@ describe('bulkPublishRequest', () => {
         contentType: 'application/json',
         metadata: { region: 'a', 'cloudevent.id': 'e-1' },
       },
-      { entryId: 'x', event: 'hello', contentType: 'text/plain', metadata: { region: 'b', ttlInSeconds: '60' } },
+      {
+        entryId: 'x',
+        event: 'hello',
+        contentType: 'text/plain',
+        metadata: { region: 'b', ttlInSeconds: '60', 'cloudevent.id': expect.stringMatching(UUID) },
+      },
       {
         entryId: '2',
         event: Buffer.from('raw').toString('base64'),
         contentType: 'application/octet-stream',
-        metadata: { region: 'a' },
+        metadata: { region: 'a', 'cloudevent.id': expect.stringMatching(UUID) },
       },
     ]);
     expect(built.entries.map((e) => e.entryId)).toEqual(['0', 'x', '2']);
+    expect(built.request.repeatable).toBe(true);
+  });
+
+  it('gives every entry without an eventId its own UUID, reported back on the entry so a republish is the same event', () => {
+    const entries = [{ event: { n: 1 } }, { event: { n: 2 } }, { event: { n: 3 }, eventId: 'mine' }];
+    const built = bulkPublishRequest('p', 't', entries, {});
+    const sent = (body(built) as Array<{ metadata: Record<string, string> }>).map((e) => e.metadata['cloudevent.id']);
+    expect(sent[0]).toMatch(UUID);
+    expect(sent[1]).toMatch(UUID);
+    expect(sent[0]).not.toBe(sent[1]);
+    expect(sent[2]).toBe('mine');
+    expect(built.entries.map((e) => e.entry.eventId)).toEqual(sent);
+    // The caller's entries are left as they were.
+    expect(entries[0]).toEqual({ event: { n: 1 } });
+    // A failed entry carries the id it went under.
+    const result = readBulkPublish(built.entries, {
+      ok: false,
+      failure: { ok: false, error: 'x', code: 'ERR_PUBSUB_PUBLISH_MESSAGE', status: 500 },
+      body: { failedEntries: [{ entryId: '1', error: 'e' }] },
+    });
+    expect(result.failed.map((f) => f.entry.eventId)).toEqual([sent[1]]);
+  });
+
+  it("puts the id in a CloudEvent entry's body (daprd ignores the metadata override there); keeps the entry's own id", () => {
+    const ce = 'application/cloudevents+json';
+    const built = bulkPublishRequest(
+      'p',
+      't',
+      [
+        { event: { specversion: '1.0', type: 't', source: 's' }, contentType: ce },
+        { event: { id: 'own', specversion: '1.0' }, contentType: ce },
+        { event: { specversion: '1.0' }, contentType: ce, eventId: 'given' },
+      ],
+      {},
+    );
+    const events = (body(built) as Array<{ event: { id: string }; metadata: Record<string, string> }>).map((e) => e);
+    expect(events[0].event.id).toMatch(UUID);
+    expect(events[1].event.id).toBe('own');
+    expect(events[2].event.id).toBe('given');
+    expect(events.every((e) => e.metadata['cloudevent.id'] === undefined)).toBe(true);
+    expect(() =>
+      bulkPublishRequest('p', 't', [{ event: { id: 'own' }, contentType: ce, eventId: 'other' }], {}),
+    ).toThrow(/entries\[0\]\.eventId differs from the CloudEvent's own id/);
+    expect(() => bulkPublishRequest('p', 't', [{ event: 'text', contentType: ce }], {})).toThrow(
+      /entries\[0\]\.a CloudEvent .* must be a JSON object/,
+    );
+  });
+
+  it('a raw payload has no CloudEvent: no id, an eventId is refused, and the call is not repeatable', () => {
+    const built = bulkPublishRequest('p', 't', [{ event: { a: 1 } }], { rawPayload: true });
+    expect(body(built)[0].metadata).toEqual({ rawPayload: 'true' });
+    expect(built.request.repeatable).toBe(false);
+    expect(() => bulkPublishRequest('p', 't', [{ event: { a: 1 }, eventId: 'e' }], { rawPayload: true })).toThrow(
+      /entries\[0\]\.eventId has no effect with rawPayload/,
+    );
+    const oneRaw = bulkPublishRequest('p', 't', [{ event: 1 }, { event: 2, metadata: { rawPayload: true } }], {});
+    expect(oneRaw.request.repeatable).toBe(false);
+    expect(body(oneRaw)[1].metadata['cloudevent.id']).toBeUndefined();
   });
 
   it('sends rawPayload as a query parameter (daprd reads it for the whole call) and in every entry', () => {

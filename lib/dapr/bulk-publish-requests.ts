@@ -5,7 +5,12 @@ import { InputError } from '../input/input.error';
 import { segment } from '../input/path';
 import { QueryParams } from '../input/query';
 import { BulkPublishEntry, BulkPublishOptions, BulkPublishResult, DaprFailure } from './dapr.interfaces';
-import { checkEventId, checkHeaderOption, checkMetadata, CLOUD_EVENT_ID, DaprRequest, query } from './dapr-requests';
+import { checkHeaderOption, checkMetadata, CLOUD_EVENT_ID, DaprRequest, identifyEvent, query } from './dapr-requests';
+
+/** Whether an entry goes without a CloudEvent (the call's or the entry's `rawPayload`). */
+function raw(metadata: Record<string, string>): boolean {
+  return /^(true|1|t)$/i.test(metadata.rawPayload ?? '');
+}
 
 /** An entry with the id it is sent under. */
 export interface IdentifiedEntry<T> {
@@ -30,7 +35,9 @@ const OCTET_STREAM = /^application\/octet-stream(\s*;.*)?$/i;
  *   or `application/octet-stream` for a `Buffer` (sent base64-encoded, as daprd expects);
  * - the call's `metadata` is copied into every entry (daprd merges request metadata into an entry
  *   only when the entry has metadata of its own, and its emulated bulk publisher, used for Redis and
- *   in-memory, reads only the entry's); `eventId` becomes the entry's `cloudevent.id`;
+ *   in-memory, reads only the entry's);
+ * - every entry but a raw payload has one CloudEvent id on every attempt: its `eventId`, else a
+ *   random UUID (`identifyEvent`), and the entries reported back carry it as `eventId`;
  * - `rawPayload` also goes as the query parameter `metadata.rawPayload`, which daprd reads for the
  *   whole call.
  *
@@ -48,6 +55,7 @@ export function bulkPublishRequest<T>(
   if (options.rawPayload) common.rawPayload = 'true';
   const seen = new Set<string>();
   const identified: IdentifiedEntry<T>[] = [];
+  let repeatable = true;
   const body = entries.map((entry, index) => {
     const where = `entries[${index}]`;
     if (typeof entry !== 'object' || entry === null || !('event' in entry))
@@ -58,10 +66,14 @@ export function bulkPublishRequest<T>(
     if (seen.has(entryId)) throw new InputError(`${where}.entryId ${JSON.stringify(entryId)} is used twice`);
     seen.add(entryId);
     const metadata = { ...common, ...checkMetadata(entry.metadata, `${where}.metadata`) };
-    if (entry.eventId !== undefined) metadata[CLOUD_EVENT_ID] = checkEventId(entry.eventId, `${where}.eventId`);
-    const { event, contentType } = encodeEvent(entry, where);
-    identified.push({ entryId, entry });
-    return { entryId, event, contentType, metadata };
+    const encoded = encodeEvent(entry, where);
+    const identity = identifyEvent(encoded.event, encoded.contentType, entry.eventId, raw(metadata), `${where}.`);
+    if (identity.metadataId !== undefined) metadata[CLOUD_EVENT_ID] = identity.metadataId;
+    if (!identity.repeatable) repeatable = false;
+    // The entry as sent: with the id it went under, so that a republish of a failed entry is the same event.
+    const eventId = identity.metadataId ?? (identity.data as { id?: string } | undefined)?.id;
+    identified.push({ entryId, entry: eventId === undefined ? entry : { ...entry, eventId } });
+    return { entryId, event: identity.data, contentType: encoded.contentType, metadata };
   });
   const plain: QueryParams = { ...options.metadata };
   if (options.rawPayload) plain.rawPayload = 'true';
@@ -73,6 +85,8 @@ export function bulkPublishRequest<T>(
       data: serialiseJson(body, 'bulk publish entries'),
       headers: { 'Content-Type': 'application/json' },
       route: '/v1.0-alpha1/publish/bulk/:pubsub/:topic',
+      // Every entry has one CloudEvent id on every attempt (none but raw payloads, which have no CloudEvent).
+      repeatable,
     },
   };
 }

@@ -58,9 +58,6 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       baseUrl: this.dapr.httpEndpoint,
       headers: this.dapr.apiToken ? { 'dapr-api-token': this.dapr.apiToken } : undefined,
       breakerGuard: true,
-      // Publish and save are safe to repeat (consumers de-duplicate by event id; a save is an
-      // upsert), and a timeout is a failure worth one more try.
-      retryNonIdempotentTimeouts: true,
       parsing: 'lenient',
       // The only response header the helper reads is a state entry's ETag. daprd answers a state read
       // with five (Content-Type, Etag, Traceparent, Date, Content-Length), and axios' per-header

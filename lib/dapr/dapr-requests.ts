@@ -1,5 +1,6 @@
 // The sidecar's HTTP API v1.0 as pure functions: arguments in, a checked request out (or an
 // `InputError` saying which argument is wrong); an answer in, the operation's value out.
+import { randomUUID } from 'node:crypto';
 import { serialiseJson } from '../input/body';
 import { headerValueFault } from '../input/headers';
 import { InputError } from '../input/input.error';
@@ -25,10 +26,12 @@ export interface DaprRequest {
   /** Route template for events and metrics. */
   route: string;
   /**
-   * Send it once: no retry, not even after a timeout (a state transaction on an outbox store that
-   * timed out may have committed and published; sending it again would publish twice).
+   * Sending it twice has the effect of sending it once (`repeat-safety.ts`): a read, a last-write
+   * save, a delete without an ETag, a publish under a stable CloudEvent id. Otherwise it is sent
+   * again only when the attempt provably never reached the sidecar, and a timeout or a reset after
+   * it may have is an unknown outcome (`ERR_UNKNOWN_OUTCOME`).
    */
-  once?: boolean;
+  repeatable: boolean;
 }
 
 const JSON_BODY = { 'Content-Type': 'application/json' };
@@ -44,21 +47,66 @@ export function checkEventId(id: unknown, what = 'eventId'): string {
   return id;
 }
 
+/** `application/cloudevents+json` (any parameters): daprd takes the body as the caller's own CloudEvent. */
+const CLOUD_EVENT_TYPE = /^application\/cloudevents\+json(\s*;.*)?$/i;
+
+/**
+ * How a publish is identified, so that every attempt of it is the same event to a consumer's
+ * dedupe (`repeat-safety.ts`):
+ * - an event daprd wraps: the CloudEvent id goes as `metadata.cloudevent.id` — the caller's
+ *   `eventId`, else a random UUID made once per logical publish;
+ * - the caller's own CloudEvent (`application/cloudevents+json`): daprd ignores the metadata
+ *   overrides then and adds no id, so the id is the body's `id` — kept when present (an `eventId`
+ *   that differs is refused), else set to `eventId` or a random UUID in a copy of the body; the
+ *   body must be a JSON object (daprd answers 500 `ERR_PUBSUB_CLOUD_EVENTS_SER` otherwise);
+ * - a raw payload: daprd makes no CloudEvent at all (the subscriber's sidecar gives each delivery
+ *   a new id), so `eventId` is refused and the publish is not repeatable: a repeat would be a copy
+ *   no consumer can tell from a new event, unless its data carries a key of its own.
+ */
+export function identifyEvent(
+  data: unknown,
+  contentType: string,
+  eventId: unknown,
+  raw: boolean,
+  where: string,
+): { data: unknown; metadataId?: string; repeatable: boolean } {
+  if (raw) {
+    if (eventId !== undefined) {
+      throw new InputError(`${where}eventId has no effect with rawPayload (daprd makes no CloudEvent); leave it out`);
+    }
+    return { data, repeatable: false };
+  }
+  const id = eventId === undefined ? undefined : checkEventId(eventId, `${where}eventId`);
+  if (!CLOUD_EVENT_TYPE.test(contentType)) return { data, metadataId: id ?? randomUUID(), repeatable: true };
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || Buffer.isBuffer(data)) {
+    throw new InputError(`${where}a CloudEvent (content type ${contentType}) must be a JSON object`);
+  }
+  const own = (data as { id?: unknown }).id;
+  if (own !== undefined) {
+    checkEventId(own, `${where}the CloudEvent's id`);
+    if (id !== undefined && id !== own) throw new InputError(`${where}eventId differs from the CloudEvent's own id`);
+    return { data, repeatable: true };
+  }
+  return { data: { ...data, id: id ?? randomUUID() }, repeatable: true };
+}
+
 /** `POST /v1.0/publish/<pubsub>/<topic>?metadata.<k>=<v>`. */
 export function publishRequest(pubsub: string, topic: string, data: unknown, options: PublishOptions): DaprRequest {
   const metadata: QueryParams = { ...options.metadata };
   if (options.rawPayload) metadata.rawPayload = 'true';
-  if (options.eventId !== undefined) metadata[CLOUD_EVENT_ID] = checkEventId(options.eventId);
   const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
   const headers: Record<string, string> = { 'Content-Type': checkHeaderOption('contentType', contentType) };
+  const event = identifyEvent(data, contentType, options.eventId, options.rawPayload === true, '');
+  if (event.metadataId !== undefined) metadata[CLOUD_EVENT_ID] = event.metadataId;
   if (options.traceparent !== undefined) headers.traceparent = checkHeaderOption('traceparent', options.traceparent);
   if (options.tracestate !== undefined) headers.tracestate = checkHeaderOption('tracestate', options.tracestate);
   return {
     method: 'POST',
     url: `/v1.0/publish/${segment(pubsub)}/${segment(topic)}${query(undefined, metadata)}`,
-    data: serialiseJson(data, 'event data'),
+    data: serialiseJson(event.data, 'event data'),
     headers,
     route: '/v1.0/publish/:pubsub/:topic',
+    repeatable: event.repeatable,
   };
 }
 
@@ -77,6 +125,8 @@ export function saveStateRequest(store: string, key: string, value: unknown, opt
     data: serialiseJson([item], 'state value'),
     headers: JSON_BODY,
     route: '/v1.0/state/:store',
+    // A conditional save repeated meets its own new ETag (or its own first write): a 409 for a write that happened.
+    repeatable: options.etag === undefined && options.concurrency !== 'first-write',
   };
 }
 
@@ -88,6 +138,7 @@ export function getStateRequest(store: string, key: string, options: GetStateOpt
     method: 'GET',
     url: `/v1.0/state/${segment(store)}/${k}${query(plain, options.metadata)}`,
     route: '/v1.0/state/:store/:key',
+    repeatable: true,
   };
 }
 
@@ -102,6 +153,7 @@ export function deleteStateRequest(store: string, key: string, options: DeleteSt
     url: `/v1.0/state/${segment(store)}/${k}${query(plain, options.metadata)}`,
     headers: options.etag !== undefined ? { 'If-Match': checkHeaderOption('etag', options.etag) } : undefined,
     route: '/v1.0/state/:store/:key',
+    repeatable: options.etag === undefined,
   };
 }
 
@@ -117,6 +169,7 @@ export function bulkStateRequest(store: string, keys: string[], options: BulkSta
     data: serialiseJson(body, 'bulk request'),
     headers: JSON_BODY,
     route: '/v1.0/state/:store/bulk',
+    repeatable: true,
   };
 }
 
@@ -140,6 +193,8 @@ export function transactionRequest(
     data: serialiseJson(metadata ? { operations, metadata } : { operations }, 'transaction'),
     headers: JSON_BODY,
     route: '/v1.0/state/:store/transaction',
+    // A transaction may carry ETags, and on a store configured for the outbox it publishes once per commit.
+    repeatable: false,
   };
 }
 

@@ -9,6 +9,11 @@
  * - `status` 500 with `code` `ERR_STATE_TRANSACTION`: a transaction's stale ETag or a failed store;
  * - no `status`: the sidecar could not be reached (`ECONNREFUSED`, `ECONNABORTED` for a timeout,
  *   ...) or the component's breaker is open (`ERR_CIRCUIT_OPEN`, nothing was sent);
+ * - `ERR_UNKNOWN_OUTCOME` (no `status`): a write that is not safe to repeat — a save with an ETag
+ *   or `first-write`, a delete with an ETag, a state transaction (the outbox's included), a raw
+ *   payload publish — timed out or lost its connection after it may have reached the sidecar. It
+ *   may have happened: it is not sent again, and it is neither a conflict nor a success. Read the
+ *   key back (its value and ETag) to learn which, before writing again;
  * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent.
  */
 export type DaprResult<T> =
@@ -31,16 +36,22 @@ export type StateConcurrency = 'first-write' | 'last-write';
 
 export interface PublishOptions {
   /**
-   * The event's own stable id, sent as the CloudEvent `id` (`metadata.cloudevent.id`). Without it
-   * daprd gives every publish a new random id, so a republished event looks new to a consumer that
-   * de-duplicates by CloudEvent id; with it, a republish is the same event to every consumer.
+   * The event's own stable id, sent as the CloudEvent `id` (`metadata.cloudevent.id`; the body's
+   * `id` for the caller's own CloudEvent). Without it the client makes a random UUID for the call,
+   * the same on each of its attempts, so a retried publish is a copy a consumer's dedupe
+   * recognises; give your own id when the event may be published again later (a republish of what
+   * failed), so that it is the same event to every consumer. Not with `rawPayload` (daprd makes no
+   * CloudEvent).
    */
   eventId?: string;
   /** Sent as `metadata.<key>=<value>` query parameters (e.g. `{ ttlInSeconds: '60' }`). */
   metadata?: Record<string, string | number | boolean>;
   /** `metadata.rawPayload=true`: the sidecar does not wrap the event in a CloudEvent. */
   rawPayload?: boolean;
-  /** The data is already a CloudEvent (`Content-Type: application/cloudevents+json`). */
+  /**
+   * The data is already a CloudEvent (`Content-Type: application/cloudevents+json`): a JSON object;
+   * its `id` is kept, or set to `eventId` (or a random UUID) when it has none.
+   */
   cloudEvent?: boolean;
   /** Content type of the data (default `application/json`). */
   contentType?: string;
@@ -106,7 +117,10 @@ export interface BulkPublishEntry<T = unknown> {
    * @default the entry's index in the array, as text
    */
   entryId?: string;
-  /** The event's stable CloudEvent `id` (`cloudevent.id`), as `PublishOptions.eventId`. */
+  /**
+   * The event's stable CloudEvent `id` (`cloudevent.id`), as `PublishOptions.eventId`; a random UUID
+   * when left out (reported back on a failed entry, so that its republish is the same event).
+   */
   eventId?: string;
   /**
    * Content type of `event`: `application/json` (any JSON), `application/cloudevents+json` (the
@@ -130,7 +144,7 @@ export interface BulkPublishOptions {
 /** An entry of `publishBulk` that was not published. */
 export interface BulkPublishFailedEntry<T = unknown> {
   entryId: string;
-  /** The entry as given (to keep it for a later republish). */
+  /** The entry as sent, with the `eventId` it went under (keep it for a republish: the same event). */
   entry: BulkPublishEntry<T>;
   /** Why, as daprd said it for this entry, or the call's failure when the whole call failed. */
   error: string;

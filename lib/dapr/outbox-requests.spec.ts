@@ -2,7 +2,7 @@ import { isInputError } from '../input/input.error';
 import { outboxTransactionRequest } from './outbox-requests';
 
 describe('outboxTransactionRequest', () => {
-  it('upserts the state with a request-level contentType, then the projection of the same key, sent once', () => {
+  it('upserts the state with a request-level contentType, then the projection of the same key; not repeatable', () => {
     const request = outboxTransactionRequest(
       'cartstore',
       'cart-1',
@@ -13,7 +13,7 @@ describe('outboxTransactionRequest', () => {
       method: 'POST',
       url: '/v1.0/state/cartstore/transaction',
       route: '/v1.0/state/:store/transaction',
-      once: true,
+      repeatable: false,
     });
     expect(JSON.parse(request.data!)).toEqual({
       operations: [

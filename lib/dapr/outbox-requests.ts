@@ -16,7 +16,11 @@ import { checkHeaderOption, checkKey, checkMetadata, checkValue, DaprRequest } f
  * would make state.redis store the value with RedisJSON, which plain Redis lacks (the transaction
  * then fails, and daprd has already published; dapr-pubsub-facts §6).
  *
- * Sent once (`once`): a transaction that timed out may have committed and published already.
+ * Not repeatable: a transaction that timed out may have committed and published already (its
+ * timeout is an unknown outcome, `ERR_UNKNOWN_OUTCOME`). The published event's CloudEvent id is
+ * daprd's own (`outbox-<uuid>`, the marker key it commits with the state; daprd v1.18 copies every
+ * metadata key of the operation to the event except `id` and `data`), so it cannot be set: a
+ * consumer that must recognise the event de-duplicates on a key in its data (`dedupe.key`).
  */
 export function outboxTransactionRequest(
   store: string,
@@ -49,6 +53,6 @@ export function outboxTransactionRequest(
     data: serialiseJson({ operations }, 'outbox transaction'),
     headers: { 'Content-Type': 'application/json' },
     route: '/v1.0/state/:store/transaction',
-    once: true,
+    repeatable: false,
   };
 }

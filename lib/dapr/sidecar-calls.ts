@@ -7,6 +7,9 @@ import { CallRunner } from '../transport/call-runner';
 import { DaprFailure, DaprResult } from './dapr.interfaces';
 import { DaprRequest, isTransactionConflict } from './dapr-requests';
 
+/** The code of a write that may or may not have happened (see `DaprResult`). */
+export const UNKNOWN_OUTCOME = 'ERR_UNKNOWN_OUTCOME';
+
 /** A Dapr building block whose components each have a breaker (`state:<store>`, `pubsub:<pubsub>`). */
 export type ComponentKind = 'state' | 'pubsub';
 
@@ -91,14 +94,13 @@ export class SidecarCalls {
     const config: AxiosRequestConfig = { method: request.method, url: request.url };
     if (request.data !== undefined) config.data = request.data;
     if (request.headers !== undefined) config.headers = request.headers;
-    if (request.once) config['axios-retry'] = { retries: 0 };
-    const result = await this.runner.run(
-      config,
-      // Publish and save are safe to repeat: consumers de-duplicate by event id, a save is an upsert.
-      { route: request.route, idempotent: !request.once, breaker: this.breakerFor(kind, component) },
-    );
+    const result = await this.runner.run(config, {
+      route: request.route,
+      repeatable: request.repeatable,
+      breaker: this.breakerFor(kind, component),
+    });
     if (!result.ok) {
-      const failure = daprFailure(what, result);
+      const failure = daprFailure(what, result, request.repeatable);
       return { result: this.failed(failure, levelOf(result)), answer: result.response };
     }
     const etag = typeof result.headers.etag === 'string' ? result.headers.etag : undefined;
@@ -136,11 +138,24 @@ function levelOf(f: CallFailure): 'debug' | 'warn' | 'error' {
   return 'error';
 }
 
-/** A call's failure as the sidecar client reports it: Dapr's `errorCode` and message when it answered. */
-function daprFailure(what: string, f: CallFailure): DaprFailure {
+/**
+ * A call's failure as the sidecar client reports it: Dapr's `errorCode` and message when it
+ * answered; `ERR_UNKNOWN_OUTCOME` when a write that is not repeatable may have reached the sidecar
+ * without its answer reaching us.
+ */
+function daprFailure(what: string, f: CallFailure, repeatable: boolean): DaprFailure {
   const n = f.attempts;
   const attempts = `${n} attempt${n === 1 ? '' : 's'}`;
   if (f.kind === 'circuit-open') return { ok: false, error: `${what}: ${f.message} (nothing was sent)`, code: f.code };
+  if (!repeatable && f.status === undefined && f.mayHaveReached) {
+    return {
+      ok: false,
+      code: UNKNOWN_OUTCOME,
+      error:
+        `${what}: outcome unknown: ${f.code} (${f.message}) after the request may have reached the sidecar ` +
+        `(${attempts}); not sent again, as repeating it is not safe: read the state back to learn whether it happened`,
+    };
+  }
   if (f.status !== undefined) {
     const body = f.response as { errorCode?: unknown; message?: unknown } | string | undefined;
     const errorCode =

@@ -15,10 +15,20 @@ export interface RequestOptions {
   /** Aborts the call (including pending retries). */
   signal?: AbortSignal;
   /**
-   * Declares a POST or PATCH safe to repeat, so it is retried on timeouts and 429/502/503/504 like
-   * a GET. Implied by an `Idempotency-Key` header.
+   * Declares a POST or PATCH safe to repeat, so it is retried after a timeout, a reset or a
+   * 429/502/503/504 like a GET. Without it (or `idempotencyKey`), a POST or PATCH is sent again
+   * only when the attempt provably never left (connection refused, DNS, a deadline spent
+   * connecting): a reset or a timeout after the request was sent may mean the peer acted on it.
    */
   idempotent?: boolean;
+  /**
+   * Sends an `Idempotency-Key` header (IETF httpapi draft: a quoted string), the same value on
+   * every attempt of this call, and makes the call repeatable: `true` for a random UUID, or the
+   * caller's own key (1-255 printable ASCII characters; keep it to repeat the call later, e.g.
+   * after an unknown outcome). The peer must honour the header for the repeat to be safe. An
+   * `Idempotency-Key` given in `headers` has the same effect.
+   */
+  idempotencyKey?: boolean | string;
   /** Route template for events and metrics (e.g. `/tenants/:tenant/items/:code`); defaults to the path. */
   route?: string;
 }

@@ -6,6 +6,7 @@ import { BrokenCircuitError } from '../errors/broken-circuit.error';
 import { HttpClientError } from '../errors/http-client.error';
 import { serialiseJson } from '../input/body';
 import { checkHeaders, flatHeaders, hasHeader } from '../input/headers';
+import { applyIdempotencyKey } from '../input/idempotency-key';
 import { InputError, isInputError } from '../input/input.error';
 import { checkRelativePath } from '../input/path';
 import { buildQuery, withQuery } from '../input/query';
@@ -16,7 +17,8 @@ import { CallRunner } from '../transport/call-runner';
 import { HttpResponse, RequestConfig, RequestOptions } from './request-options.interface';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** Methods whose repeat has the effect of one call (RFC 9110 §9.2.2); POST and PATCH only when the call says so. */
+const REPEATABLE = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
  * What one call came to, for the `HttpService` facade: the runner's success, or its failure with
@@ -107,6 +109,7 @@ export class ServiceClient {
       const url = withQuery(checkRelativePath(req.path), buildQuery(req.params));
       where = url;
       const headers = checkHeaders(req.headers);
+      const keyed = applyIdempotencyKey(req.idempotencyKey, headers);
       let data: string | Uint8Array | undefined;
       if (req.body instanceof Uint8Array) data = req.body;
       else if (req.body !== undefined) {
@@ -119,9 +122,9 @@ export class ServiceClient {
       if (req.signal !== undefined) config.signal = req.signal;
       if (req.timeoutMs !== undefined) config.timeout = checkCount('timeoutMs', req.timeoutMs, 1, MAX_TIMER_MS);
       if (req.retries !== undefined) config['axios-retry'] = { retries: checkCount('retries', req.retries, 0) };
-      const idempotent = IDEMPOTENT.has(method) || req.idempotent === true || hasHeader(headers, 'idempotency-key');
+      const repeatable = REPEATABLE.has(method) || req.idempotent === true || keyed;
       const route = req.route ?? url.split('?', 1)[0];
-      return { config, spec: { route, idempotent, breaker: this.breaker, bodyOnly } };
+      return { config, spec: { route, repeatable, breaker: this.breaker, bodyOnly } };
     } catch (error) {
       if (!isInputError(error)) throw error;
       throw this.badInput(method, where, error.message);

@@ -6,15 +6,18 @@ import { AxiosError } from 'axios';
  * `ECONNRESET`, ...) for callers; the fault says what happened:
  *
  * - `cut-off`: the response stream ended or broke after the headers (the peer received the
- *   request: only an idempotent call may go again);
+ *   request: only a repeatable call may go again);
  * - `too-large`: the answer is over `maxContentLength` (the peer is alive; the same answer would
  *   come back);
  * - `not-sent`: refused on this side before anything was written (a body over `maxBodyLength`, a
  *   header value, path or method Node will not send): the caller's input, no verdict on the peer;
- * - `stale-socket`: a kept-alive socket the server had closed as it was reused (Node marks the
- *   request `reusedSocket`): the request never reached the application, any method may go again.
+ * - `not-connected`: the attempt failed (an error, or its deadline) before its connection was
+ *   established — a refused or unreachable connect, DNS, a TLS handshake that failed, a deadline
+ *   spent waiting for a pooled socket or the connect: no byte of the request left this process,
+ *   so any call may go again. A reset on a kept-alive socket is not this: that socket was
+ *   connected, the request may have been read and acted on before the peer closed it.
  */
-export type AdapterFault = 'cut-off' | 'too-large' | 'not-sent' | 'stale-socket';
+export type AdapterFault = 'cut-off' | 'too-large' | 'not-sent' | 'not-connected';
 
 const FAULT = 'kugelCommsFault';
 

@@ -64,6 +64,12 @@ export interface CallFailure {
   headers?: Record<string, unknown>;
   /** Attempts handed to the adapter (0 when the breaker refused the call). */
   attempts: number;
+  /**
+   * The last attempt may have reached the peer and its answer was lost (a timeout, a reset, an
+   * answer cut off, after the connection was established): whether it took effect is unknown.
+   * See `repeat-safety.ts`.
+   */
+  mayHaveReached?: boolean;
 }
 
 /** An error's kind, code and status (see `FailureKind`): the one classification of a failed attempt. */

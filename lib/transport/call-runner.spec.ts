@@ -6,9 +6,7 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { KugelCommsEvents, RetryScheduledEvent } from '../observability/comms-events';
 import { DEFAULTS } from '../options/defaults';
-import { withFault } from './adapter-fault';
 import { CallSpec } from './call-state';
-import { isRetryable } from './retry-policy';
 import { createTransport, Transport } from './transport';
 
 /** A real server on 127.0.0.1:0 answering `status` to every request, counting them by path. */
@@ -55,7 +53,7 @@ describe('CallRunner and the breaker guard interceptor (real sockets)', () => {
     const breaker = new CircuitBreaker('http:peer', { failureThreshold: 1, resetTimeoutMs: 60_000 });
     const retries: RetryScheduledEvent[] = [];
     const off = events.retryScheduled.on((e) => retries.push(e));
-    const spec = (route: string): CallSpec => ({ route, idempotent: true, breaker });
+    const spec = (route: string): CallSpec => ({ route, repeatable: true, breaker });
     const retryPending = new Promise<void>((resolve) => events.retryScheduled.on(() => resolve()));
     // The first call gets a 503 and waits 1 s (+ jitter) for its retry ...
     const first = t.runner.run({ method: 'GET', url: '/busy/1' }, spec('/busy/1'));
@@ -88,10 +86,10 @@ describe('CallRunner and the breaker guard interceptor (real sockets)', () => {
     const fast = transport(peer.url, events, 1);
     try {
       // Two failed calls (4 attempts each) are two failures, not eight: the breaker opens at the second.
-      const a = await fast.runner.run({ method: 'GET', url: '/busy/a' }, { route: '/busy', idempotent: true, breaker });
+      const a = await fast.runner.run({ method: 'GET', url: '/busy/a' }, { route: '/busy', repeatable: true, breaker });
       expect(a).toMatchObject({ ok: false, status: 503, attempts: 4 });
       expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
-      await fast.runner.run({ method: 'GET', url: '/busy/b' }, { route: '/busy', idempotent: true, breaker });
+      await fast.runner.run({ method: 'GET', url: '/busy/b' }, { route: '/busy', repeatable: true, breaker });
       expect(breaker.state).toBe(CircuitState.Open);
     } finally {
       fast.destroy();
@@ -105,7 +103,7 @@ describe('CallRunner and the breaker guard interceptor (real sockets)', () => {
     const viaRunner: AxiosAdapter = async (config) => {
       const result = await t.runner.run(
         { method: config.method, url: config.url, headers: config.headers.toJSON() as Record<string, string> },
-        { route: config.url ?? '-', idempotent: config.method === 'get', breaker },
+        { route: config.url ?? '-', repeatable: config.method === 'get', breaker },
       );
       if (result.ok) {
         return {
@@ -141,35 +139,5 @@ describe('CallRunner and the breaker guard interceptor (real sockets)', () => {
     } finally {
       off();
     }
-  });
-});
-
-describe('isRetryable decides by kind and code, never by message text', () => {
-  const config = { headers: new axios.AxiosHeaders() } as never;
-  const err = (message: string, code: string) => new AxiosError(message, code, config);
-
-  it('a cut-off answer is retried for idempotent calls only; an answer too large never', () => {
-    const cutOff = withFault(err('anything at all', AxiosError.ERR_BAD_RESPONSE), 'cut-off');
-    expect(isRetryable(cutOff, true, false)).toBe(true);
-    expect(isRetryable(cutOff, false, false)).toBe(false);
-    // The same code and the old message text without the fault: no retry.
-    expect(isRetryable(err('stream has been aborted', AxiosError.ERR_BAD_RESPONSE), true, false)).toBe(false);
-    const tooLarge = withFault(err('stream has been aborted', AxiosError.ERR_BAD_RESPONSE), 'too-large');
-    expect(isRetryable(tooLarge, true, true)).toBe(false);
-  });
-
-  it('a stale keep-alive socket is retried for any method; another reset only when idempotent', () => {
-    expect(isRetryable(withFault(err('socket hang up', 'ECONNRESET'), 'stale-socket'), false, false)).toBe(true);
-    expect(isRetryable(err('socket hang up', 'ECONNRESET'), false, false)).toBe(false);
-    expect(isRetryable(err('socket hang up', 'ECONNRESET'), true, false)).toBe(true);
-    expect(isRetryable(err('connect ECONNREFUSED', 'ECONNREFUSED'), false, false)).toBe(true);
-    expect(isRetryable(withFault(err('refused', AxiosError.ERR_BAD_REQUEST), 'not-sent'), true, true)).toBe(false);
-  });
-
-  it('timeouts are retried when idempotent or when the client retries timeouts of every call', () => {
-    const timeout = err('timeout of 5ms exceeded', 'ECONNABORTED');
-    expect(isRetryable(timeout, false, false)).toBe(false);
-    expect(isRetryable(timeout, false, true)).toBe(true);
-    expect(isRetryable(timeout, true, false)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { activeTraceHeaders } from '../observability/trace-context';
 import { BodyParsing, CallFailure, CallResult, classifyError, parseBody } from './call-result';
 import { attachCallState, CallSpec, CallState } from './call-state';
+import { mayHaveReached } from './repeat-safety';
 import { RetryBudget } from './retry-budget';
 
 export interface CallRunnerOptions {
@@ -117,6 +118,7 @@ export class CallRunner {
       response,
       headers: answer?.headers as Record<string, unknown> | undefined,
       attempts: state.attempts,
+      mayHaveReached: mayHaveReached(error),
     };
   }
 

@@ -5,8 +5,11 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 export interface CallSpec {
   /** Route template for events, metrics and logs (`/tenants/:tenant/items/:code`). */
   route: string;
-  /** Safe to repeat after the request may have reached the peer (timeouts, 429/502/503/504). */
-  idempotent: boolean;
+  /**
+   * Sending the call twice has the effect of sending it once, so it may go again after it may have
+   * reached the peer (a timeout, a reset, 429/502/503/504). See `repeat-safety.ts`.
+   */
+  repeatable: boolean;
   /** The breaker guarding the call, if any. */
   breaker?: CircuitBreaker;
   /**

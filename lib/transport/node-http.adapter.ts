@@ -58,7 +58,7 @@ export function createNodeHttpAdapter(
     new Promise<AxiosResponse>((resolve, reject) => {
       const signal = config.signal as AbortSignal | undefined;
       if (signal?.aborted) {
-        reject(new CanceledError(undefined, config));
+        reject(withFault(new CanceledError(undefined, config), 'not-connected'));
         return;
       }
 
@@ -103,9 +103,19 @@ export function createNodeHttpAdapter(
         finish(() => reject(withFault(AxiosError.from(e, e.code ?? AxiosError.ERR_BAD_REQUEST, config), 'not-sent')));
         return;
       }
+      // Whether the attempt's connection was ever established: until then no byte of the request
+      // has left this process (a kept-alive socket is connected when it is handed over).
+      let connected = false;
+      req.once('socket', (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once(isHttps ? 'secureConnect' : 'connect', () => (connected = true));
+      });
       const onAbort = () => {
         req.destroy();
-        finish(() => reject(new CanceledError(undefined, config, req)));
+        finish(() => {
+          const e = new CanceledError(undefined, config, req);
+          reject(connected ? e : withFault(e, 'not-connected'));
+        });
       };
       if (signal) signal.addEventListener('abort', onAbort, { once: true });
       const cutOff = () =>
@@ -162,8 +172,7 @@ export function createNodeHttpAdapter(
       req.on('error', (error: NodeJS.ErrnoException) => {
         finish(() => {
           const e = AxiosError.from(error, error.code, config, req);
-          const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
-          reject(stale ? withFault(e, 'stale-socket') : e);
+          reject(connected ? e : withFault(e, 'not-connected'));
         });
       });
       if (config.timeout) {
@@ -171,7 +180,10 @@ export function createNodeHttpAdapter(
         // the last byte), not `req.setTimeout`'s idle timer: a peer that trickles a byte now and
         // then would otherwise hold the caller for as long as it likes.
         deadline = setTimeout(() => {
-          finish(() => reject(timeoutError(config, req)));
+          finish(() => {
+            const e = timeoutError(config, req);
+            reject(connected ? e : withFault(e, 'not-connected'));
+          });
           req.destroy();
         }, config.timeout);
       }

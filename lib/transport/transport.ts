@@ -21,8 +21,6 @@ export interface TransportOptions extends ResolvedTransportOptions {
   headers?: Record<string, string>;
   /** Install the breaker guard interceptor (the client's calls can carry a breaker). */
   breakerGuard: boolean;
-  /** Retry timeouts of non-idempotent calls too (the sidecar's publish and save are idempotent by key/event id). */
-  retryNonIdempotentTimeouts?: boolean;
   parsing: BodyParsing;
   /** See `CallRunnerOptions.logFailures` (default `true`). */
   logFailures?: boolean;
@@ -114,7 +112,6 @@ export function createTransport(o: TransportOptions): Transport {
     retryDelayMs: o.retryDelayMs,
     maxRetryDelayMs: o.maxRetryDelayMs,
     budget: o.budget,
-    retryNonIdempotentTimeouts: o.retryNonIdempotentTimeouts === true,
     events: o.events,
     logger: o.logger,
   });

@@ -149,7 +149,9 @@ describe('KugelCommsTestingModule: the in-memory Dapr stand-in', () => {
       pubsubname: 'pubsub',
       data: { cartId: 'c1', total: 10 },
     });
-    expect(second.metadata).toEqual({ ttlInSeconds: '60' });
+    // Every publish goes with its CloudEvent id (a UUID the client made, the same on each attempt).
+    expect(second.metadata).toEqual({ ttlInSeconds: '60', 'cloudevent.id': second.cloudEvent!.id });
+    expect(first.cloudEvent!.id).not.toBe(second.cloudEvent!.id);
   });
 
   it('a sidecar that is down fails the calls (false / null) and opens the component breaker', async () => {
