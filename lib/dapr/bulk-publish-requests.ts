@@ -5,7 +5,15 @@ import { InputError } from '../input/input.error';
 import { segment } from '../input/path';
 import { QueryParams } from '../input/query';
 import { BulkPublishEntry, BulkPublishOptions, BulkPublishResult, DaprFailure } from './dapr.interfaces';
-import { checkHeaderOption, checkMetadata, CLOUD_EVENT_ID, DaprRequest, identifyEvent, query } from './dapr-requests';
+import {
+  checkHeaderOption,
+  checkMetadata,
+  CLOUD_EVENT_ID,
+  DaprRequest,
+  givenId,
+  identifyEvent,
+  query,
+} from './dapr-requests';
 
 /** Whether an entry goes without a CloudEvent (the call's or the entry's `rawPayload`). */
 function raw(metadata: Record<string, string>): boolean {
@@ -67,12 +75,16 @@ export function bulkPublishRequest<T>(
     seen.add(entryId);
     const metadata = { ...common, ...checkMetadata(entry.metadata, `${where}.metadata`) };
     const encoded = encodeEvent(entry, where);
-    const identity = identifyEvent(encoded.event, encoded.contentType, entry.eventId, raw(metadata), `${where}.`);
+    const id = givenId(entry.eventId, metadata, `${where}.`);
+    const identity = identifyEvent(encoded.event, encoded.contentType, id, raw(metadata), `${where}.`);
     if (identity.metadataId !== undefined) metadata[CLOUD_EVENT_ID] = identity.metadataId;
     if (!identity.repeatable) repeatable = false;
     // The entry as sent: with the id it went under, so that a republish of a failed entry is the same event.
     const eventId = identity.metadataId ?? (identity.data as { id?: string } | undefined)?.id;
-    identified.push({ entryId, entry: eventId === undefined ? entry : { ...entry, eventId } });
+    identified.push({
+      entryId,
+      entry: eventId === undefined || eventId === entry.eventId ? entry : { ...entry, eventId },
+    });
     return { entryId, event: identity.data, contentType: encoded.contentType, metadata };
   });
   const plain: QueryParams = { ...options.metadata };

@@ -81,8 +81,9 @@ export class DaprDetailedClient {
    * Dapr's transactional outbox: saves `value` under `key` of `store` and publishes it (or
    * `options.event`, Dapr's projection) in one state transaction. The store must be configured
    * for the outbox (`outboxPublishPubsub`, `outboxPublishTopic`); the sidecar publishes once the
-   * transaction has committed, also when the app dies right after the call. Sent once, never
-   * retried (a timed-out transaction may have committed). Breaker: the state store's.
+   * transaction has committed, also when the app dies right after the call. Never sent again
+   * after it may have reached the sidecar: a timeout is `ERR_UNKNOWN_OUTCOME` (it may have
+   * committed and published). Breaker: the state store's.
    */
   saveStateAndPublish(
     store: string,
@@ -106,6 +107,21 @@ export class DaprDetailedClient {
       'state',
       store,
       () => saveStateRequest(store, key, value, options),
+      nothing,
+    );
+  }
+
+  /**
+   * `saveState`, never sent again after it may have reached the sidecar (a timeout is
+   * `ERR_UNKNOWN_OUTCOME`): for writes whose repeat must not land late, the dedupe store's.
+   * @internal
+   */
+  saveStateOnce(store: string, key: string, value: unknown, options: SaveStateOptions = {}): Promise<DaprResult<void>> {
+    return this.calls.run(
+      `save state ${store}/${key}`,
+      'state',
+      store,
+      () => ({ ...saveStateRequest(store, key, value, options), repeatable: false }),
       nothing,
     );
   }

@@ -90,13 +90,32 @@ export function identifyEvent(
   return { data: { ...data, id: id ?? randomUUID() }, repeatable: true };
 }
 
+/**
+ * The event id the caller gave: `eventId`, or the `cloudevent.id` override in `metadata` (the two
+ * must agree); `undefined` when neither is there.
+ */
+export function givenId(eventId: unknown, metadata: Record<string, unknown>, where: string): unknown {
+  const fromMetadata = metadata[CLOUD_EVENT_ID];
+  if (fromMetadata === undefined) return eventId;
+  if (eventId !== undefined && eventId !== String(fromMetadata)) {
+    throw new InputError(`${where}eventId differs from ${where}metadata["${CLOUD_EVENT_ID}"]: give one of them`);
+  }
+  return String(fromMetadata);
+}
+
 /** `POST /v1.0/publish/<pubsub>/<topic>?metadata.<k>=<v>`. */
 export function publishRequest(pubsub: string, topic: string, data: unknown, options: PublishOptions): DaprRequest {
   const metadata: QueryParams = { ...options.metadata };
   if (options.rawPayload) metadata.rawPayload = 'true';
   const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
   const headers: Record<string, string> = { 'Content-Type': checkHeaderOption('contentType', contentType) };
-  const event = identifyEvent(data, contentType, options.eventId, options.rawPayload === true, '');
+  const event = identifyEvent(
+    data,
+    contentType,
+    givenId(options.eventId, metadata, ''),
+    options.rawPayload === true,
+    '',
+  );
   if (event.metadataId !== undefined) metadata[CLOUD_EVENT_ID] = event.metadataId;
   if (options.traceparent !== undefined) headers.traceparent = checkHeaderOption('traceparent', options.traceparent);
   if (options.tracestate !== undefined) headers.tracestate = checkHeaderOption('tracestate', options.tracestate);

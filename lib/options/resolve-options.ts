@@ -50,16 +50,17 @@ export function resolveOptions(
   for (const [name, value] of Object.entries(options.services ?? {})) {
     services[name] = resolveService(name, value, http);
   }
+  const dapr = resolveDapr(options.dapr ?? {}, http, env);
   return {
     services,
     http,
-    dapr: resolveDapr(options.dapr ?? {}, http, env),
+    dapr,
     auth: resolveAuth(options.auth ?? {}),
     health: resolveHealth(options.health ?? {}),
     repositories: resolveRepositories(options.repositories ?? {}),
     metrics: resolveMetrics(options.metrics ?? {}),
     tracing: resolveTracing(options.tracing ?? {}),
-    subscriptions: resolveSubscriptionOptions(options.subscriptions ?? {}, env),
+    subscriptions: resolveSubscriptionOptions(options.subscriptions ?? {}, env, dapr.timeoutMs),
     realtime: resolveRealtimeOptions(options.realtime ?? {}),
   };
 }

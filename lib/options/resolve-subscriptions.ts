@@ -10,6 +10,7 @@ const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 export function resolveSubscriptionOptions(
   o: SubscriptionOptions,
   env: NodeJS.ProcessEnv,
+  sidecarTimeoutMs: number,
 ): ResolvedSubscriptionOptions {
   object('subscriptions', o);
   const d = DEFAULTS.subscriptions;
@@ -45,5 +46,5 @@ export function resolveSubscriptionOptions(
   const handlerTimeoutMs = nonNegativeMs('subscriptions.handlerTimeoutMs', o.handlerTimeoutMs ?? d.handlerTimeoutMs);
   const maxBodyBytes = positiveInt('subscriptions.maxBodyBytes', o.maxBodyBytes ?? d.maxBodyBytes);
 
-  return { routePrefix, appApiToken, handlerTimeoutMs, maxBodyBytes };
+  return { routePrefix, appApiToken, handlerTimeoutMs, maxBodyBytes, sidecarTimeoutMs };
 }

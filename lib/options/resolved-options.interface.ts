@@ -83,6 +83,8 @@ export interface ResolvedSubscriptionOptions {
   appApiToken?: string;
   handlerTimeoutMs: number;
   maxBodyBytes: number;
+  /** `dapr.timeoutMs`: how long one write to a dedupe store can take (the lease must outlast two). */
+  sidecarTimeoutMs: number;
 }
 
 export type ResolvedReconnectOptions = Required<ReconnectOptions>;

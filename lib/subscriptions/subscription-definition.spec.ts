@@ -7,7 +7,7 @@ import { DEFAULTS } from '../options/defaults';
 import { resolveSubscriptionOptions } from '../options/resolve-subscriptions';
 import { thrownBy } from '../../test/support/errors';
 
-const OPTIONS = resolveSubscriptionOptions({}, {});
+const OPTIONS = resolveSubscriptionOptions({}, {}, 5_000);
 const define = (options: DaprSubscribeOptions = {}, topic = 'orders', name = 'Orders.onOrder', order = 0) =>
   defineSubscription(name, { pubsub: 'pubsub', topic, options }, () => undefined, OPTIONS, order);
 
@@ -18,33 +18,34 @@ describe('subscriptions options', () => {
       appApiToken: undefined,
       handlerTimeoutMs: 30_000,
       maxBodyBytes: 4 * 1024 * 1024,
+      sidecarTimeoutMs: 5_000,
     });
   });
 
   it('reads APP_API_TOKEN from the environment; the option wins', () => {
-    expect(resolveSubscriptionOptions({}, { APP_API_TOKEN: 'env-token' }).appApiToken).toBe('env-token');
-    expect(resolveSubscriptionOptions({ appApiToken: 'option' }, { APP_API_TOKEN: 'env-token' }).appApiToken).toBe(
-      'option',
-    );
+    expect(resolveSubscriptionOptions({}, { APP_API_TOKEN: 'env-token' }, 5_000).appApiToken).toBe('env-token');
+    expect(
+      resolveSubscriptionOptions({ appApiToken: 'option' }, { APP_API_TOKEN: 'env-token' }, 5_000).appApiToken,
+    ).toBe('option');
   });
 
   it('trims slashes from the prefix and refuses one that could not be a plain path', () => {
-    expect(resolveSubscriptionOptions({ routePrefix: '/in/events/' }, {}).routePrefix).toBe('in/events');
+    expect(resolveSubscriptionOptions({ routePrefix: '/in/events/' }, {}, 5_000).routePrefix).toBe('in/events');
     for (const bad of ['', '/', 'a/../b', 'dapr/:topic', 'dapr/subscribe', 'a b']) {
-      const error = thrownBy(() => resolveSubscriptionOptions({ routePrefix: bad }, {}));
+      const error = thrownBy(() => resolveSubscriptionOptions({ routePrefix: bad }, {}, 5_000));
       expect(isInvalidOptionsError(error)).toBe(true);
       expect(error.message).toContain('"subscriptions.routePrefix"');
     }
   });
 
   it('refuses bad numbers and hides a bad token', () => {
-    expect(thrownBy(() => resolveSubscriptionOptions({ handlerTimeoutMs: -1 }, {})).message).toContain(
+    expect(thrownBy(() => resolveSubscriptionOptions({ handlerTimeoutMs: -1 }, {}, 5_000)).message).toContain(
       '"subscriptions.handlerTimeoutMs"',
     );
-    expect(thrownBy(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {})).message).toContain(
+    expect(thrownBy(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {}, 5_000)).message).toContain(
       '"subscriptions.maxBodyBytes"',
     );
-    const token = thrownBy(() => resolveSubscriptionOptions({ appApiToken: 'secret value' }, {}));
+    const token = thrownBy(() => resolveSubscriptionOptions({ appApiToken: 'secret value' }, {}, 5_000));
     expect(token.message).toContain('(value hidden)');
     expect(token.message).not.toContain('secret value');
   });
@@ -80,6 +81,11 @@ describe('defineSubscription', () => {
     ['an empty match', { match: ' ' }, 'match " " must be a non-empty CEL expression'],
     ['bulk.maxMessages 0', { bulk: { maxMessages: 0 } }, 'bulk.maxMessages 0 must be an integer'],
     ['a lease shorter than the timeout', { dedupe: { leaseSec: 5 }, handlerTimeoutMs: 5_000 }, 'dedupe.leaseSec (5 s)'],
+    [
+      'a lease that outlasts the handler but not the two sidecar writes',
+      { dedupe: { leaseSec: 14 }, handlerTimeoutMs: 5_000 },
+      'plus two sidecar writes (2 × dapr.timeoutMs = 10000 ms), 15000 ms in all',
+    ],
     ['dedupe without timeout or lease', { dedupe: true, handlerTimeoutMs: 0 }, 'needs an explicit leaseSec'],
     ['dedupe on raw payloads without a key', { dedupe: true, rawPayload: true }, 'needs dedupe.key'],
     ['a dedupe store that is no component name', { dedupe: { store: 'a b' } }, 'dedupe.store "a b"'],

@@ -80,7 +80,7 @@ export function defineSubscription(
     fail(`handlerTimeoutMs ${JSON.stringify(handlerTimeoutMs)} must be an integer from 0 (none) to ${MAX_TIMER_MS}`);
   }
 
-  const dedupe = resolveDedupe(o.dedupe, handlerTimeoutMs, fail);
+  const dedupe = resolveDedupe(o.dedupe, handlerTimeoutMs, options.sidecarTimeoutMs, fail);
   if (dedupe && o.rawPayload && !dedupe.key) {
     fail('dedupe with rawPayload needs dedupe.key: daprd gives a raw event a new id on every delivery');
   }
@@ -150,9 +150,15 @@ function resolveBulk(
   };
 }
 
+/**
+ * The dedupe settings of one subscription. The lease must outlast what a run holds the claim for
+ * without a renewal to rely on: the claim's write, the handler up to its timeout, and the done
+ * mark's write — each write bounded by the sidecar's timeout (they are sent once).
+ */
 function resolveDedupe(
   dedupe: DaprSubscribeOptions['dedupe'],
   handlerTimeoutMs: number,
+  sidecarTimeoutMs: number,
   fail: (what: string) => never,
 ): ResolvedDedupe | undefined {
   if (dedupe === undefined || dedupe === false) return undefined;
@@ -171,10 +177,12 @@ function resolveDedupe(
   };
   const ttlSec = seconds('ttlSec', o.ttlSec ?? d.ttlSec);
   const leaseSec = seconds('leaseSec', o.leaseSec ?? d.leaseSec);
-  if (handlerTimeoutMs > 0 && leaseSec * 1000 <= handlerTimeoutMs) {
+  const needed = handlerTimeoutMs + 2 * sidecarTimeoutMs;
+  if (handlerTimeoutMs > 0 && leaseSec * 1000 <= needed) {
     fail(
-      `dedupe.leaseSec (${leaseSec} s) must be longer than the handler timeout (${handlerTimeoutMs} ms): ` +
-        'a claim would expire while its handler still runs',
+      `dedupe.leaseSec (${leaseSec} s) must be longer than the handler timeout (${handlerTimeoutMs} ms) plus two ` +
+        `sidecar writes (2 × dapr.timeoutMs = ${2 * sidecarTimeoutMs} ms), ${needed} ms in all: ` +
+        'a claim could otherwise expire before its done mark is written',
     );
   }
   if (handlerTimeoutMs === 0 && o.leaseSec === undefined) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
@@ -27,10 +27,11 @@ const served = new WeakSet<object>();
  * handlers gets no routes at all (a hand-written `/dapr/subscribe` keeps working).
  */
 @Injectable()
-export class SubscriptionsService implements OnModuleInit {
+export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SubscriptionsService.name);
   private handlers: SubscriptionHandler[] = [];
   private server?: SubscriptionServer;
+  private consumer?: IdempotentConsumer;
   private explored = false;
 
   constructor(
@@ -71,7 +72,10 @@ export class SubscriptionsService implements OnModuleInit {
     if (this.handlers.length === 0) return;
     const topics = groupByTopic(this.handlers);
     this.metrics.start();
-    const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name));
+    const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name), {
+      writeBudgetMs: this.options.dapr.timeoutMs,
+    });
+    this.consumer = consumer;
     const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));
     this.server = new SubscriptionServer(topics, o, dispatcher);
     this.warnAtBoot(topics);
@@ -104,6 +108,18 @@ export class SubscriptionsService implements OnModuleInit {
     this.logger.log(
       `serving GET /dapr/subscribe and ${this.server.prefixPath}/… on ${type}${o.appApiToken ? ' (app token required)' : ''}: ${list}`,
     );
+  }
+
+  /**
+   * Stops renewing the dedupe claims of handlers still running: their leases run out on their own,
+   * and a redelivery to another replica runs them then.
+   */
+  onApplicationShutdown(): void {
+    const held = this.consumer?.heldClaims ?? 0;
+    this.consumer?.abandonAll();
+    if (held > 0) {
+      this.logger.warn(`${held} dedupe claim(s) of handlers still running are left to expire after their lease`);
+    }
   }
 
   /** DESIGN §10: a RETRY is only as good as daprd's retry; say which subscriptions have no net. */

@@ -12,7 +12,7 @@ import { startStack, SubscriptionStack } from './subscription-stack';
 
 type Entry = { event_id?: string; test?: string; failFirst?: boolean; sleepMs?: number };
 
-const LEASE_SEC = 3;
+const LEASE_SEC = 4;
 const HANDLER_TIMEOUT_MS = 1_500;
 
 /** The original's consumer: keyed on the publisher's own `event_id`; the effect is counted per key. */
@@ -166,7 +166,9 @@ describe.each(CASES)('dedupe on a real daprd ($state state store)', ({ component
 
   it('a claim by a crashed replica blocks the event until its lease is over, then the event is taken over', async () => {
     // Another replica claims key D and dies before finishing (its claim is never settled).
-    const crashed = new IdempotentConsumer(new DaprDedupeStore(stack.dapr), new Logger('crashed-replica'));
+    const crashed = new IdempotentConsumer(new DaprDedupeStore(stack.dapr), new Logger('crashed-replica'), {
+      writeBudgetMs: 5_000,
+    });
     const handler = {
       name: 'Crashed.replica',
       pubsub: 'pubsub',
@@ -183,6 +185,7 @@ describe.each(CASES)('dedupe on a real daprd ($state state store)', ({ component
       raw: {},
     });
     expect(claimed.run).toBe(true);
+    crashed.abandonAll(); // it dies: nothing renews its claim
     const body = cloudEvent('crash-1', { event_id: 'D' }, 'ledger');
     expect(await post(route, body)).toEqual({ status: 200, body: { status: 'RETRY' } });
     expect(ledger.calls).not.toContain('D');
@@ -213,6 +216,26 @@ describe.each(CASES)('dedupe on a real daprd ($state state store)', ({ component
     ).toBe(true);
     expect(ledger.calls.filter((c) => c === 'E')).toHaveLength(1);
     expect(ledger.effects.get('E')).toBe(1);
+  });
+
+  it('a handler running past its lease keeps its claim (renewed): a copy meanwhile is answered RETRY, never run', async () => {
+    const body = cloudEvent('long-1', { event_id: 'L', sleepMs: LEASE_SEC * 1000 + 2_500 }, 'ledger');
+    const first = post(route, body); // answered RETRY at the handler timeout; the handler goes on
+    await sleep(LEASE_SEC * 1000 + 800); // past the lease the claim was first written with
+    expect(await post(route, body)).toEqual({ status: 200, body: { status: 'RETRY' } });
+    expect(ledger.calls.filter((c) => c === 'L')).toHaveLength(1);
+    expect((await first).body.status).toBe('RETRY');
+    await waitUntil(async () => ledger.effects.get('L') === 1, 10_000, 'the long handler of L to end');
+    await waitUntil(
+      async () => (await post(route, body)).body.status === 'SUCCESS',
+      5_000,
+      'its done mark to be written',
+      100,
+    );
+    expect(ledger.calls.filter((c) => c === 'L')).toHaveLength(1);
+    const answers = stack.app.handled.filter((e) => e.id === 'long-1').map((e) => e.reason);
+    expect(answers.slice(0, 2)).toEqual(['timeout', 'in-progress']);
+    expect(answers.at(-1)).toBe('duplicate');
   });
 
   if (components !== 'in-memory') {

@@ -1,28 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { DaprClientHelper } from '../../dapr/dapr-client.helper';
 import { DaprResult } from '../../dapr/dapr.interfaces';
-import { ClaimRecord, DedupeStore, DoneRecord, StoreFailure, StoreWrite } from './dedupe-store.interface';
+import { UNKNOWN_OUTCOME } from '../../dapr/sidecar-calls';
+import {
+  ClaimRecord,
+  DedupeRecord,
+  DedupeStore,
+  DoneRecord,
+  ReadOutcome,
+  WriteOutcome,
+} from './dedupe-store.interface';
 
 /**
- * An ETag no record carries. Some stores insert a missing key under first-write only without an
- * ETag (state.in-memory, the SQL stores); Redis also inserts with one, and is the store that needs
- * it: without an ETag, daprd v1.18's state.redis answers a first-write conflict with HTTP 500
- * "failed to set key" (its Lua script raises, and only ETag-bearing requests are mapped to an ETag
- * error), which reads like an outage and counts toward the store's circuit breaker; with one, a
- * conflict is 409. A duplicate burst on Redis would otherwise open the breaker of the whole store.
+ * An ETag no record carries: how a record is inserted only if absent on stores that take it
+ * (state.redis: its Lua script writes a missing key whatever the ETag). Two things of daprd v1.18's
+ * state.redis make the ETag form the one to use there, without `first-write`:
+ * - a first-write conflict without an ETag is answered HTTP 500 "failed to set key" (only
+ *   ETag-bearing requests are mapped to an ETag error), which reads like an outage and counts
+ *   toward the store's circuit breaker; with an ETag it is a 409;
+ * - a key written under `first-write` is flagged so by the script, and every later write to it
+ *   without an ETag is refused (500): the done mark, written without one, would always fail.
+ * Stores that compare ETags strictly (state.in-memory, the SQL stores) refuse an ETag on a missing
+ * key; they insert-if-absent under `first-write` without an ETag, and flag nothing. Every store
+ * honours an ETag whatever the concurrency mode, so replacements go by ETag alone.
  * (The value is the largest int32: Redis ETags are a version counter that starts at 1.)
  */
 const NO_SUCH_ETAG = '2147483647';
 
 /**
  * `DedupeStore` over the Dapr state API (`DaprClientHelper.detailed`): every operation is one
- * sidecar call (plus a one-off probe per store, below). Reads are single-key GETs: the bulk read
- * (`getBulkState`) reports a key it could not read as missing, which is the very confusion (an
- * outage read as "not processed yet") this consumer exists to avoid.
+ * sidecar call (plus a one-off probe per store, below), and no write is sent again after it may
+ * have reached the sidecar. Reads are single-key GETs: the bulk read reports a key it could not
+ * read as missing, which is the very confusion (an outage read as "not processed yet") this
+ * consumer exists to avoid.
  *
- * Failures are told apart by status, never by message text: a failure with an HTTP status is
- * `answered` (a conflict or a store error, which the caller settles by reading); one without
- * (connection error, timeout, open breaker) means the store is unavailable.
+ * Outcomes are told apart by status and code, never by message text: 409 is a conflict, another status a failure the caller settles by reading,
+ * `ERR_UNKNOWN_OUTCOME` a write that may have happened, no status at all an unavailable store.
  */
 export class DaprDedupeStore implements DedupeStore {
   /** How this store inserts a missing key (learnt once per store, see `NO_SUCH_ETAG`). */
@@ -30,51 +43,35 @@ export class DaprDedupeStore implements DedupeStore {
 
   constructor(private readonly dapr: DaprClientHelper) {}
 
-  async claim(store: string, claimKey: string, record: ClaimRecord, ttlSec: number) {
+  async insert(store: string, key: string, record: ClaimRecord, ttlSec: number): Promise<WriteOutcome> {
     const withEtag = await this.insertsWithEtag(store);
-    const result = await this.dapr.detailed.saveState(store, claimKey, record, {
-      concurrency: 'first-write',
-      etag: withEtag ? NO_SUCH_ETAG : undefined,
-      metadata: { ttlInSeconds: ttlSec },
-    });
-    return { ...write(result), calls: 1 };
+    const result = await this.dapr.detailed.saveState(
+      store,
+      key,
+      record,
+      withEtag
+        ? { etag: NO_SUCH_ETAG, metadata: { ttlInSeconds: ttlSec } }
+        : { concurrency: 'first-write', metadata: { ttlInSeconds: ttlSec } },
+    );
+    return outcome(result);
   }
 
-  async readDone(store: string, doneKey: string) {
-    const result = await this.dapr.detailed.getState<unknown>(store, doneKey);
-    if (!result.ok) return { ...failure(result), calls: 1 };
-    const value = result.value;
-    return { ok: true as const, done: isRecord(value) && value.state === 'done', calls: 1 };
+  async read(store: string, key: string): Promise<ReadOutcome> {
+    const result = await this.dapr.detailed.getState<unknown>(store, key);
+    if (!result.ok) return { ok: false, error: result.error };
+    return { ok: true, record: asRecord(result.value), etag: result.etag };
   }
 
-  async readClaim(store: string, claimKey: string) {
-    const result = await this.dapr.detailed.getState<unknown>(store, claimKey);
-    if (!result.ok) return { ...failure(result), calls: 1 };
-    const value = result.value;
-    return {
-      ok: true as const,
-      claim: value === null ? undefined : asClaim(value),
-      etag: result.etag,
-      calls: 1,
-    };
+  async replace(store: string, key: string, etag: string, record: DedupeRecord, ttlSec: number): Promise<WriteOutcome> {
+    return outcome(await this.dapr.detailed.saveState(store, key, record, { etag, metadata: { ttlInSeconds: ttlSec } }));
   }
 
-  async takeOver(store: string, claimKey: string, etag: string | undefined, record: ClaimRecord, ttlSec: number) {
-    const result = await this.dapr.detailed.saveState(store, claimKey, record, {
-      concurrency: 'first-write',
-      etag: etag ?? NO_SUCH_ETAG,
-      metadata: { ttlInSeconds: ttlSec },
-    });
-    return { ...write(result), calls: 1 };
+  async markDone(store: string, key: string, record: DoneRecord, ttlSec: number): Promise<WriteOutcome> {
+    return outcome(await this.dapr.detailed.saveStateOnce(store, key, record, { metadata: { ttlInSeconds: ttlSec } }));
   }
 
-  async markDone(store: string, doneKey: string, record: DoneRecord, ttlSec: number) {
-    const result = await this.dapr.detailed.saveState(store, doneKey, record, { metadata: { ttlInSeconds: ttlSec } });
-    return { ...write(result), calls: 1 };
-  }
-
-  async release(store: string, claimKey: string) {
-    return { ...write(await this.dapr.detailed.deleteState(store, claimKey)), calls: 1 };
+  async remove(store: string, key: string, etag: string): Promise<WriteOutcome> {
+    return outcome(await this.dapr.detailed.deleteState(store, key, { etag }));
   }
 
   /**
@@ -100,7 +97,7 @@ export class DaprDedupeStore implements DedupeStore {
       store,
       key,
       { probe: true },
-      { concurrency: 'first-write', etag: NO_SUCH_ETAG, metadata: { ttlInSeconds: 60 } },
+      { etag: NO_SUCH_ETAG, metadata: { ttlInSeconds: 60 } },
     );
     if (result.ok) {
       await this.dapr.detailed.deleteState(store, key);
@@ -110,22 +107,30 @@ export class DaprDedupeStore implements DedupeStore {
   }
 }
 
-function write(result: DaprResult<unknown>): StoreWrite {
-  return result.ok ? { ok: true } : failure(result);
+function outcome(result: DaprResult<unknown>): WriteOutcome {
+  if (result.ok) return { ok: true };
+  if (result.code === UNKNOWN_OUTCOME) return { ok: false, reason: 'unknown', error: result.error };
+  if (result.status === undefined) return { ok: false, reason: 'unavailable', error: result.error };
+  return { ok: false, reason: result.status === 409 ? 'conflict' : 'failed', error: result.error };
 }
 
-function failure(result: DaprResult<unknown> & { ok: false }): StoreFailure {
-  return { ok: false, answered: result.status !== undefined, error: result.error };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** A stored claim; anything else under the claim key is treated as a claim that has expired. */
-function asClaim(value: unknown): ClaimRecord {
-  if (isRecord(value) && value.state === 'claimed' && typeof value.until === 'number') {
-    return { state: 'claimed', owner: String(value.owner ?? ''), until: value.until };
+/**
+ * A stored record; anything else under the key reads as a claim with no owner that has expired
+ * (it is taken over with its ETag).
+ */
+function asRecord(value: unknown): DedupeRecord | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (isObject(value) && typeof value.owner === 'string' && typeof value.token === 'string') {
+    if (value.state === 'done' && typeof value.at === 'number') {
+      return { state: 'done', owner: value.owner, token: value.token, at: value.at };
+    }
+    if (value.state === 'claimed' && typeof value.until === 'number') {
+      return { state: 'claimed', owner: value.owner, token: value.token, until: value.until };
+    }
   }
-  return { state: 'claimed', owner: '', until: 0 };
+  return { state: 'claimed', owner: '', token: '', until: 0 };
 }

@@ -1,57 +1,56 @@
-/** A replica's claim on an event key: it runs the handler until `until` (epoch ms). */
+/**
+ * A replica's claim on an event key: it runs the handler, and holds the claim until `until` (epoch
+ * ms), renewing it while the handler runs. `token` names this one run of the handler.
+ */
 export interface ClaimRecord {
   state: 'claimed';
   owner: string;
+  token: string;
   until: number;
 }
 
-/** The handler finished for this key. */
+/** The handler finished for this key: the claim turned into its done mark, same key. */
 export interface DoneRecord {
   state: 'done';
   owner: string;
+  token: string;
   at: number;
 }
 
+/** What the dedupe store keeps per event key: one record, a claim or a done mark. */
+export type DedupeRecord = ClaimRecord | DoneRecord;
+
 /**
- * A write that did not happen. `answered`: the store (through the sidecar) answered with an error
- * status — a conflict or a failure, to be told apart by reading; not answered: no answer at all
- * (connection error, timeout, open breaker), so the store is unavailable.
+ * How a write came out:
+ * - `conflict`: its condition did not hold (the key exists, or its ETag moved on): nothing written;
+ * - `failed`: the store answered with another error (to be told apart by reading);
+ * - `unavailable`: no answer, and provably nothing written (refused, breaker open);
+ * - `unknown`: it may have been written (a timeout or a reset after it may have reached the
+ *   sidecar); such writes are never sent again by the client — read back to find out.
  */
-export interface StoreFailure {
-  ok: false;
-  answered: boolean;
-  error: string;
-}
+export type WriteOutcome =
+  { ok: true } | { ok: false; reason: 'conflict' | 'failed' | 'unavailable' | 'unknown'; error: string };
 
-export type StoreWrite = { ok: true } | StoreFailure;
-
-/** Whether a key has its done mark (absent and unreadable are never confused). */
-export type DoneView = { ok: true; done: boolean } | StoreFailure;
-
-/** The claim on a key, if any, with the ETag a take-over writes with. */
-export type ClaimView = { ok: true; claim?: ClaimRecord; etag?: string } | StoreFailure;
+/** A read: the record (absent when there is none) and its ETag, or why it could not be read. */
+export type ReadOutcome = { ok: true; record?: DedupeRecord; etag?: string } | { ok: false; error: string };
 
 /**
- * The few operations the idempotent consumer needs from a key-value store with first-write
- * concurrency. Each result carries the number of sidecar round trips it took.
+ * The few operations the idempotent consumer needs from a key-value store with ETags and
+ * first-write concurrency, each one sidecar round trip. No write is sent twice (a repeat of a
+ * conditional write would meet its own first attempt and read as a conflict).
  */
 export interface DedupeStore {
-  /** Writes the claim only if no record exists for `claimKey` (first-write). */
-  claim(store: string, claimKey: string, record: ClaimRecord, ttlSec: number): Promise<StoreWrite & { calls: number }>;
-  /** Reads the done mark. */
-  readDone(store: string, doneKey: string): Promise<DoneView & { calls: number }>;
-  /** Reads the claim and its ETag. */
-  readClaim(store: string, claimKey: string): Promise<ClaimView & { calls: number }>;
-  /** Replaces an expired claim only if it still has `etag` (nobody replaced it first). */
-  takeOver(
-    store: string,
-    claimKey: string,
-    etag: string | undefined,
-    record: ClaimRecord,
-    ttlSec: number,
-  ): Promise<StoreWrite & { calls: number }>;
-  /** Writes the done mark (an upsert: a second writer writes the same fact). */
-  markDone(store: string, doneKey: string, record: DoneRecord, ttlSec: number): Promise<StoreWrite & { calls: number }>;
-  /** Deletes the claim so that the next delivery runs the handler. */
-  release(store: string, claimKey: string): Promise<StoreWrite & { calls: number }>;
+  /** Writes `record` only if no record exists for `key` (first-write). */
+  insert(store: string, key: string, record: ClaimRecord, ttlSec: number): Promise<WriteOutcome>;
+  /** Reads the record of `key` and its ETag. */
+  read(store: string, key: string): Promise<ReadOutcome>;
+  /** Replaces the record of `key` only while it still has `etag` (nobody wrote it since it was read). */
+  replace(store: string, key: string, etag: string, record: DedupeRecord, ttlSec: number): Promise<WriteOutcome>;
+  /**
+   * Writes the done mark unconditionally: for a claim whose lease provably holds (the consumer's
+   * time fence), so no ETag is needed and no read goes before it.
+   */
+  markDone(store: string, key: string, record: DoneRecord, ttlSec: number): Promise<WriteOutcome>;
+  /** Deletes the record of `key` only while it still has `etag`. */
+  remove(store: string, key: string, etag: string): Promise<WriteOutcome>;
 }

@@ -1,49 +1,70 @@
 import { Logger } from '@nestjs/common';
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DaprEvent, DaprEventStatus } from '../dapr-event.interface';
 import { SubscriptionHandler } from '../subscription-definition';
-import { DedupeStore } from './dedupe-store.interface';
+import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from './dedupe-store.interface';
+import { HeldClaim } from './held-claim';
 
 /** Why an event did not reach its handler. */
 export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-unavailable' | 'no-dedupe-key';
 
 /**
- * The verdict on one event: run the handler (then `finish` with how it went, exactly once), or
- * answer `status` without it. `calls` counts sidecar round trips so far.
+ * The verdict on one event: run the handler (then `finish` with how it went, exactly once: it
+ * settles the claim and resolves to the round trips that took), or answer `status` without it.
+ * `calls` counts sidecar round trips so far.
  */
 export type DedupeVerdict =
   | { run: true; calls: number; finish: (handlerSucceeded: boolean) => Promise<number> }
   | { run: false; calls: number; status: DaprEventStatus; reason: SkipReason };
 
+/** Timing the consumer needs besides each subscription's own dedupe settings. */
+export interface ConsumerTiming {
+  /** The longest one write to the dedupe store can take: the sidecar's timeout (writes are sent once). */
+  writeBudgetMs: number;
+  now?: () => number;
+}
+
 /**
- * The idempotent consumer (DESIGN §10). Per event key, in the dedupe store:
- * - `claim`: written with first-write concurrency, so of two replicas receiving the same event at
- *   once exactly one writes it and runs the handler; it carries a lease (`until`);
- * - `done`: written after the handler returned; a key with a done mark is answered `SUCCESS`
- *   without the handler.
- * A new event costs two round trips (claim, done mark); a copy of a handled one two (claim
- * refused, done mark read).
+ * The idempotent consumer. Per event key, one record in the dedupe store:
+ * - a *claim* `{ owner, token, until }`, written with first-write concurrency, so that of two
+ *   replicas receiving the same event at once exactly one writes it and runs the handler; it
+ *   carries a lease (`until`), renewed while the handler runs (`HeldClaim`);
+ * - the *done mark*: the same record turned `done` once the handler returned. A key with a done
+ *   mark is answered `SUCCESS` without the handler.
+ * A new event costs two round trips (claim, done mark) when its handler ends within the first
+ * renewal interval; a copy of a handled one two (claim refused, record read).
  *
- * A refused claim is settled by reading: done → `SUCCESS`; else the claim: lease running →
- * `RETRY` (another replica is at it; the redelivery will find its done mark); lease over (a
- * crashed replica) → take the claim over with the ETag just read, and run. A store
- * that cannot be read → `RETRY`, the handler never called. A failed handler releases its claim
- * and writes no done mark, so the next delivery runs it.
+ * A refused claim is settled by the one read of the record: done → `SUCCESS`; a claim whose lease
+ * runs → `RETRY` (another replica is at it; the redelivery will find its done mark); a lease over
+ * (a crashed replica) → take it over with the ETag just read — which also proves it is still not
+ * done — and run; a claim this very replica left behind (its answer was lost) and is not running
+ * → take it back at once. A store that cannot be read → `RETRY`, the handler never called; a
+ * claim whose write has an unknown outcome is read back before anything else. A failed handler
+ * releases its claim and writes no done mark, so the next delivery runs it.
  *
- * The claim record lives `ttlSec + leaseSec` and the done mark `ttlSec`, so a claim never expires
- * before the done mark it guards. The lease is compared with this replica's clock: replica clocks
- * must agree to well within the lease (NTP).
+ * The claim record lives `ttlSec + leaseSec` and the done mark `ttlSec`. Leases are compared with
+ * this replica's clock: replica clocks must agree to well within the lease (NTP).
  */
 export class IdempotentConsumer {
   /** This replica, as written in its claims. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Keys whose claims this replica holds now, with what settles them at shutdown. */
+  private readonly held = new Map<string, HeldClaim>();
+  private readonly now: () => number;
 
   constructor(
     private readonly store: DedupeStore,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly timing: ConsumerTiming,
+  ) {
+    this.now = timing.now ?? Date.now;
+  }
+
+  /** Claims held right now (handlers running, late ones included). */
+  get heldClaims(): number {
+    return this.held.size;
+  }
 
   /**
    * Keys live under the subscription's pubsub and topic (not the event's `topic` attribute, which a
@@ -72,86 +93,155 @@ export class IdempotentConsumer {
       );
       return { run: false, calls: 0, status: 'DROP', reason: 'no-dedupe-key' };
     }
-    const base = ['kugel-dedupe', handler.pubsub, handler.topic, key].map(encodeURIComponent).join('|');
-    const claimKey = `${base}|claim`;
-    const doneKey = `${base}|done`;
-    const claimTtl = dedupe.ttlSec + dedupe.leaseSec;
-    const record = () => ({ state: 'claimed' as const, owner: this.owner, until: this.now() + dedupe.leaseSec * 1000 });
-    const where = `event ${event.id} (key ${JSON.stringify(key)}) on ${handler.pubsub}/${handler.topic}`;
+    const recordKey = ['kugel-dedupe', handler.pubsub, handler.topic, key].map(encodeURIComponent).join('|');
+    return new ClaimAttempt(this, handler, event, key, recordKey).run();
+  }
 
-    let calls = 0;
-    const claimed = await this.store.claim(dedupe.store, claimKey, record(), claimTtl);
-    calls += claimed.calls;
-    if (!claimed.ok && !claimed.answered) return this.unavailable(handlerName, where, claimed.error, calls);
+  /** Stops renewing every claim (the app is shutting down): their leases run out on their own. */
+  abandonAll(): void {
+    for (const claim of [...this.held.values()]) claim.abandon();
+  }
 
-    if (!claimed.ok) {
-      // Refused: a conflict, or a store error. The done mark settles the common case (a copy of a
-      // handled event) in one read; the claim is read only when the key is not done.
-      const done = await this.store.readDone(dedupe.store, doneKey);
-      calls += done.calls;
-      if (!done.ok) return this.unavailable(handlerName, where, done.error, calls);
-      if (done.done) {
-        this.logger.debug(`${handlerName}: ${where} was already handled → SUCCESS`);
-        return { run: false, calls, status: 'SUCCESS', reason: 'duplicate' };
-      }
-      const view = await this.store.readClaim(dedupe.store, claimKey);
-      calls += view.calls;
-      if (!view.ok) return this.unavailable(handlerName, where, view.error, calls);
-      if (!view.claim) {
-        // Refused, yet nothing is there: the write failed (or the claim expired in between).
-        return this.unavailable(handlerName, where, claimed.error, calls);
-      }
-      if (view.claim.until > this.now()) {
-        this.logger.debug(`${handlerName}: ${where} is being handled by ${view.claim.owner} → RETRY`);
-        return { run: false, calls, status: 'RETRY', reason: 'in-progress' };
-      }
-      const taken = await this.store.takeOver(dedupe.store, claimKey, view.etag, record(), claimTtl);
-      calls += taken.calls;
-      if (!taken.ok) {
-        if (!taken.answered) return this.unavailable(handlerName, where, taken.error, calls);
-        return { run: false, calls, status: 'RETRY', reason: 'in-progress' };
-      }
-      this.logger.warn(
-        `${handlerName}: ${where}: the claim of ${view.claim.owner || 'another replica'} expired unfinished; running the handler again`,
+  /** @internal The parts a claim attempt works with. */
+  get parts() {
+    return { store: this.store, logger: this.logger, timing: this.timing, now: this.now, held: this.held };
+  }
+}
+
+/** One event's way to its verdict (the round trips counted as they are made). */
+class ClaimAttempt {
+  private calls = 0;
+  private readonly token = randomUUID();
+  private readonly where: string;
+
+  constructor(
+    private readonly consumer: IdempotentConsumer,
+    private readonly h: SubscriptionHandler,
+    event: DaprEvent,
+    key: string,
+    private readonly recordKey: string,
+  ) {
+    this.where = `${h.name}: event ${event.id} (key ${JSON.stringify(key)}) on ${h.pubsub}/${h.topic}`;
+  }
+
+  private get p() {
+    return this.consumer.parts;
+  }
+
+  private get d() {
+    return this.h.dedupe!;
+  }
+
+  async run(): Promise<DedupeVerdict> {
+    const claim = this.claimRecord();
+    const inserted = await this.trip(() => this.p.store.insert(this.d.store, this.recordKey, claim, this.claimTtl));
+    if (inserted.ok) return this.hold(claim);
+    if (inserted.reason === 'unavailable') return this.unavailable(inserted.error);
+    if (inserted.reason === 'unknown') return this.settleUnknown(claim, inserted.error);
+    // Refused (a conflict) or failed: the record settles it.
+    return this.decide(await this.read(), inserted.error);
+  }
+
+  /** A claim write whose outcome is unknown: read back; ours → run; anything else is decided as found. */
+  private async settleUnknown(claim: ClaimRecord, error: string): Promise<DedupeVerdict> {
+    const view = await this.read();
+    if (view.ok && view.record?.state === 'claimed' && view.record.token === this.token) return this.hold(claim);
+    if (view.ok && view.record === undefined) return this.unavailable(`${error}; not there when read back`);
+    return this.decide(view, error);
+  }
+
+  private async decide(view: ReadOutcome, refusal: string): Promise<DedupeVerdict> {
+    if (!view.ok) return this.unavailable(view.error);
+    const record = view.record;
+    // Refused, yet nothing is there: the write failed (or the record expired in between).
+    if (!record) return this.unavailable(refusal);
+    if (record.state === 'done') {
+      this.p.logger.debug(`${this.where} was already handled → SUCCESS`);
+      return { run: false, calls: this.calls, status: 'SUCCESS', reason: 'duplicate' };
+    }
+    const own = record.owner === this.consumer.owner && !this.p.held.has(this.recordKey);
+    if (!own && record.until > this.p.now()) {
+      this.p.logger.debug(`${this.where} is being handled by ${record.owner} → RETRY`);
+      return { run: false, calls: this.calls, status: 'RETRY', reason: 'in-progress' };
+    }
+    if (view.etag === undefined) return this.unavailable('the store gave the claim no ETag');
+    return this.takeOver(view.etag, own ? 'own' : record.owner);
+  }
+
+  /** Replaces a claim that expired (or that this replica left behind) with this run's, by its ETag. */
+  private async takeOver(etag: string, from: string): Promise<DedupeVerdict> {
+    const claim = this.claimRecord();
+    const taken = await this.trip(() => this.p.store.replace(this.d.store, this.recordKey, etag, claim, this.claimTtl));
+    let ours = taken.ok;
+    if (!taken.ok && taken.reason === 'unknown') {
+      const view = await this.read();
+      ours = view.ok && view.record?.state === 'claimed' && view.record.token === this.token;
+    }
+    if (!ours) {
+      if (!taken.ok && taken.reason === 'unavailable') return this.unavailable(taken.error);
+      return { run: false, calls: this.calls, status: 'RETRY', reason: 'in-progress' };
+    }
+    if (from === 'own') {
+      this.p.logger.log(`${this.where}: took back a claim this replica left behind (its answer was lost)`);
+    } else {
+      this.p.logger.warn(
+        `${this.where}: the claim of ${from || 'another replica'} expired unfinished; running the handler again`,
       );
     }
+    return this.hold(claim);
+  }
 
-    let finished = false;
-    return {
-      run: true,
-      calls,
-      finish: async (handlerSucceeded: boolean) => {
-        if (finished) return 0;
-        finished = true;
-        if (handlerSucceeded) {
-          const done = await this.store.markDone(
-            dedupe.store,
-            doneKey,
-            { state: 'done', owner: this.owner, at: this.now() },
-            dedupe.ttlSec,
-          );
-          if (!done.ok) {
-            this.logger.error(
-              `${handlerName}: ${where} was handled, but its done mark could not be written (${done.error}); ` +
-                `a redelivery after the ${dedupe.leaseSec} s lease would run the handler again`,
-            );
-          }
-          return done.calls;
-        }
-        const released = await this.store.release(dedupe.store, claimKey);
-        if (!released.ok) {
-          this.logger.warn(
-            `${handlerName}: ${where}: the claim could not be released (${released.error}); ` +
-              `the next delivery runs the handler once its ${dedupe.leaseSec} s lease is over`,
-          );
-        }
-        return released.calls;
+  private hold(claim: ClaimRecord): DedupeVerdict {
+    const { held, store, logger, timing, now } = this.p;
+    const d = this.d;
+    const heldClaim = new HeldClaim(
+      {
+        store,
+        storeName: d.store,
+        key: this.recordKey,
+        owner: this.consumer.owner,
+        token: this.token,
+        leaseMs: d.leaseSec * 1000,
+        claimTtlSec: this.claimTtl,
+        doneTtlSec: d.ttlSec,
+        writeBudgetMs: timing.writeBudgetMs,
+        now,
+        logger,
+        where: this.where,
       },
+      claim.until,
+      () => {
+        if (held.get(this.recordKey) === heldClaim) held.delete(this.recordKey);
+      },
+    );
+    held.set(this.recordKey, heldClaim);
+    return { run: true, calls: this.calls, finish: (ok) => heldClaim.finish(ok) };
+  }
+
+  private claimRecord(): ClaimRecord {
+    return {
+      state: 'claimed',
+      owner: this.consumer.owner,
+      token: this.token,
+      until: this.p.now() + this.d.leaseSec * 1000,
     };
   }
 
-  private unavailable(handlerName: string, where: string, error: string, calls: number): DedupeVerdict {
-    this.logger.warn(`${handlerName}: ${where}: the dedupe store cannot be read (${error}) → RETRY`);
-    return { run: false, calls, status: 'RETRY', reason: 'store-unavailable' };
+  private get claimTtl(): number {
+    return this.d.ttlSec + this.d.leaseSec;
+  }
+
+  private read(): Promise<ReadOutcome> {
+    return this.trip(() => this.p.store.read(this.d.store, this.recordKey));
+  }
+
+  private async trip<T extends WriteOutcome | ReadOutcome>(op: () => Promise<T>): Promise<T> {
+    this.calls += 1;
+    return op();
+  }
+
+  private unavailable(error: string): DedupeVerdict {
+    this.p.logger.warn(`${this.where}: the dedupe store cannot be read (${error}) → RETRY`);
+    return { run: false, calls: this.calls, status: 'RETRY', reason: 'store-unavailable' };
   }
 }
