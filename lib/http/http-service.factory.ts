@@ -53,6 +53,10 @@ export function createHttpService(client: ServiceClient): HttpService {
   // No per-method header groups or `Accept` of axios' own: the request carries the caller's
   // headers only, and the service's client adds its own (as for `ServiceClient` calls).
   instance.defaults.headers = {} as typeof instance.defaults.headers;
+  // axios raises some errors itself, before the adapter: a `CanceledError` for a signal or cancel
+  // token already aborted carries the live config, the caller's credentials in its headers. Every
+  // error leaves with the safe copy instead (the adapter's own errors have it already).
+  instance.interceptors.response.use(undefined, (error: unknown) => Promise.reject(withSafeConfig(error)));
   return new nestAxios.HttpService(refusingBadHeaders(instance, client));
 }
 
@@ -101,6 +105,16 @@ function refusingBadHeaders(instance: AxiosInstance, client: ServiceClient): Axi
       return wrapper;
     },
   });
+}
+
+/** `error` with its config (and its response's) replaced by the safe copy (`safeConfig`), and no request. */
+function withSafeConfig(error: unknown): unknown {
+  if (!axios.isAxiosError(error) && !axios.isCancel(error)) return error;
+  const e = error as AxiosError;
+  if (e.config) e.config = safeConfig(e.config);
+  if (e.response) e.response.config = e.config ?? safeConfig(e.response.config);
+  e.request = undefined;
+  return e;
 }
 
 /** What is wrong with a caller's headers (the shared check, `headerFault`), or `undefined`. */

@@ -327,6 +327,40 @@ describe('HttpService (@nestjs/axios) over a service pooled client', () => {
     }
   });
 
+  it('keeps credentials out of a cancellation raised before anything was sent (a signal or token already aborted)', async () => {
+    const { app, http } = await boot({ services: { peer: { baseUrl: server.url, retries: 0 } } });
+    try {
+      const before = server.requests.length;
+      const credentials = {
+        headers: { Authorization: `Bearer ${SECRETS.jwt}`, 'X-API-KEY': SECRETS.apiKey },
+        params: { api_key: SECRETS.daprApiToken },
+      };
+      const aborted = new AbortController();
+      aborted.abort();
+      const source = axios.CancelToken.source();
+      source.cancel('gone');
+      const errors = [
+        await failure(firstValueFrom(http.get('/ok', { ...credentials, signal: aborted.signal }))),
+        await failure(firstValueFrom(http.post('/ok', { a: 1 }, { ...credentials, cancelToken: source.token }))),
+        await failure(http.axiosRef.get('/ok', { ...credentials, signal: aborted.signal })),
+      ];
+      expect(server.requests.length).toBe(before);
+      // A signal: axios' error with the request's config, made safe. A cancel token: its own reason, no config.
+      expect(errors[0].config?.headers.Authorization).toBe('***');
+      expect(errors[2].config?.headers['X-API-KEY']).toBe('***');
+      expect(errors[1].config).toBeUndefined();
+      for (const error of errors) {
+        expect(axios.isCancel(error)).toBe(true);
+        const printed = [JSON.stringify(error.toJSON()), inspect(error, { depth: 8 }), String(error.stack)].join('\n');
+        for (const secret of [SECRETS.jwt, SECRETS.apiKey, SECRETS.daprApiToken, SECRETS.otherApiKey]) {
+          expect(printed).not.toContain(secret);
+        }
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('forFeature registers an HttpService per name for @InjectHttpService, the object getHttpService returns', async () => {
     @Injectable()
     class Catalog {
