@@ -137,7 +137,13 @@ export { DropEvent, isDropEvent } from './errors/drop-event.error';
 export { InvalidSubscriptionError, isInvalidSubscriptionError } from './errors/invalid-subscription.error';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';
 export type { DaprSubscriptionJson } from './subscriptions/subscription-list';
-export type { EventReceivedEvent, EventHandledEvent, EventOutcomeReason } from './subscriptions/subscription-events';
+export type {
+  EventReceivedEvent,
+  EventHandledEvent,
+  EventOutcomeReason,
+  ClaimSettledEvent,
+} from './subscriptions/subscription-events';
+export type { ClaimOutcome } from './subscriptions/dedupe/held-claim';
 export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
 
 // ---- real-time (WebSocket) ----------------------------------------------------------------------

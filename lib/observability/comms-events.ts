@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CircuitStateChange } from '../circuit-breaker/circuit-breaker';
 import { EventSource } from '../common/event';
-import { EventHandledEvent, EventReceivedEvent } from '../subscriptions/subscription-events';
+import { ClaimSettledEvent, EventHandledEvent, EventReceivedEvent } from '../subscriptions/subscription-events';
 import { RealtimeEvents } from '../realtime/realtime-events';
 
 /**
@@ -65,7 +65,8 @@ export interface RetryBudgetExhaustedEvent {
  * - `retryBudgetExhausted`: a retry was wanted but the service's retry budget was spent;
  * - `breakerStateChanged`: a circuit breaker changed state;
  * - `eventReceived` / `eventHandled`: daprd delivered an event to a `@DaprSubscribe` handler, and
- *   the answer it got (emitted before the answer is sent).
+ *   the answer it got (emitted before the answer is sent);
+ * - `claimSettled`: a dedupe claim ended (done mark, release, lost, not written, abandoned).
  * - `realtime.*`: WebSocket connections opened, closed, reconnecting, messages, failed sends.
  */
 @Injectable()
@@ -76,5 +77,6 @@ export class KugelCommsEvents {
   readonly breakerStateChanged = new EventSource<BreakerStateChangedEvent>();
   readonly eventReceived = new EventSource<EventReceivedEvent>();
   readonly eventHandled = new EventSource<EventHandledEvent>();
+  readonly claimSettled = new EventSource<ClaimSettledEvent>();
   readonly realtime = new RealtimeEvents();
 }

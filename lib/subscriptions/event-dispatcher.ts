@@ -31,11 +31,12 @@ export class EventDispatcher {
     const event = parsed.value;
     this.received(h, event.id, false);
 
-    const verdict = h.dedupe ? await this.consumer.begin(h, event) : undefined;
+    const cancel = new AbortController();
+    const verdict = h.dedupe ? await this.consumer.begin(h, event, lostClaim(cancel)) : undefined;
     if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
 
     const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
-    const run = await runHandler([event], () => span.run(() => h.invoke(event)), h.handlerTimeoutMs);
+    const run = await runHandler([event], () => span.run(() => h.invoke(event)), h.handlerTimeoutMs, cancel);
     const answer = answerOf(run);
     span.end(answer.status, answer.error);
     if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
@@ -59,6 +60,8 @@ export class EventDispatcher {
     const entries = parsed.value;
     const statuses = new Map<string, DaprEventStatus>();
     const runnable: Array<{ entry: BulkEntry & { event: DaprEvent }; verdict?: DedupeVerdict & { run: true } }> = [];
+    // One signal for the batch's handler call: a claim lost by any of its events stops it.
+    const cancel = new AbortController();
     const verdicts = await Promise.all(
       entries.map(async (entry) => {
         if (!entry.event) {
@@ -66,7 +69,7 @@ export class EventDispatcher {
           return undefined;
         }
         this.received(h, entry.event.id, true);
-        return h.dedupe ? this.consumer.begin(h, entry.event) : undefined;
+        return h.dedupe ? this.consumer.begin(h, entry.event, lostClaim(cancel)) : undefined;
       }),
     );
     entries.forEach((entry, i) => {
@@ -84,7 +87,7 @@ export class EventDispatcher {
         { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
         events,
       );
-      const run = await runHandler(events, () => span.run(() => h.invoke(events)), h.handlerTimeoutMs);
+      const run = await runHandler(events, () => span.run(() => h.invoke(events)), h.handlerTimeoutMs, cancel);
       const answers = bulkAnswers(h, run, events.length, this.logger);
       span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
       if (run.kind === 'timeout')
@@ -227,6 +230,13 @@ export class EventDispatcher {
       this.events.eventHandled.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk, ...rest });
     }
   }
+}
+
+/** Aborts a handler's signal when its dedupe claim is lost (an `AbortError` naming why). */
+function lostClaim(cancel: AbortController): (why: string) => void {
+  return (why) => {
+    if (!cancel.signal.aborted) cancel.abort(new DOMException(`the handler was stopped: ${why}`, 'AbortError'));
+  };
 }
 
 function answerOf(run: HandlerRun): Answer {

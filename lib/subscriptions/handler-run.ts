@@ -13,16 +13,17 @@ export type HandlerRun =
 
 /**
  * Calls `fn` (sync or async) on `events` and waits at most `timeoutMs` (0: no limit) for it. Never
- * rejects. Each event gets the call's `signal` first; when the timeout passes it is aborted with a
- * `TimeoutError` `DOMException` (the reason `AbortSignal.timeout()` gives), so what the handler
- * started with that signal stops.
+ * rejects. Each event gets the call's `signal` (`cancel`'s) first; when the timeout passes it is
+ * aborted with a `TimeoutError` `DOMException` (the reason `AbortSignal.timeout()` gives), so what
+ * the handler started with that signal stops. The caller may abort `cancel` itself (a dedupe claim
+ * lost while the handler runs).
  */
 export async function runHandler(
   events: readonly DaprEvent[],
   fn: () => unknown,
   timeoutMs: number,
+  cancel = new AbortController(),
 ): Promise<HandlerRun> {
-  const cancel = new AbortController();
   attachSignal(events, cancel.signal);
   const started = performance.now();
   type Settled = { ok: true; value: unknown; error?: undefined } | { ok: false; error: unknown; value?: undefined };
@@ -43,9 +44,10 @@ export async function runHandler(
   clearTimeout(timer);
   const durationMs = performance.now() - started;
   if (outcome === 'timeout') {
-    cancel.abort(
-      new DOMException(`the handler ran past its ${timeoutMs} ms timeout and was answered RETRY`, 'TimeoutError'),
-    );
+    if (!cancel.signal.aborted)
+      cancel.abort(
+        new DOMException(`the handler ran past its ${timeoutMs} ms timeout and was answered RETRY`, 'TimeoutError'),
+      );
     return { kind: 'timeout', durationMs, late: settled };
   }
   return outcome.ok

@@ -1,4 +1,5 @@
 import { DaprEventStatus } from './dapr-event.interface';
+import { ClaimOutcome } from './dedupe/held-claim';
 import { SkipReason } from './dedupe/idempotent-consumer';
 
 /** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */
@@ -39,4 +40,25 @@ export interface EventHandledEvent {
   dedupeCalls: number;
   /** The handler's error message (`dropped`, `failed`) or why the body was refused (`invalid`). */
   error?: string;
+}
+
+/**
+ * A dedupe claim ended (after its handler settled, or when the app shut down first). `lost` and
+ * `not-written` are the outcomes to watch: a claim that passed to another replica or lapsed while
+ * its handler ran, and a handler's outcome the store could not take (its event runs again after
+ * the lease).
+ */
+export interface ClaimSettledEvent {
+  pubsub: string;
+  topic: string;
+  handler: string;
+  /** CloudEvent id of the delivery that took the claim. */
+  id: string;
+  /** The dedupe key. */
+  key: string;
+  outcome: ClaimOutcome;
+  /** Sidecar round trips after the claim was taken (renewals, settling). */
+  calls: number;
+  /** Successful renewals of the claim's lease. */
+  renewals: number;
 }

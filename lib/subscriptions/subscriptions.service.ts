@@ -74,6 +74,20 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
     this.metrics.start();
     const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name), {
       writeBudgetMs: this.options.dapr.timeoutMs,
+      onSettled: (c) => {
+        if (!this.events.claimSettled.hasListeners) return;
+        const { handler: h, event, key, outcome, calls, renewals } = c;
+        this.events.claimSettled.emit({
+          pubsub: h.pubsub,
+          topic: h.topic,
+          handler: h.name,
+          id: event.id,
+          key,
+          outcome,
+          calls,
+          renewals,
+        });
+      },
     });
     this.consumer = consumer;
     const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));

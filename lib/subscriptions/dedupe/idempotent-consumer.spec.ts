@@ -9,7 +9,7 @@ import {
   ReadOutcome,
   WriteOutcome,
 } from './dedupe-store.interface';
-import { IdempotentConsumer } from './idempotent-consumer';
+import { ClaimSettled, IdempotentConsumer } from './idempotent-consumer';
 
 type Entry = { record: DedupeRecord; etag: string };
 /**
@@ -291,6 +291,55 @@ describe('IdempotentConsumer', () => {
       expect.stringContaining('its claim passed to x while the handler still ran'),
     );
     expect(store.ops.filter((o) => o === 'replace')).toHaveLength(0);
+  });
+
+  it('a claim that cannot be renewed lapses a clock margin before its lease ends: the handler is told to stop', async () => {
+    const settled: ClaimSettled[] = [];
+    const c = new IdempotentConsumer(store, logger, { writeBudgetMs: BUDGET_MS, onSettled: (e) => settled.push(e) });
+    consumers.push(c);
+    const lost: string[] = [];
+    const verdict = await c.begin(handler(), event('e1'), (why) => lost.push(why));
+    if (!verdict.run) throw new Error('expected to run');
+    store.mode = 'silent';
+    await later(LEASE_SEC * 1000 - 1_500);
+    expect(lost).toEqual([]);
+    await later(600);
+    expect(lost).toEqual(['its dedupe claim lapsed: it could not be renewed before its lease ended']);
+    // Nobody took it over meanwhile: a handler that ended anyway writes its done mark by the ETag.
+    store.mode = 'ok';
+    await verdict.finish(true);
+    expect(settled.map((e) => e.outcome)).toEqual(['done']);
+    expect(store.ops.slice(-2)).toEqual(['read', 'replace']);
+    expect(store.recordOf()).toMatchObject({ state: 'done', owner: c.owner });
+  });
+
+  it('tells how each claim ended, with its round trips and renewals', async () => {
+    const settled: ClaimSettled[] = [];
+    const c = new IdempotentConsumer(store, logger, { writeBudgetMs: BUDGET_MS, onSettled: (e) => settled.push(e) });
+    consumers.push(c);
+    const done = await c.begin(handler(), event('e1'));
+    await later(LEASE_SEC * 1000);
+    if (done.run) await done.finish(true);
+    const released = await c.begin(handler(), event('e2'));
+    if (released.run) await released.finish(false);
+    store.mode = 'silent';
+    const notWritten = await c.begin(handler(), event('e3'));
+    expect(notWritten.run).toBe(false);
+    store.mode = 'ok';
+    const third = await c.begin(handler(), event('e4'));
+    store.mode = 'silent';
+    if (third.run) await third.finish(true);
+    store.mode = 'ok';
+    const abandoned = await c.begin(handler(), event('e5'));
+    c.abandonAll();
+    expect(abandoned.run).toBe(true);
+    expect(settled.map((e) => [e.event.id, e.outcome, e.renewals])).toEqual([
+      ['e1', 'done', 3],
+      ['e2', 'released', 0],
+      ['e4', 'not-written', 0],
+      ['e5', 'abandoned', 0],
+    ]);
+    expect(settled[0]).toMatchObject({ key: 'e1', calls: 3 * 2 + 1 });
   });
 
   it('a failed handler releases its claim by its ETag and leaves no done mark: the next delivery runs it', async () => {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { DaprEvent, DaprEventStatus } from '../dapr-event.interface';
 import { SubscriptionHandler } from '../subscription-definition';
 import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from './dedupe-store.interface';
-import { HeldClaim } from './held-claim';
+import { ClaimOutcome, HeldClaim } from './held-claim';
 
 /** Why an event did not reach its handler. */
 export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-unavailable' | 'no-dedupe-key';
@@ -18,11 +18,24 @@ export type DedupeVerdict =
   | { run: true; calls: number; finish: (handlerSucceeded: boolean) => Promise<number> }
   | { run: false; calls: number; status: DaprEventStatus; reason: SkipReason };
 
-/** Timing the consumer needs besides each subscription's own dedupe settings. */
+/** How one claim ended (see `ClaimOutcome`), for events and metrics. */
+export interface ClaimSettled {
+  handler: SubscriptionHandler;
+  event: DaprEvent;
+  key: string;
+  outcome: ClaimOutcome;
+  /** Sidecar round trips after the claim was taken (renewals, settling). */
+  calls: number;
+  renewals: number;
+}
+
+/** What the consumer needs besides each subscription's own dedupe settings. */
 export interface ConsumerTiming {
   /** The longest one write to the dedupe store can take: the sidecar's timeout (writes are sent once). */
   writeBudgetMs: number;
   now?: () => number;
+  /** Told how every claim ended. */
+  onSettled?: (settled: ClaimSettled) => void;
 }
 
 /**
@@ -70,7 +83,11 @@ export class IdempotentConsumer {
    * Keys live under the subscription's pubsub and topic (not the event's `topic` attribute, which a
    * dead-lettered copy keeps from its original topic).
    */
-  async begin(handler: SubscriptionHandler, event: DaprEvent): Promise<DedupeVerdict> {
+  async begin(
+    handler: SubscriptionHandler,
+    event: DaprEvent,
+    onLost: (why: string) => void = () => undefined,
+  ): Promise<DedupeVerdict> {
     const handlerName = handler.name;
     const dedupe = handler.dedupe;
     if (!dedupe) throw new Error(`${handlerName} has no dedupe options`);
@@ -94,7 +111,7 @@ export class IdempotentConsumer {
       return { run: false, calls: 0, status: 'DROP', reason: 'no-dedupe-key' };
     }
     const recordKey = ['kugel-dedupe', handler.pubsub, handler.topic, key].map(encodeURIComponent).join('|');
-    return new ClaimAttempt(this, handler, event, key, recordKey).run();
+    return new ClaimAttempt(this, handler, event, key, recordKey, onLost).run();
   }
 
   /** Stops renewing every claim (the app is shutting down): their leases run out on their own. */
@@ -117,9 +134,10 @@ class ClaimAttempt {
   constructor(
     private readonly consumer: IdempotentConsumer,
     private readonly h: SubscriptionHandler,
-    event: DaprEvent,
-    key: string,
+    private readonly event: DaprEvent,
+    private readonly key: string,
     private readonly recordKey: string,
+    private readonly onLost: (why: string) => void,
   ) {
     this.where = `${h.name}: event ${event.id} (key ${JSON.stringify(key)}) on ${h.pubsub}/${h.topic}`;
   }
@@ -208,6 +226,9 @@ class ClaimAttempt {
         now,
         logger,
         where: this.where,
+        onLost: this.onLost,
+        onSettled: (outcome, calls, renewals) =>
+          timing.onSettled?.({ handler: this.h, event: this.event, key: this.key, outcome, calls, renewals }),
       },
       claim.until,
       () => {
