@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
@@ -13,6 +14,13 @@ export interface Answer {
   /** Close the connection after answering (a body left unread). */
   close?: boolean;
 }
+
+/**
+ * A delivery body as a route has it: bytes or a parsed value (`InboundBody`), or `unavailable`,
+ * when something before the routes took it (a middleware that read the stream and left no
+ * `req.body`, a body parser that failed on it), `cause` saying what and what to do about it.
+ */
+export type DeliveryBody = InboundBody | { kind: 'unavailable'; cause: string };
 
 /** Reads a request header (lower-case name; the first value when repeated). */
 export type HeaderReader = (name: string) => string | undefined;
@@ -37,7 +45,9 @@ export const SUBSCRIBE_PATH = '/dapr/subscribe';
  * - no or wrong `dapr-api-token` when one is configured: 401, before the body is read;
  * - a path under the prefix that no handler owns: 404 (daprd drops the event, dead-letter topic
  *   when set); a `Content-Type` daprd never sends: 415; a body over `maxBodyBytes`: 413;
- *   a bulk body without an `entries` array: 400 (daprd retries the batch).
+ *   a bulk body without an `entries` array: 400 (daprd retries the batch);
+ * - a body the routes never got (`unavailable`): RETRY, bulk 500, with an ERROR log saying what to
+ *   change.
  */
 export class SubscriptionServer {
   readonly prefixPath: string;
@@ -50,6 +60,7 @@ export class SubscriptionServer {
     topics: SubscriptionHandler[][],
     options: ResolvedSubscriptionOptions,
     private readonly dispatcher: EventDispatcher,
+    private readonly logger: Logger,
   ) {
     this.prefixPath = `/${options.routePrefix}`;
     this.maxBodyBytes = options.maxBodyBytes;
@@ -107,7 +118,9 @@ export class SubscriptionServer {
   }
 
   /** Answers one delivery (single or bulk) to `handler`. */
-  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: InboundBody): Promise<Answer> {
+  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: DeliveryBody): Promise<Answer> {
+    const trace = { traceparent: header('traceparent'), tracestate: header('tracestate') };
+    if (body.kind === 'unavailable') return this.unavailable(handler, body.cause);
     const json = parseJsonBody(body);
     if (handler.bulk) {
       const statuses = await this.dispatcher.bulk(handler, json);
@@ -115,11 +128,22 @@ export class SubscriptionServer {
         ? { status: 200, body: { statuses: statuses.value } }
         : { status: 400, body: { message: statuses.reason } };
     }
-    const status = await this.dispatcher.single(handler, json, {
-      traceparent: header('traceparent'),
-      tracestate: header('tracestate'),
-    });
+    const status = await this.dispatcher.single(handler, json, trace);
     return { status: 200, body: { status } };
+  }
+
+  /**
+   * The body never reached the routes whole: nothing is wrong with the event, only with how the app
+   * is set up, so daprd is asked to deliver it again (RETRY; bulk: a non-2xx, every entry retried)
+   * and never to drop it.
+   */
+  private unavailable(h: SubscriptionHandler, cause: string): Answer {
+    const what = h.bulk ? 'bulk delivery' : 'delivery';
+    const answer = h.bulk ? '500 (daprd retries every entry)' : 'RETRY';
+    this.logger.error(`${h.name}: ${what} on ${h.pubsub}/${h.topic} could not be read: ${cause} → ${answer}`);
+    return h.bulk
+      ? { status: 500, body: { message: 'the delivery body could not be read' } }
+      : { status: 200, body: { status: 'RETRY' } };
   }
 }
 
