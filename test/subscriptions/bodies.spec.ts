@@ -1,5 +1,6 @@
 import { Body, Controller, Injectable, Post } from '@nestjs/common';
 import * as http from 'node:http';
+import { Socket } from 'node:net';
 import { DaprEvent, DaprSubscribe } from '../../lib';
 import { captureLogs } from '../support/log-capture';
 import {
@@ -12,9 +13,11 @@ import {
   startFactoryApp,
   startTestingApp,
 } from './support/bodies';
+import { PLATFORMS } from './support/subscriber-app';
 
 /** Nest's default JSON body parser limit (body-parser's '100kb'). */
 const NEST_JSON_LIMIT = 100 * 1024;
+const MIB = 1024 * 1024;
 
 @Injectable()
 class Consumer {
@@ -90,6 +93,68 @@ describe("Express app made by NestFactory.create: deliveries are read ahead of t
   it('said at boot that deliveries are read by the routes themselves', () => {
     expect(boot).toContain('each delivery read itself up to 4194304 bytes');
     expect(boot).not.toContain("the routes sit behind the app's JSON body parser");
+  });
+});
+
+describe.each(PLATFORMS)('%s app made by NestFactory.create: bodies over maxBodyBytes (4 MiB)', (platform) => {
+  let app: ListeningApp;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets: Socket[] = [];
+  /** Bytes the app's server read off its connections so far. */
+  const bytesRead = () => sockets.reduce((sum, s) => sum + s.bytesRead, 0);
+  beforeAll(async () => {
+    logs.reinstall();
+    app = await startFactoryApp({ platform, providers: [Consumer] });
+    (app.app.getHttpServer() as http.Server).on('connection', (s) => sockets.push(s));
+  });
+  afterAll(async () => {
+    agent.destroy();
+    await app?.close();
+  });
+
+  it('a single event over the limit is DROP with an ERROR log, its body read to the end (the connection kept)', async () => {
+    const route = `${app.url}/dapr/events/pubsub/orders`;
+    const before = calls(app);
+    // A first request opens the connection the oversize one then reuses.
+    expect((await rawPost(route, JSON.stringify(paddedEvent('small-1', 'orders', 1, 10)), CE, agent)).body).toEqual({
+      status: 'SUCCESS',
+    });
+    // A fifth over the limit: a reader that stops at the limit leaves most of a megabyte unread.
+    const big = JSON.stringify(paddedEvent('big-1', 'orders', 2, 5 * MIB));
+    // Both with a Content-Length over the limit and chunked (the reader finds out halfway).
+    for (const headers of [CE, { ...CE, 'transfer-encoding': 'chunked' }]) {
+      const readBefore = bytesRead();
+      const res = await rawPost(route, big, headers, agent);
+      expect(res).toEqual({ status: 200, body: { status: 'DROP' }, reusedSocket: true });
+      // Answered once the whole body was read (and thrown away), not while daprd was still sending it.
+      expect(bytesRead() - readBefore).toBeGreaterThan(big.length);
+      // The connection is still open and usable.
+      const after = await rawPost(route, JSON.stringify(paddedEvent('small', 'orders', 3, 10)), CE, agent);
+      expect(after).toEqual({ status: 200, body: { status: 'SUCCESS' }, reusedSocket: true });
+    }
+    expect(errorLines()).toContainEqual(
+      expect.stringMatching(
+        /Consumer\.onOrder: delivery on pubsub\/orders cannot be an event: its body \(\d+ bytes\) is over subscriptions\.maxBodyBytes \(4194304 bytes\).* → DROP/,
+      ),
+    );
+    expect(calls(app)).toBe(before + 3);
+  });
+
+  it('a bulk body over the limit is answered 413 (every entry retried) with an ERROR log saying what to change', async () => {
+    const before = calls(app);
+    const { body } = bulkDelivery('batches', 2100, 2048);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(4 * MIB);
+    const res = await rawPost(`${app.url}/dapr/events/pubsub/batches`, body, JSON_TYPE);
+    expect(res.status).toBe(413);
+    expect(calls(app)).toBe(before);
+    expect(errorLines()).toContainEqual(
+      expect.stringContaining(
+        'Consumer.onBatch: bulk delivery on pubsub/batches refused: its body (' +
+          `${Buffer.byteLength(body)} bytes) is over subscriptions.maxBodyBytes (4194304 bytes) and cannot be split ` +
+          'into entries → 413 (daprd retries every entry, then dead-letters them): raise subscriptions.maxBodyBytes ' +
+          'or lower bulk.maxMessages (100)',
+      ),
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { drain } from './body-reader';
+import { drain, readBody } from './body-reader';
 import { Answer, DeliveryBody, headerReaderOf, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
 
 type Next = (error?: unknown) => void;
@@ -82,22 +82,14 @@ async function handle(
   if (failed) {
     await drain(req);
     body = failed;
-  } else {
-    const read = await bodyOf(req, server);
-    if (!read) return send(res, server.tooLarge());
-    body = read;
-  }
+  } else body = await bodyOf(req, server);
   send(res, await server.deliver(handler, header, body));
 }
 
-/**
- * The body: read here when nobody read it yet (`undefined` when over `maxBodyBytes`), else what
- * the reader left in `req.body`.
- */
-async function bodyOf(req: ExpressRequest, server: SubscriptionServer): Promise<DeliveryBody | undefined> {
+/** The body: read here when nobody read it yet, else what the reader left in `req.body`. */
+async function bodyOf(req: ExpressRequest, server: SubscriptionServer): Promise<DeliveryBody> {
   if (!req.readableEnded && !req.readableDidRead) {
-    const bytes = await readBody(req, server.maxBodyBytes);
-    return bytes && { kind: 'bytes', bytes };
+    return readBody(req, req.headers['content-length'], server.maxBodyBytes);
   }
   if (req.body !== undefined) return { kind: 'value', value: req.body };
   await drain(req);
@@ -108,46 +100,6 @@ async function bodyOf(req: ExpressRequest, server: SubscriptionServer): Promise<
       `(a body parser or stream reader mounted for every path): exclude ${server.prefixPath}/… from it, ` +
       'or have it leave what it read in req.body',
   };
-}
-
-/**
- * The request body, or `undefined` when it is larger than `limit` (reading stops there; the answer
- * then closes the connection). Hand-written rather than `body-parser`: the library must not
- * require Express' own packages, and this is the one small thing it needs from them.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
 }
 
 /** An error of `body-parser` or `raw-body` (http-errors with a `type`, e.g. `entity.too.large`). */
