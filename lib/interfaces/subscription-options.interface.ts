@@ -20,9 +20,12 @@ export interface SubscriptionOptions {
    */
   handlerTimeoutMs?: number;
   /**
-   * Largest delivery body read by the event routes, in bytes (larger: 413). daprd's own default
-   * request limit (`--max-body-size`) is 4 MiB, so every event it accepted from a publisher fits.
-   * See README, "Body size and content types", for `application/json` on Express.
+   * Largest delivery body read by the event routes, in bytes, bulk batches included. daprd's own
+   * default request limit (`--max-body-size`) is 4 MiB, so every event it accepted from a publisher
+   * fits. Beyond it a single event is read to its end, thrown away and answered `DROP` (it can never
+   * fit: the dead-letter topic keeps it), a bulk batch is answered 413 (daprd retries its entries,
+   * then dead-letters them); both with an ERROR log. On Express the app's JSON parser limit does not
+   * apply to deliveries, except in a testing module (README, "Body size and content types").
    * @default 4194304 (4 MiB)
    */
   maxBodyBytes?: number;

@@ -8,7 +8,7 @@ import { TransportSender } from '../transport/transport-sender';
 import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { EventDispatcher } from './event-dispatcher';
-import { serveOnExpress } from './http/express-routes';
+import { ExpressLike, mountDeliveries, serveOnExpress } from './http/express-routes';
 import { serveOnFastify } from './http/fastify-routes';
 import { SubscriptionServer } from './http/subscription-server';
 import { groupByTopic, SubscriptionHandler } from './subscription-definition';
@@ -22,9 +22,18 @@ const served = new WeakSet<object>();
 /**
  * Finds the `@DaprSubscribe` handlers when the module initialises (Nest's discovery) and serves
  * their routes on the app's own HTTP adapter, Express or Fastify: no second server, no second
- * port. Routes are added in `onModuleInit`, after Nest's own routes and before its not-found
- * handler, so they work with `NestFactory.create` and with testing modules alike. An app without
- * handlers gets no routes at all (a hand-written `/dapr/subscribe` keeps working).
+ * port. `GET /dapr/subscribe` and the 404 for unknown event paths are added in `onModuleInit`,
+ * after Nest's own routes and before its not-found handler. An app without handlers gets no
+ * routes at all (a hand-written `/dapr/subscribe` keeps working).
+ *
+ * Deliveries on Express must be read before the app's body parsers, or the JSON parser's limit
+ * (Nest's default: 100 kB) refuses bulk batches (`application/json`) of ordinary events, every
+ * time. With `NestFactory.create` the HTTP adapter exists while providers are built, and Nest adds
+ * its parsers later, in `app.init()` (before `onModuleInit`): the delivery middleware is mounted
+ * here, in the constructor, ahead of them; it serves nothing until the handlers are found.
+ * A testing module's `createNestApplication()` hands the adapter over only after the providers
+ * are built: the deliveries are then mounted in `onModuleInit`, behind the parsers, whose limit
+ * applies (a body they refuse is answered RETRY, never DROP; README, "Body size and content types").
  */
 @Injectable()
 export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown {
@@ -33,6 +42,8 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
   private server?: SubscriptionServer;
   private consumer?: IdempotentConsumer;
   private explored = false;
+  /** Whether the deliveries were mounted on Express at construction, ahead of the app's body parsers. */
+  private readonly aheadOfParsers: boolean;
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
@@ -43,7 +54,20 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
     private readonly metrics: SubscriptionMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() @Inject(KUGEL_COMMS_SENDER) private readonly sender?: TransportSender,
-  ) {}
+  ) {
+    this.aheadOfParsers = this.mountDeliveriesEarly();
+  }
+
+  /** With `NestFactory.create` on Express: the delivery middleware, before Nest adds its parsers. */
+  private mountDeliveriesEarly(): boolean {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (adapter?.getType() !== 'express') return false;
+    const instance = adapter.getInstance() as ExpressLike;
+    if (served.has(instance)) return false;
+    served.add(instance);
+    mountDeliveries(instance, `/${this.options.subscriptions.routePrefix}`, () => this.server);
+    return true;
+  }
 
   /** What `GET /dapr/subscribe` answers (empty when the app has no handlers). */
   get subscriptions(): DaprSubscriptionJson[] {
@@ -91,7 +115,7 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
     });
     this.consumer = consumer;
     const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));
-    this.server = new SubscriptionServer(topics, o, dispatcher);
+    this.server = new SubscriptionServer(topics, o, dispatcher, new Logger(SubscriptionServer.name));
     this.warnAtBoot(topics);
 
     const adapter = this.adapterHost?.httpAdapter;
@@ -108,19 +132,44 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
       return;
     }
     const instance = adapter.getInstance() as object;
-    if (served.has(instance)) return;
-    served.add(instance);
     const type = adapter.getType();
-    if (type === 'fastify') await serveOnFastify(instance as Parameters<typeof serveOnFastify>[0], this.server);
-    else if (type === 'express') serveOnExpress(instance as Parameters<typeof serveOnExpress>[0], this.server);
+    if (type === 'express' && this.aheadOfParsers) serveOnExpress(instance as ExpressLike, this.server);
     else {
-      throw new Error(`@DaprSubscribe needs the Express or Fastify platform; the app runs on "${type}"`);
+      if (served.has(instance)) return;
+      served.add(instance);
+      if (type === 'fastify') await serveOnFastify(instance as Parameters<typeof serveOnFastify>[0], this.server);
+      else if (type === 'express') {
+        mountDeliveries(instance as ExpressLike, this.server.prefixPath, () => this.server);
+        serveOnExpress(instance as ExpressLike, this.server);
+        this.sayBehindParsers(topics);
+      } else {
+        throw new Error(`@DaprSubscribe needs the Express or Fastify platform; the app runs on "${type}"`);
+      }
     }
     const list = topics
       .flatMap((g) => g.map((h) => `${h.pubsub}/${h.topic}${h.match ? ` [${h.match}]` : ''} → ${h.name}`))
       .join(', ');
+    const reads = type === 'express' && !this.aheadOfParsers ? "behind the app's body parsers" : 'itself';
     this.logger.log(
-      `serving GET /dapr/subscribe and ${this.server.prefixPath}/… on ${type}${o.appApiToken ? ' (app token required)' : ''}: ${list}`,
+      `serving GET /dapr/subscribe and ${this.server.prefixPath}/… on ${type}${o.appApiToken ? ' (app token required)' : ''}, ` +
+        `each delivery read ${reads} up to ${o.maxBodyBytes} bytes: ${list}`,
+    );
+  }
+
+  /**
+   * The routes came after the app's body parsers (the adapter arrived after this provider was
+   * built): bulk batches are `application/json`, which the JSON parser reads first, so its limit
+   * applies to them. Say so, with what to do; a batch it refuses is answered 500 and retried.
+   */
+  private sayBehindParsers(topics: SubscriptionHandler[][]): void {
+    const bulk = topics.filter((g) => g[0].bulk).map((g) => `${g[0].pubsub}/${g[0].topic}`);
+    if (bulk.length === 0) return;
+    this.logger.log(
+      `bulk subscriptions (${bulk.join(', ')}) receive application/json bodies, and the HTTP adapter came after ` +
+        "this module was built (a testing module's createNestApplication()), so the routes sit behind the app's " +
+        "JSON body parser: its size limit applies to them (Nest's default is 100 kB; a batch over it is answered " +
+        "500 and retried, never dropped). Raise it with app.useBodyParser('json', { limit: '4mb' }), or create " +
+        'the app with NestFactory.create, where deliveries are read ahead of the parsers',
     );
   }
 
@@ -157,13 +206,6 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
             (g[0].deadLetterTopic ? ` (to ${g[0].deadLetterTopic})` : ''),
         );
       }
-    }
-    const bulk = topics.filter((g) => g[0].bulk).map((g) => `${g[0].pubsub}/${g[0].topic}`);
-    if (bulk.length > 0 && this.adapterHost?.httpAdapter?.getType() === 'express') {
-      this.logger.log(
-        `bulk subscriptions (${bulk.join(', ')}) receive application/json bodies, which the app's JSON body parser ` +
-          "reads first: its size limit applies (Nest's default is 100 kB; raise it with app.useBodyParser('json', { limit }))",
-      );
     }
   }
 }

@@ -27,7 +27,13 @@ export function daprdBinary(): string {
 }
 
 export type ComponentSet =
-  'in-memory' | 'redis' | 'redis-state' | 'redis-streams' | 'redis-streams-serial' | 'redis-outbox';
+  | 'in-memory'
+  | 'redis'
+  | 'redis-state'
+  | 'redis-streams'
+  | 'redis-streams-serial'
+  | 'redis-streams-batches'
+  | 'redis-outbox';
 
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */

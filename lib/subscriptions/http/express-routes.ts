@@ -1,94 +1,136 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InboundBody } from '../cloud-event';
-import { Answer, headerReaderOf, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
+import { drain, readBody } from './body-reader';
+import { Answer, DeliveryBody, headerReaderOf, SUBSCRIBE_PATH, SubscriptionServer } from './subscription-server';
+
+type Next = (error?: unknown) => void;
+type ExpressRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
+type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void;
+/** Express tells error middleware by its four parameters. */
+type ErrorMiddleware = (error: unknown, req: ExpressRequest, res: ServerResponse, next: Next) => void;
 
 /** The part of an Express app this file uses (typed here: the library does not depend on Express). */
-interface ExpressLike {
+export interface ExpressLike {
   get(path: string, handler: (req: ExpressRequest, res: ServerResponse) => void): unknown;
-  use(path: string, handler: (req: ExpressRequest, res: ServerResponse, next: () => void) => void): unknown;
+  use(path: string, handler: Middleware | ErrorMiddleware): unknown;
 }
 
-type ExpressRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
+/**
+ * Mounts the deliveries: a middleware on the route prefix that serves the POSTs whose path a
+ * handler owns, reading the body itself up to `maxBodyBytes` (bulk included), and passes every
+ * other request on (`next()`), as it does while `serverOf()` has no server (no handlers, or not
+ * discovered yet). Mounted before the app's body parsers when the module can (with
+ * `NestFactory.create`, see `SubscriptionsService`), so that no parser limit applies to deliveries.
+ *
+ * When something before it took the body anyway, the delivery is answered as `unavailable`
+ * (RETRY, never DROP): a middleware that read the stream and left no `req.body`, or a body
+ * parser's error (e.g. its 413 `entity.too.large`), which the error middleware mounted here
+ * catches for these paths only; other errors, and other paths, go on to the app's error handling.
+ * A body a parser did read is used as it left it in `req.body`.
+ */
+export function mountDeliveries(
+  app: ExpressLike,
+  prefixPath: string,
+  serverOf: () => SubscriptionServer | undefined,
+): void {
+  const owner = (req: ExpressRequest) => {
+    const server = serverOf();
+    const handled = server && req.method === 'POST' && server.handlerFor(urlOf(req)) !== undefined;
+    return handled ? server : undefined;
+  };
+  app.use(prefixPath, (req: ExpressRequest, res: ServerResponse, next: Next) => {
+    const server = owner(req);
+    if (!server) return next();
+    guard(res, handle(req, res, server));
+  });
+  app.use(prefixPath, (error: unknown, req: ExpressRequest, res: ServerResponse, next: Next) => {
+    const server = owner(req);
+    if (!server || !isBodyParserError(error)) return next(error);
+    guard(res, handle(req, res, server, { kind: 'unavailable', cause: parserCause(error, prefixPath) }));
+  });
+}
 
 /**
- * Serves the routes on an Express app: `GET /dapr/subscribe` and one handler mounted on the route
- * prefix that dispatches by path (so no topic name ever meets Express' path syntax).
- *
- * Bodies: daprd posts single events as `application/cloudevents+json`, which the app's JSON
- * parser leaves alone; they are read here, up to `maxBodyBytes`. Bulk deliveries are
- * `application/json`: when the app's own JSON parser (Nest's, by default) has read them already,
- * its result is used — its size limit applies to them (README, "Body size and content types").
+ * Serves `GET /dapr/subscribe`, and on the route prefix what `mountDeliveries` passed on: a POST to
+ * a path no handler owns is answered 404 (401 first without the token). Mounted when the handlers
+ * are found, after Nest's own routes and before its not-found handler.
  */
 export function serveOnExpress(app: ExpressLike, server: SubscriptionServer): void {
   app.get(SUBSCRIBE_PATH, (req, res) => {
     const header = headerReaderOf(req.headers);
     send(res, server.authorized(header) ? server.subscribeAnswer() : server.unauthorized());
   });
-  app.use(server.prefixPath, (req, res, next) => {
+  app.use(server.prefixPath, (req: ExpressRequest, res: ServerResponse, next: Next) => {
     if (req.method !== 'POST') return next();
-    void handle(req, res, server).catch(() => {
-      if (!res.headersSent) send(res, { status: 500, body: { message: 'internal error' }, close: true });
-    });
+    guard(res, handle(req, res, server));
   });
 }
 
-async function handle(req: ExpressRequest, res: ServerResponse, server: SubscriptionServer): Promise<void> {
+async function handle(
+  req: ExpressRequest,
+  res: ServerResponse,
+  server: SubscriptionServer,
+  failed?: DeliveryBody,
+): Promise<void> {
   const header = headerReaderOf(req.headers);
   if (!server.authorized(header)) return send(res, server.unauthorized());
-  const url = req.originalUrl ?? req.url ?? '';
+  const url = urlOf(req);
   const handler = server.handlerFor(url);
   if (!handler) return send(res, server.unknownRoute(url));
   const badType = server.checkContentType(header);
   if (badType) return send(res, badType);
-  let body: InboundBody;
-  if (req.readableEnded) {
-    // A body parser of the app read the stream already; use what it made of it.
-    body = { kind: 'value', value: req.body };
-  } else {
-    const read = await readBody(req, server.maxBodyBytes);
-    if (!read) return send(res, server.tooLarge());
-    body = { kind: 'bytes', bytes: read };
-  }
+  let body: DeliveryBody;
+  if (failed) {
+    await drain(req);
+    body = failed;
+  } else body = await bodyOf(req, server);
   send(res, await server.deliver(handler, header, body));
 }
 
-/**
- * The request body, or `undefined` when it is larger than `limit` (reading stops there; the answer
- * then closes the connection). Hand-written rather than `body-parser`: the library must not
- * require Express' own packages, and this is the one small thing it needs from them.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+/** The body: read here when nobody read it yet, else what the reader left in `req.body`. */
+async function bodyOf(req: ExpressRequest, server: SubscriptionServer): Promise<DeliveryBody> {
+  if (!req.readableEnded && !req.readableDidRead) {
+    return readBody(req, req.headers['content-length'], server.maxBodyBytes);
+  }
+  if (req.body !== undefined) return { kind: 'value', value: req.body };
+  await drain(req);
+  return {
+    kind: 'unavailable',
+    cause:
+      'a middleware before the subscription routes read the request body and left no req.body ' +
+      `(a body parser or stream reader mounted for every path): exclude ${server.prefixPath}/… from it, ` +
+      'or have it leave what it read in req.body',
+  };
+}
+
+/** An error of `body-parser` or `raw-body` (http-errors with a `type`, e.g. `entity.too.large`). */
+function isBodyParserError(error: unknown): error is { type: string; status?: number; limit?: number } {
+  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string';
+}
+
+/** What the parser's error means, without its message (a JSON parse error quotes the body). */
+function parserCause(error: { type: string; status?: number; limit?: number }, prefixPath: string): string {
+  if (error.type === 'entity.too.large') {
+    return (
+      `the app's body parser refused it as too large (its limit: ${error.limit ?? '?'} bytes), ahead of the ` +
+      "subscription routes, which read up to subscriptions.maxBodyBytes (they come after Nest's parsers when " +
+      "the app is a testing module's createNestApplication()): raise that parser's limit " +
+      `(app.useBodyParser('json', { limit: '4mb' })) or exclude ${prefixPath}/… from it`
+    );
+  }
+  return (
+    `the app's body parser failed on it (${error.type}, HTTP ${error.status ?? '?'}) before the subscription ` +
+    `routes could read it: exclude ${prefixPath}/… from that parser`
+  );
+}
+
+function urlOf(req: ExpressRequest): string {
+  return req.originalUrl ?? req.url ?? '';
+}
+
+/** Answers 500 (and closes) when a delivery fails outside the server's own answers. */
+function guard(res: ServerResponse, handling: Promise<void>): void {
+  void handling.catch(() => {
+    if (!res.headersSent) send(res, { status: 500, body: { message: 'internal error' }, close: true });
   });
 }
 

@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
+import { DeliveryTrace, InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
 import { EventDispatcher } from '../event-dispatcher';
 import { SubscriptionHandler } from '../subscription-definition';
 import { DaprSubscriptionJson, subscriptionList } from '../subscription-list';
@@ -13,6 +14,14 @@ export interface Answer {
   /** Close the connection after answering (a body left unread). */
   close?: boolean;
 }
+
+/**
+ * A delivery body as a route has it: bytes or a parsed value (`InboundBody`); `too-large`, read to
+ * its end and thrown away because it is over `maxBodyBytes`; or `unavailable`, when something
+ * before the routes took it (a middleware that read the stream and left no `req.body`, a body
+ * parser that failed on it), `cause` saying what and what to do about it.
+ */
+export type DeliveryBody = InboundBody | { kind: 'too-large'; size: number } | { kind: 'unavailable'; cause: string };
 
 /** Reads a request header (lower-case name; the first value when repeated). */
 export type HeaderReader = (name: string) => string | undefined;
@@ -36,8 +45,12 @@ export const SUBSCRIBE_PATH = '/dapr/subscribe';
  * - a delivery: 200 `{"status": "SUCCESS" | "RETRY" | "DROP"}`, bulk 200 `{"statuses": [...]}`;
  * - no or wrong `dapr-api-token` when one is configured: 401, before the body is read;
  * - a path under the prefix that no handler owns: 404 (daprd drops the event, dead-letter topic
- *   when set); a `Content-Type` daprd never sends: 415; a body over `maxBodyBytes`: 413;
- *   a bulk body without an `entries` array: 400 (daprd retries the batch).
+ *   when set); a `Content-Type` daprd never sends: 415; a bulk body without an `entries` array: 400
+ *   (daprd retries the batch);
+ * - a body over `maxBodyBytes`: a single event is answered DROP (it can never fit: to the
+ *   dead-letter topic), a bulk one 413 (it cannot be split into entries: daprd retries each, then
+ *   dead-letters them); a body the routes never got (`unavailable`): RETRY, bulk 500. Each with an
+ *   ERROR log saying what to change.
  */
 export class SubscriptionServer {
   readonly prefixPath: string;
@@ -50,6 +63,7 @@ export class SubscriptionServer {
     topics: SubscriptionHandler[][],
     options: ResolvedSubscriptionOptions,
     private readonly dispatcher: EventDispatcher,
+    private readonly logger: Logger,
   ) {
     this.prefixPath = `/${options.routePrefix}`;
     this.maxBodyBytes = options.maxBodyBytes;
@@ -102,12 +116,11 @@ export class SubscriptionServer {
     };
   }
 
-  tooLarge(): Answer {
-    return { status: 413, body: { message: `the body exceeds ${this.maxBodyBytes} bytes` }, close: true };
-  }
-
   /** Answers one delivery (single or bulk) to `handler`. */
-  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: InboundBody): Promise<Answer> {
+  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: DeliveryBody): Promise<Answer> {
+    const trace = { traceparent: header('traceparent'), tracestate: header('tracestate') };
+    if (body.kind === 'too-large') return this.oversize(handler, body.size, trace);
+    if (body.kind === 'unavailable') return this.unavailable(handler, body.cause);
     const json = parseJsonBody(body);
     if (handler.bulk) {
       const statuses = await this.dispatcher.bulk(handler, json);
@@ -115,11 +128,43 @@ export class SubscriptionServer {
         ? { status: 200, body: { statuses: statuses.value } }
         : { status: 400, body: { message: statuses.reason } };
     }
-    const status = await this.dispatcher.single(handler, json, {
-      traceparent: header('traceparent'),
-      tracestate: header('tracestate'),
-    });
+    const status = await this.dispatcher.single(handler, json, trace);
     return { status: 200, body: { status } };
+  }
+
+  /**
+   * A body over `maxBodyBytes` can never be read, however often daprd sends it. A single event is
+   * dropped, so that daprd moves it to the dead-letter topic (which keeps it) at once instead of
+   * spending its retries on it. A bulk body cannot be answered per entry without its entries: 413,
+   * and daprd retries every entry, then dead-letters them; only the settings can make such batches
+   * fit, and the log says which.
+   */
+  private async oversize(h: SubscriptionHandler, size: number, trace: DeliveryTrace): Promise<Answer> {
+    const over = `its body (${size} bytes) is over subscriptions.maxBodyBytes (${this.maxBodyBytes} bytes)`;
+    if (!h.bulk) {
+      const reason = `${over}; it was discarded unread and can never fit (raise maxBodyBytes if events this large are expected)`;
+      return { status: 200, body: { status: await this.dispatcher.single(h, { ok: false, reason }, trace) } };
+    }
+    this.logger.error(
+      `${h.name}: bulk delivery on ${h.pubsub}/${h.topic} refused: ${over} and cannot be split into entries → 413 ` +
+        `(daprd retries every entry, then dead-letters them): raise subscriptions.maxBodyBytes or lower ` +
+        `bulk.maxMessages (${h.bulk.maxMessages})`,
+    );
+    return { status: 413, body: { message: `the body exceeds ${this.maxBodyBytes} bytes` } };
+  }
+
+  /**
+   * The body never reached the routes whole: nothing is wrong with the event, only with how the app
+   * is set up, so daprd is asked to deliver it again (RETRY; bulk: a non-2xx, every entry retried)
+   * and never to drop it.
+   */
+  private unavailable(h: SubscriptionHandler, cause: string): Answer {
+    const what = h.bulk ? 'bulk delivery' : 'delivery';
+    const answer = h.bulk ? '500 (daprd retries every entry)' : 'RETRY';
+    this.logger.error(`${h.name}: ${what} on ${h.pubsub}/${h.topic} could not be read: ${cause} → ${answer}`);
+    return h.bulk
+      ? { status: 500, body: { message: 'the delivery body could not be read' } }
+      : { status: 200, body: { status: 'RETRY' } };
   }
 }
 
