@@ -31,6 +31,7 @@ export type ComponentSet =
   | 'redis'
   | 'redis-state'
   | 'redis-streams'
+  | 'redis-streams-history'
   | 'redis-streams-serial'
   | 'redis-streams-batches'
   | 'redis-outbox';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import logScanTeardown from '../support/log-scan-teardown';
 import { deliveryTable, readDeliveryRows } from './support/delivery-table';
+import { latencyTable, readLatencyRows } from './support/latency-table';
 import { RESULTS_DIR, resultsFile, ScenarioRow, table } from './support/scenario';
 
 /**
@@ -28,6 +29,13 @@ export default async function faultsTeardown(): Promise<void> {
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     fs.writeFileSync(path.join(RESULTS_DIR, 'deliveries-latest.md'), `${text}\n`);
     console.log(`\ntwo replicas, one consumer group (${deliveries.length} runs):\n${text}\n`);
+  }
+  const latency = id ? readLatencyRows(id) : [];
+  if (latency.length > 0) {
+    const text = latencyTable(latency);
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS_DIR, 'latency-latest.md'), `${text}\n`);
+    console.log(`\nlatency faults (${latency.length} scenarios):\n${text}\n`);
   }
   await logScanTeardown();
 }
