@@ -654,11 +654,10 @@ class Link {
     if (this.dead) return false;
     this.dead = true;
     this.dispose();
-    if (!this.client.destroyed) {
-      this.proxy.countReset();
-      this.client.resetAndDestroy();
-    }
     this.upstream.destroy();
+    if (this.client.destroyed) return false;
+    this.proxy.countReset();
+    this.client.resetAndDestroy();
     return true;
   }
 
