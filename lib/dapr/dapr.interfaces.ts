@@ -9,7 +9,9 @@
  * - `status` 500 with `code` `ERR_STATE_TRANSACTION`: a transaction's stale ETag or a failed store;
  * - no `status`: the sidecar could not be reached (`ECONNREFUSED`, `ECONNABORTED` for a timeout,
  *   ...) or the component's breaker is open (`ERR_CIRCUIT_OPEN`, nothing was sent);
- * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent.
+ * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent;
+ * - `ERR_CLIENT_CLOSED`: made after the application shut down, nothing was sent; `ERR_CANCELED`:
+ *   in flight when it shut down (it may have reached the sidecar).
  */
 export type DaprResult<T> =
   | { ok: true; value: T; etag?: string }
