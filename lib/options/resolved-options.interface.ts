@@ -83,6 +83,7 @@ export interface ResolvedSubscriptionOptions {
   appApiToken?: string;
   handlerTimeoutMs: number;
   maxBodyBytes: number;
+  shutdownTimeoutMs: number;
 }
 
 export type ResolvedReconnectOptions = Required<ReconnectOptions>;

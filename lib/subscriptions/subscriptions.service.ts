@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
@@ -7,6 +7,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { TransportSender } from '../transport/transport-sender';
 import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { DeliveriesInFlight } from './deliveries-in-flight';
 import { EventDispatcher } from './event-dispatcher';
 import { serveOnExpress } from './http/express-routes';
 import { serveOnFastify } from './http/fastify-routes';
@@ -25,10 +26,15 @@ const served = new WeakSet<object>();
  * port. Routes are added in `onModuleInit`, after Nest's own routes and before its not-found
  * handler, so they work with `NestFactory.create` and with testing modules alike. An app without
  * handlers gets no routes at all (a hand-written `/dapr/subscribe` keeps working).
+ *
+ * On shutdown (`beforeApplicationShutdown`, before Nest closes the HTTP server, which waits for
+ * every request in flight) deliveries get `subscriptions.shutdownTimeoutMs` to be answered; what
+ * still runs then is answered `RETRY`.
  */
 @Injectable()
-export class SubscriptionsService implements OnModuleInit {
+export class SubscriptionsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(SubscriptionsService.name);
+  private readonly inFlight = new DeliveriesInFlight();
   private handlers: SubscriptionHandler[] = [];
   private server?: SubscriptionServer;
   private explored = false;
@@ -72,8 +78,11 @@ export class SubscriptionsService implements OnModuleInit {
     const topics = groupByTopic(this.handlers);
     this.metrics.start();
     const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name));
-    const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));
-    this.server = new SubscriptionServer(topics, o, dispatcher);
+    const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name), {
+      cut: this.inFlight.cut,
+      graceMs: o.shutdownTimeoutMs,
+    });
+    this.server = new SubscriptionServer(topics, o, dispatcher, this.inFlight);
     this.warnAtBoot(topics);
 
     const adapter = this.adapterHost?.httpAdapter;
@@ -104,6 +113,11 @@ export class SubscriptionsService implements OnModuleInit {
     this.logger.log(
       `serving GET /dapr/subscribe and ${this.server.prefixPath}/… on ${type}${o.appApiToken ? ' (app token required)' : ''}: ${list}`,
     );
+  }
+
+  /** Gives the deliveries in flight `subscriptions.shutdownTimeoutMs`, then answers the rest `RETRY`. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.inFlight.drain(this.options.subscriptions.shutdownTimeoutMs, this.logger);
   }
 
   /** DESIGN §10: a RETRY is only as good as daprd's retry; say which subscriptions have no net. */

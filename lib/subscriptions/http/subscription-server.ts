@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
+import { DeliveriesInFlight } from '../deliveries-in-flight';
 import { EventDispatcher } from '../event-dispatcher';
 import { SubscriptionHandler } from '../subscription-definition';
 import { DaprSubscriptionJson, subscriptionList } from '../subscription-list';
@@ -50,6 +51,7 @@ export class SubscriptionServer {
     topics: SubscriptionHandler[][],
     options: ResolvedSubscriptionOptions,
     private readonly dispatcher: EventDispatcher,
+    private readonly inFlight?: DeliveriesInFlight,
   ) {
     this.prefixPath = `/${options.routePrefix}`;
     this.maxBodyBytes = options.maxBodyBytes;
@@ -106,8 +108,13 @@ export class SubscriptionServer {
     return { status: 413, body: { message: `the body exceeds ${this.maxBodyBytes} bytes` }, close: true };
   }
 
-  /** Answers one delivery (single or bulk) to `handler`. */
-  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: InboundBody): Promise<Answer> {
+  /** Answers one delivery (single or bulk) to `handler`; counted as in flight until answered (shutdown waits for it, bounded). */
+  deliver(handler: SubscriptionHandler, header: HeaderReader, body: InboundBody): Promise<Answer> {
+    const answer = this.answer(handler, header, body);
+    return this.inFlight ? this.inFlight.track(answer) : answer;
+  }
+
+  private async answer(handler: SubscriptionHandler, header: HeaderReader, body: InboundBody): Promise<Answer> {
     const json = parseJsonBody(body);
     if (handler.bulk) {
       const statuses = await this.dispatcher.bulk(handler, json);
