@@ -1,5 +1,9 @@
 import { createHook } from 'node:async_hooks';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+
+/** The library's sources: a timer made by its code has a frame from here on its creation stack. */
+const LIB_DIR = path.resolve(__dirname, '../../lib') + path.sep;
 
 /** What `handlesFromNow()` found left of the handles alive at the moment `alive()` was called. */
 export type HandlesByType = Record<string, number>;
@@ -10,11 +14,13 @@ export type HandlesByType = Record<string, number>;
  * here, as it can in a count of all active handles. `alive(graceMs)` takes those not destroyed at
  * the moment it is called and answers, by type, the ones still not destroyed after up to `graceMs`
  * (transient ones, of this test or of the worker, end within it; handles made while it waits are
- * not its concern). `timersFired()` answers how many of those timers ran their callback after
- * `alive()` was called: a timer cleared by a clean shutdown never runs, one left behind runs even
- * when it ends within the grace.
+ * not its concern). `timersFired()` answers how many of those timers made by the library's code
+ * (a frame of lib/ on their creation stack: the test runner's and Node's own timers are not its
+ * concern) ran their callback after `alive()` was called: a timer cleared by a clean shutdown never
+ * runs, one left behind runs even when it ends within the grace. `ignore`: handles whose creation
+ * stack matches it are not followed (the test's own clients, e.g. `fetch`'s pool).
  */
-export function handlesFromNow(): {
+export function handlesFromNow(options: { ignore?: RegExp } = {}): {
   alive(graceMs: number): Promise<HandlesByType>;
   timersFired(): number;
   stop(): void;
@@ -23,12 +29,24 @@ export function handlesFromNow(): {
   const live = new Map<number, string>();
   let suspects = new Set<number>();
   const fired = new Set<number>();
+  const fromLib = new Set<number>();
   const hook = createHook({
     init: (id, type) => {
-      if (watched.has(type)) live.set(id, type);
+      if (!watched.has(type)) return;
+      if (type !== 'Timeout' && !options.ignore) {
+        live.set(id, type);
+        return;
+      }
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 100;
+      const stack = new Error().stack ?? '';
+      Error.stackTraceLimit = limit;
+      if (options.ignore?.test(stack)) return;
+      live.set(id, type);
+      if (type === 'Timeout' && stack.includes(LIB_DIR)) fromLib.add(id);
     },
     before: (id) => {
-      if (suspects.has(id) && live.get(id) === 'Timeout') fired.add(id);
+      if (suspects.has(id) && fromLib.has(id)) fired.add(id);
     },
     destroy: (id) => {
       live.delete(id);
