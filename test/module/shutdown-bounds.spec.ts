@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import {
   DaprClientHelper,
   DaprEvent,
+  HttpClientHelper,
   DaprSubscribe,
   KugelCommsModule,
   KugelCommsModuleOptions,
@@ -104,6 +105,30 @@ describe('app.close() is bounded while the module waits on the network or the ap
     expect(await handles.alive(GRACE_MS)).toEqual({});
     expect(handles.timersFired()).toBe(0);
     expect(notReady.requests.length).toBe(probes);
+  });
+
+  it('a REST call in flight to a peer that never answers: close() cuts it, and its retry is never sent', async () => {
+    const silent = await startSilentTcpServer();
+    cleanups.push(() => silent.close());
+    handles = handlesFromNow();
+    const app = await boot({
+      services: { peer: silent.url },
+      dapr: { waitForSidecarMs: 0 },
+      http: { timeoutMs: 60_000, retries: 3 },
+    });
+    cleanups.push(() => app.close());
+    const call = app
+      .get(HttpClientHelper)
+      .getServiceClient('peer')
+      .get('/items')
+      .catch((e: unknown) => e);
+    await silent.waitFor(() => silent.open === 1, 'the call to connect');
+
+    await closesWithin(() => app.close(), MARGIN_MS);
+    // Its socket was destroyed; the retry that follows (a GET may go again) is refused unsent.
+    expect(await call).toMatchObject({ name: 'HttpClientError', code: 'ERR_CANCELED' });
+    expect(await handles.alive(GRACE_MS)).toEqual({});
+    expect(silent.accepted).toBe(1);
   });
 
   it('a republish pass stuck in the source: close() gives it shutdownTimeoutMs, then logs what it abandoned', async () => {
