@@ -63,6 +63,8 @@ export class EventDispatcher {
       return parsed;
     }
     const entries = parsed.value;
+    // Decided once: an entry whose claim was taken before a cut during the checks is run (and cut) instead.
+    const tooLate = this.shutdown.cut?.aborted === true;
     const statuses = new Map<string, DaprEventStatus>();
     const runnable: Array<{ entry: BulkEntry & { event: DaprEvent }; verdict?: DedupeVerdict & { run: true } }> = [];
     const verdicts = await Promise.all(
@@ -72,14 +74,14 @@ export class EventDispatcher {
           return undefined;
         }
         this.received(h, entry.event.id, true);
-        if (this.shutdown.cut?.aborted) return undefined;
+        if (tooLate) return undefined;
         return h.dedupe ? this.consumer.begin(h, entry.event) : undefined;
       }),
     );
     entries.forEach((entry, i) => {
       const verdict = verdicts[i];
       if (!entry.event) return;
-      if (this.shutdown.cut?.aborted) statuses.set(entry.entryId, this.tooLate(h, entry.event.id, true));
+      if (tooLate) statuses.set(entry.entryId, this.tooLate(h, entry.event.id, true));
       else if (verdict && !verdict.run) statuses.set(entry.entryId, this.skipped(h, entry.event.id, true, verdict));
       else runnable.push({ entry: entry as BulkEntry & { event: DaprEvent }, verdict });
     });

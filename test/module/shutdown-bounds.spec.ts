@@ -4,13 +4,17 @@ import * as http from 'node:http';
 import {
   DaprClientHelper,
   DaprEvent,
-  HttpClientHelper,
   DaprSubscribe,
+  EventHandledEvent,
+  HttpClientHelper,
+  KugelCommsEvents,
   KugelCommsModule,
   KugelCommsModuleOptions,
   RepublishSource,
+  SubscriptionsService,
   UndeliveredEvent,
 } from '../../lib';
+import { KugelCommsTesting, KugelCommsTestingModule } from '../../lib/testing';
 import { closesWithin, handlesFromNow } from '../support/handles';
 import { captureLogs } from '../support/log-capture';
 import { startSilentTcpServer, startTestServer } from '../support/test-server';
@@ -200,6 +204,56 @@ describe('app.close() is bounded while the module waits on the network or the ap
       ]);
       expect(await handles.alive(GRACE_MS)).toEqual({});
     });
+  });
+});
+
+describe('deliveries after the shutdown grace', () => {
+  @Injectable()
+  class Deduped {
+    readonly seen: string[] = [];
+
+    @DaprSubscribe('pubsub', 'orders', { deadLetterTopic: 'orders-dlq', dedupe: true })
+    onOrder(event: DaprEvent): void {
+      this.seen.push(event.id);
+    }
+  }
+
+  it('are answered RETRY without running the handler or taking a dedupe claim', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        KugelCommsModule.forRoot({ subscriptions: { shutdownTimeoutMs: 0 } }),
+        KugelCommsTestingModule.forRoot(),
+      ],
+      providers: [Deduped],
+    }).compile();
+    await moduleRef.init();
+    try {
+      const kugel = moduleRef.get(KugelCommsTesting);
+      const handled: EventHandledEvent[] = [];
+      moduleRef.get(KugelCommsEvents).eventHandled.on((e) => handled.push(e));
+      expect(await kugel.dapr.deliver('pubsub', 'orders', { n: 1 }, { id: 'before' })).toMatchObject({
+        status: 'SUCCESS',
+      });
+      const claims = Object.keys(kugel.dapr.state()).length;
+      expect(claims).toBeGreaterThan(0); // the claim and done mark of the first
+      // The grace is over (nothing in flight: at once); the HTTP server would close next.
+      await moduleRef.get(SubscriptionsService).beforeApplicationShutdown();
+
+      expect(await kugel.dapr.deliver('pubsub', 'orders', { n: 2 }, { id: 'after' })).toMatchObject({
+        status: 'RETRY',
+      });
+      expect(moduleRef.get(Deduped).seen).toEqual(['before']);
+      // No sidecar call for it: no claim was taken (and released again).
+      expect(handled.find((e) => e.id === 'after')).toMatchObject({
+        status: 'RETRY',
+        reason: 'shutdown',
+        handlerRan: false,
+        dedupeCalls: 0,
+      });
+      expect(Object.keys(kugel.dapr.state())).toHaveLength(claims);
+    } finally {
+      await moduleRef.close();
+    }
   });
 });
 
