@@ -5,6 +5,7 @@ import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.regis
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
+import { nonNegativeMs, positiveMs } from '../options/validators';
 import { createTransport, Transport } from '../transport/transport';
 import { TransportSender } from '../transport/transport-sender';
 import {
@@ -43,7 +44,8 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   private readonly calls: SidecarCalls;
   /** Where calls go, for log lines. */
   private readonly endpoint: string;
-  private stopped = false;
+  /** Aborted on shutdown: the start-up wait for the sidecar stops at once (its probe, its pause). */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions,
@@ -80,13 +82,22 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     this.endpoint = sender ? sender.label : this.dapr.httpEndpoint;
   }
 
-  /** Starts waiting for the sidecar in the background; boot is not blocked. */
+  /**
+   * Starts waiting for the sidecar in the background; boot is not blocked. The wait ends after
+   * `dapr.waitForSidecarMs` (each probe 1 s at most) or on shutdown, whichever comes first.
+   */
   onModuleInit(): void {
     if (this.dapr.waitForSidecarMs > 0) this.calls.holdUntil(this.waitForSidecar(this.dapr.waitForSidecarMs));
   }
 
+  /**
+   * Ends the start-up wait if it still runs (its probe is aborted, its pause cleared: no timer or
+   * socket of it outlives the shutdown), cancels the calls in flight (`ERR_CANCELED`) and answers
+   * later ones `ERR_CLIENT_CLOSED` without sending them, and closes the sidecar client's sockets.
+   */
   onApplicationShutdown(): void {
-    this.stopped = true;
+    this.stopping.abort();
+    this.calls.stop();
     this.transport.destroy();
   }
 
@@ -160,16 +171,20 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Polls `/v1.0/healthz/outbound` until it answers 204 or `timeoutMs` passes. Resolves `true`
-   * when the sidecar is ready, `false` when it gave up (logged at WARN); never rejects.
+   * Polls `/v1.0/healthz/outbound` until it answers 204 or `timeoutMs` passes (each probe 1 s at
+   * most, so it ends by `timeoutMs` + 1 s), or the application shuts down. Resolves `true` when the
+   * sidecar is ready, `false` when it gave up (logged at WARN) or shutdown ended it; rejects only
+   * with `InvalidOptionsError` for a `timeoutMs` that is not a duration a timer can hold.
    *
    * The sidecar's health probes use the sidecar client's axios instance directly, not the call
    * runner: they are not operations (no breaker, no retry, no `requestCompleted` event).
    */
   async waitForSidecar(timeoutMs = this.dapr.waitForSidecarMs): Promise<boolean> {
+    nonNegativeMs('waitForSidecar(timeoutMs)', timeoutMs);
     const deadline = Date.now() + timeoutMs;
+    const signal = this.stopping.signal;
     let last = 'no answer';
-    while (!this.stopped) {
+    while (!signal.aborted) {
       const probe = await this.probe('/v1.0/healthz/outbound', 1000);
       if (probe.healthy) {
         this.logger.log(`sidecar at ${this.endpoint} is ready`);
@@ -177,21 +192,30 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       }
       last = probe.error ?? 'no answer';
       if (Date.now() >= deadline) break;
-      await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(250, Math.max(0, deadline - Date.now())), undefined, { signal }).catch(() => undefined);
     }
-    if (!this.stopped)
-      this.logger.warn(`sidecar at ${this.endpoint} not ready after ${timeoutMs} ms (${last}); going on without it`);
+    if (signal.aborted)
+      this.logger.warn(`stopped waiting for the sidecar at ${this.endpoint}: the application is shutting down`);
+    else this.logger.warn(`sidecar at ${this.endpoint} not ready after ${timeoutMs} ms (${last}); going on without it`);
     return false;
   }
 
-  /** `GET /v1.0/healthz`: whether the sidecar is fully initialised (for health checks). */
-  checkSidecarHealth(timeoutMs = 2000): Promise<{ healthy: boolean; status?: number; error?: string }> {
+  /**
+   * `GET /v1.0/healthz`: whether the sidecar is fully initialised (for health checks). Ends within
+   * `timeoutMs` (> 0: a probe is never open-ended; `InvalidOptionsError` otherwise), at once on shutdown.
+   */
+  async checkSidecarHealth(timeoutMs = 2000): Promise<{ healthy: boolean; status?: number; error?: string }> {
+    positiveMs('checkSidecarHealth(timeoutMs)', timeoutMs);
     return this.probe('/v1.0/healthz', timeoutMs);
   }
 
   private async probe(path: string, timeoutMs: number): Promise<{ healthy: boolean; status?: number; error?: string }> {
     try {
-      const res = await this.transport.axios.get(path, { timeout: timeoutMs, validateStatus: () => true });
+      const res = await this.transport.axios.get(path, {
+        timeout: timeoutMs,
+        validateStatus: () => true,
+        signal: this.stopping.signal,
+      });
       return res.status === 204 || res.status === 200
         ? { healthy: true, status: res.status }
         : { healthy: false, status: res.status, error: `HTTP ${res.status}` };

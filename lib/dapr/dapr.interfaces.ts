@@ -14,7 +14,9 @@
  *   payload publish — timed out or lost its connection after it may have reached the sidecar. It
  *   may have happened: it is not sent again, and it is neither a conflict nor a success. Read the
  *   key back (its value and ETag) to learn which, before writing again;
- * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent.
+ * - `ERR_BAD_REQUEST_INPUT`: the arguments were refused before anything was sent;
+ * - `ERR_CLIENT_CLOSED`: made after the application shut down, nothing was sent; `ERR_CANCELED`:
+ *   in flight when it shut down (it may have reached the sidecar).
  */
 export type DaprResult<T> =
   | { ok: true; value: T; etag?: string }

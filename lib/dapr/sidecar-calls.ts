@@ -19,13 +19,16 @@ export type ComponentKind = 'state' | 'pubsub';
  *
  * 1. builds the request (`dapr-requests.ts`); bad input → `ERR_BAD_REQUEST_INPUT`, nothing sent;
  * 2. waits (bounded) for the sidecar at start-up, while that wait lasts;
- * 3. runs it through the call runner under the component's breaker;
+ * 3. runs it through the call runner under the component's breaker; once the module shuts down
+ *    (`stop`), a call is answered `ERR_CLIENT_CLOSED` without being sent, and one in flight is
+ *    cancelled (`ERR_CANCELED`, not retried), so none outlives the shutdown;
  * 4. maps the `CallResult` to a `DaprResult` and logs a failure once, with the operation,
  *    component and key: WARN when the sidecar refused the request, ERROR when it or its store
  *    failed, DEBUG when the breaker refused it.
  */
 export class SidecarCalls {
   private startup?: Promise<unknown>;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly runner: CallRunner,
@@ -40,6 +43,11 @@ export class SidecarCalls {
     void ready.finally(() => {
       if (this.startup === ready) this.startup = undefined;
     });
+  }
+
+  /** Cancels the calls in flight; later ones are answered `ERR_CLIENT_CLOSED`, nothing sent. */
+  stop(): void {
+    this.stopping.abort();
   }
 
   async run<T>(
@@ -91,7 +99,11 @@ export class SidecarCalls {
       };
     }
     if (this.startup) await this.startup;
-    const config: AxiosRequestConfig = { method: request.method, url: request.url };
+    if (this.stopping.signal.aborted) {
+      const error = `${what}: the application is shutting down (nothing was sent)`;
+      return { result: this.failed({ ok: false, error, code: 'ERR_CLIENT_CLOSED' }, 'warn') };
+    }
+    const config: AxiosRequestConfig = { method: request.method, url: request.url, signal: this.stopping.signal };
     if (request.data !== undefined) config.data = request.data;
     if (request.headers !== undefined) config.headers = request.headers;
     const result = await this.runner.run(config, {

@@ -28,7 +28,8 @@ export interface RealtimeErrorInit {
  *   peer confirmed it and `resendUnconfirmed` is off), `ERR_CONNECTION_CLOSED` (closed by the app);
  *   `written` tells whether the peer may have received it;
  * - `onError`: `ERR_HANDSHAKE` (the peer answered the upgrade with `statusCode`, or not as a
- *   WebSocket), `ERR_HANDSHAKE_TIMEOUT`, `ERR_HEARTBEAT_TIMEOUT`, `ERR_CIRCUIT_OPEN`,
+ *   WebSocket), `ERR_HANDSHAKE_TIMEOUT` (the credentials or the handshake answer took longer than
+ *   `handshakeTimeoutMs`), `ERR_HEARTBEAT_TIMEOUT`, `ERR_CIRCUIT_OPEN`,
  *   `ERR_MESSAGE_TOO_LARGE` (the peer sent more than `maxMessageBytes`: closed with 1009),
  *   `ERR_PROTOCOL` (invalid frames from the peer), `ERR_AUTH` (the credentials could not be made),
  *   or a Node network code (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, ...).

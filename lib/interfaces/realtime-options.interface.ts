@@ -49,7 +49,11 @@ export interface RealtimeSettings {
    * @default true
    */
   resendUnconfirmed?: boolean;
-  /** Time allowed for the opening handshake. @default 10000 */
+  /**
+   * Time allowed for one attempt: making its credentials (the `auth.bearer`, `headers` and `query`
+   * functions, a service token) and the opening handshake. An attempt past it fails with
+   * `ERR_HANDSHAKE_TIMEOUT` and the next one is backed off. @default 10000
+   */
   handshakeTimeoutMs?: number;
   /** A ping is sent after this long without one (an idle connection is still checked). @default 15000 */
   heartbeatIntervalMs?: number;

@@ -29,4 +29,12 @@ export interface SubscriptionOptions {
    * @default 4194304 (4 MiB)
    */
   maxBodyBytes?: number;
+  /**
+   * On shutdown, how long deliveries in flight may still take (Nest closes the HTTP server only
+   * once they are answered). A handler still running then is answered `RETRY` (daprd delivers the
+   * event again) and its `signal` is aborted; a delivery arriving after it is answered `RETRY`
+   * without running. Unlike `handlerTimeoutMs` it cannot be turned off: 0 cuts at once.
+   * @default 5000
+   */
+  shutdownTimeoutMs?: number;
 }

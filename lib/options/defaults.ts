@@ -38,6 +38,7 @@ export const DEFAULTS = {
     routePrefix: 'dapr/events',
     handlerTimeoutMs: 30_000,
     maxBodyBytes: 4 * 1024 * 1024,
+    shutdownTimeoutMs: 5_000,
     dedupe: { store: 'statestore', ttlSec: 86_400, leaseSec: 60 },
     bulk: { maxMessages: 100, maxAwaitMs: 1_000 },
   },

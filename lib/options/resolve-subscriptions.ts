@@ -45,6 +45,10 @@ export function resolveSubscriptionOptions(
 
   const handlerTimeoutMs = nonNegativeMs('subscriptions.handlerTimeoutMs', o.handlerTimeoutMs ?? d.handlerTimeoutMs);
   const maxBodyBytes = positiveInt('subscriptions.maxBodyBytes', o.maxBodyBytes ?? d.maxBodyBytes);
+  const shutdownTimeoutMs = nonNegativeMs(
+    'subscriptions.shutdownTimeoutMs',
+    o.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
+  );
 
-  return { routePrefix, appApiToken, handlerTimeoutMs, maxBodyBytes, sidecarTimeoutMs };
+  return { routePrefix, appApiToken, handlerTimeoutMs, maxBodyBytes, shutdownTimeoutMs, sidecarTimeoutMs };
 }

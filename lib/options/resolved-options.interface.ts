@@ -85,6 +85,7 @@ export interface ResolvedSubscriptionOptions {
   maxBodyBytes: number;
   /** `dapr.timeoutMs`: how long one write to a dedupe store can take (the lease must outlast two). */
   sidecarTimeoutMs: number;
+  shutdownTimeoutMs: number;
 }
 
 export type ResolvedReconnectOptions = Required<ReconnectOptions>;

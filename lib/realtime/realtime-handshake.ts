@@ -1,7 +1,10 @@
 import { apiKeyHeaders, bearerHeaders } from '../auth/auth-headers';
 import { ServiceTokenService } from '../auth/service-token.service';
-import { RealtimeError } from '../errors/realtime.error';
+import { untilAborted } from '../common/abandonable';
+import { isRealtimeError, RealtimeError } from '../errors/realtime.error';
 import { PerAttempt, RealtimeAuth, RealtimeConnectOptions } from './realtime-connect-options.interface';
+import { ConnectionSetup } from './realtime-connection.interface';
+import { SocketHooks } from './socket-hooks.interface';
 
 /** What one opening handshake sends besides the URL. */
 export interface Handshake {
@@ -33,6 +36,36 @@ export function handshakeBuilder(
     headers: { ...stringRecord('headers', await evaluate(headers), bad), ...(await auth()) },
     query: stringRecord('query', await evaluate(query), bad),
   });
+}
+
+/**
+ * Makes one attempt's headers and query with the app's functions (`setup.handshake`), waiting only
+ * until `signal` aborts: the attempt's deadline (it aborts with `ERR_HANDSHAKE_TIMEOUT`) or
+ * `close()` (`closing()` is then true). Resolves `undefined` when they failed or were given up;
+ * a failure or a timeout is reported through `hooks.failed` (WARN), a close only logged. A
+ * function that settles after it was given up is logged at DEBUG; its value is never sent.
+ */
+export async function makeHandshake(
+  setup: Pick<ConnectionSetup, 'handshake' | 'logger'>,
+  hooks: Pick<SocketHooks, 'failed' | 'error'>,
+  signal: AbortSignal,
+  closing: () => boolean,
+): Promise<Handshake | undefined> {
+  try {
+    return await untilAborted(setup.handshake(), signal, (late) =>
+      setup.logger.debug(`abandoned handshake credentials ${late.ok ? 'were made' : 'failed'} late; not used`),
+    );
+  } catch (error) {
+    if (closing()) {
+      setup.logger.warn('closed while the handshake credentials were being made: abandoned (nothing was sent)');
+      return undefined;
+    }
+    const e = isRealtimeError(error)
+      ? error
+      : hooks.error('ERR_AUTH', `the handshake credentials could not be made: ${(error as Error)?.message}`);
+    hooks.failed(e, 'warn');
+    return undefined;
+  }
 }
 
 function authHeaders(

@@ -3,22 +3,25 @@ import { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
-import { isRealtimeError, RealtimeError } from '../errors/realtime.error';
+import { RealtimeError } from '../errors/realtime.error';
 import { redactUrl } from '../common/redact';
 import { Backoff } from './backoff';
 import { Heartbeat } from './heartbeat';
 import { ConnectionSetup } from './realtime-connection.interface';
 import { SocketHooks } from './socket-hooks.interface';
 import { RealtimeReconnectEvent } from './realtime-events';
-import { Handshake } from './realtime-handshake';
+import { makeHandshake } from './realtime-handshake';
 import { withQuery } from './realtime-target';
-import { classifySocketError } from './socket-errors';
+import { classifySocketError, settlePermit } from './socket-errors';
 import { clientOptions } from './socket-options';
 
 /**
  * Keeps one WebSocket open to a peer: attempts guarded by the peer's breaker, fresh handshake
  * credentials per attempt, a handshake timeout, backoff with jitter between attempts, and the
  * heartbeat. Knows nothing of messages beyond writing them; `RealtimeConnection` owns those.
+ *
+ * No wait of an attempt is open-ended: one timer (`handshakeTimeoutMs`) covers making the
+ * credentials (the app's functions) and the opening handshake, and `close()` gives up both at once.
  */
 export class ReconnectingSocket {
   private socket?: WebSocket;
@@ -34,6 +37,8 @@ export class ReconnectingSocket {
   private tcp?: Socket;
   private corked = false;
   private handshakeTimer?: NodeJS.Timeout;
+  /** Aborted when the attempt stops waiting for its credentials (timed out or closed). */
+  private building?: AbortController;
   private reconnectTimer?: NodeJS.Timeout;
   private closeRequested = false;
   private ended = false;
@@ -88,6 +93,8 @@ export class ReconnectingSocket {
     this.reconnectTimer = undefined;
     const ended = new Promise<void>((resolve) => (this.endWaiter = resolve));
     const socket = this.socket;
+    // Credentials still being made are not waited for: the attempt ends, nothing is sent.
+    this.building?.abort();
     if (socket && this.opened) {
       await beforeClose();
       if (socket === this.socket && socket.readyState === WebSocket.OPEN) socket.close(code, reason);
@@ -107,6 +114,7 @@ export class ReconnectingSocket {
       await this.open();
     } catch (error) {
       // Not expected: an attempt that threw is reported and retried, never left unhandled.
+      clearTimeout(this.handshakeTimer);
       this.hooks.failed(this.hooks.error('ERR_HANDSHAKE', 'attempt failed', { cause: error }), 'warn');
       if (!this.socket && !this.closeRequested) this.scheduleReconnect('error');
     } finally {
@@ -128,20 +136,16 @@ export class ReconnectingSocket {
       this.scheduleReconnect('circuit-open', breaker.retryAt);
       return;
     }
-    let handshake: Handshake;
-    try {
-      handshake = await this.setup.handshake();
-    } catch (error) {
+    // One deadline for the whole attempt: the credentials first, then the opening handshake.
+    const ms = this.setup.settings.handshakeTimeoutMs;
+    this.handshakeTimer = setTimeout(() => this.attemptTimedOut(ms), ms);
+    this.building = new AbortController();
+    const handshake = await makeHandshake(this.setup, this.hooks, this.building.signal, () => this.closeRequested);
+    this.building = undefined;
+    if (!handshake || this.closeRequested) {
+      clearTimeout(this.handshakeTimer);
       permit?.release();
-      const e = isRealtimeError(error)
-        ? error
-        : this.hooks.error('ERR_AUTH', `the handshake credentials could not be made: ${(error as Error)?.message}`);
-      this.hooks.failed(e, 'warn');
-      if (!this.closeRequested) this.scheduleReconnect('error');
-      return;
-    }
-    if (this.closeRequested) {
-      permit?.release();
+      if (handshake === undefined && !this.closeRequested) this.scheduleReconnect('error');
       return;
     }
     const url = withQuery(this.setup.target.url, handshake.query);
@@ -150,6 +154,7 @@ export class ReconnectingSocket {
     try {
       socket = new WebSocket(url, this.setup.protocols ?? [], clientOptions(handshake, this.setup));
     } catch (error) {
+      clearTimeout(this.handshakeTimer);
       permit?.release();
       const code = (error as { code?: string })?.code ?? 'invalid';
       const e = this.hooks.error('ERR_BAD_REQUEST_INPUT', `the handshake could not be sent (${code})`, {
@@ -164,11 +169,6 @@ export class ReconnectingSocket {
     this.permit = permit;
     this.failure = undefined;
     this.opened = false;
-    const ms = this.setup.settings.handshakeTimeoutMs;
-    this.handshakeTimer = setTimeout(
-      () => this.abort(socket, this.hooks.error('ERR_HANDSHAKE_TIMEOUT', `no handshake answer within ${ms} ms`)),
-      ms,
-    );
     socket.on('upgrade', (res: IncomingMessage) => {
       if (socket === this.socket) this.tcp = res.socket;
     });
@@ -187,6 +187,16 @@ export class ReconnectingSocket {
     });
     socket.on('error', (error: Error) => this.onError(socket, error, url));
     socket.on('close', (code: number, reason: Buffer) => this.onClose(socket, code, reason.toString()));
+  }
+
+  /** The attempt's deadline passed: give up its credentials, or the opening handshake under way. */
+  private attemptTimedOut(ms: number): void {
+    if (this.building) {
+      const why = `the handshake credentials (auth, headers, query functions) were not made within ${ms} ms; abandoned`;
+      this.building.abort(this.hooks.error('ERR_HANDSHAKE_TIMEOUT', why));
+    } else if (this.socket && !this.opened) {
+      this.abort(this.socket, this.hooks.error('ERR_HANDSHAKE_TIMEOUT', `no handshake answer within ${ms} ms`));
+    }
   }
 
   private onOpen(socket: WebSocket): void {
@@ -239,14 +249,8 @@ export class ReconnectingSocket {
     this.socket = undefined;
     const wasOpen = this.opened;
     this.opened = false;
-    if (this.permit) {
-      const f = this.failure;
-      if (!f) this.permit.release();
-      // A 4xx answer is the caller's problem (credentials, path), not the peer's: no breaker failure.
-      else if (f.statusCode !== undefined && f.statusCode < 500) this.permit.success();
-      else this.permit.failure();
-      this.permit = undefined;
-    }
+    settlePermit(this.permit, this.failure);
+    this.permit = undefined;
     const now = this.now();
     if (wasOpen) {
       if (now - this.openedAt >= this.setup.settings.reconnect.resetAfterMs) this.backoff.reset();

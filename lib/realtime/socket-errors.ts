@@ -1,4 +1,6 @@
+import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
 import { redactUrl } from '../common/redact';
+import { RealtimeError } from '../errors/realtime.error';
 
 /**
  * The `RealtimeError` code and text for an error `ws` emitted with Node/`ws` code `code`:
@@ -39,4 +41,16 @@ export function plainCause(error: unknown, rawUrl?: string): Error {
   if (e.name) cause.name = e.name;
   if (e.code) cause.code = e.code;
   return cause;
+}
+
+/**
+ * Gives an attempt's breaker permit its verdict once the socket closed: no failure → released
+ * (nothing learnt); a 4xx answer → success (credentials or path are the caller's problem, not the
+ * peer's); any other failure → failure.
+ */
+export function settlePermit(permit: CircuitPermit | undefined, failure: RealtimeError | undefined): void {
+  if (!permit) return;
+  if (!failure) permit.release();
+  else if (failure.statusCode !== undefined && failure.statusCode < 500) permit.success();
+  else permit.failure();
 }

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { within } from '../common/abandonable';
 import { EventSource } from '../common/event';
 import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
-import { describe, publishEvents } from './republish-pass';
+import { describe, PassProgress, publishEvents } from './republish-pass';
 import { ResolvedRepublisherOptions } from './republisher-options';
 import { UndeliveredEvent } from './republish-source.interface';
 import { RepublishPass, RepublisherStatus } from './republisher-status.interface';
@@ -43,6 +44,8 @@ export class EventRepublisher {
   private timer?: NodeJS.Timeout;
   private nextPassAt?: number;
   private inFlight?: Promise<RepublishPass>;
+  /** What the pass in flight waits for now, named in the log line when shutdown abandons it. */
+  private waitingOn = new PassProgress();
   private failingPasses = 0;
   private last?: RepublishPass;
   private known: { undelivered?: number; oldest: number | null } = { oldest: null };
@@ -78,15 +81,12 @@ export class EventRepublisher {
     this.clearTimer();
     const pass = this.inFlight;
     if (!pass) return;
-    let timeout: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'timeout'>((resolve) => {
-      timeout = setTimeout(() => resolve('timeout'), this.o.shutdownTimeoutMs);
-    });
-    const outcome = await Promise.race([pass.then(() => 'done' as const), gaveUp]);
-    clearTimeout(timeout);
-    if (outcome === 'timeout') {
+    const outcome = await within(pass, this.o.shutdownTimeoutMs);
+    if (!outcome.done) {
       this.deps.logger.warn(
-        `republisher "${this.name}": the pass in flight did not end within ${this.o.shutdownTimeoutMs} ms; abandoned (no new publish starts)`,
+        `republisher "${this.name}": the pass in flight did not end within ${this.o.shutdownTimeoutMs} ms ` +
+          `(shutdownTimeoutMs); abandoned while waiting for ${this.waitingOn.describe()}. No new publish starts; ` +
+          'the events it did not mark stay undelivered in the source for a later pass (same event ids)',
       );
     }
   }
@@ -176,6 +176,8 @@ export class EventRepublisher {
     };
     this.earliestTrial = undefined;
     let events: UndeliveredEvent[];
+    const w = (this.waitingOn = new PassProgress());
+    w.source = 'findUndelivered()';
     try {
       events = await this.o.source.findUndelivered({
         limit: this.o.batchSize,
@@ -188,13 +190,15 @@ export class EventRepublisher {
       return this.finish(pass);
     }
     pass.found = events.length;
+    w.source = 'stats()';
     await this.refreshStats(events);
+    w.source = '';
     const outcome = await publishEvents(events.slice(0, this.o.batchSize), {
       concurrency: this.o.concurrency,
       stopped: () => this.phase === 'stopped',
-      publish: this.deps.publish,
+      publish: (...args) => w.count('publishes', this.deps.publish(...args)),
       breakerFor: this.deps.breakerFor,
-      mark: (what, event, error) => this.mark(what, event, error),
+      mark: (what, event, error) => w.count('marks', this.mark(what, event, error)),
     });
     pass.published = outcome.published;
     pass.failed = outcome.failed;

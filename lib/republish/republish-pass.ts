@@ -24,6 +24,34 @@ export interface PassOutcome {
 }
 
 /**
+ * What a pass waits for at the moment: a call of the source (`source`), publishes and marks in
+ * flight. When shutdown abandons the pass, its log line names this. @internal
+ */
+export class PassProgress {
+  source = '';
+  publishes = 0;
+  marks = 0;
+
+  /** Counts `work` under `key` while it runs. */
+  async count<T>(key: 'publishes' | 'marks', work: Promise<T>): Promise<T> {
+    this[key] += 1;
+    try {
+      return await work;
+    } finally {
+      this[key] -= 1;
+    }
+  }
+
+  describe(): string {
+    if (this.source) return `the source's ${this.source}`;
+    const parts: string[] = [];
+    if (this.publishes > 0) parts.push(`${this.publishes} publish(es) to the sidecar`);
+    if (this.marks > 0) parts.push(`${this.marks} markPublished()/markFailed() call(s) of the source`);
+    return parts.length > 0 ? parts.join(' and ') : 'the end of the pass';
+  }
+}
+
+/**
  * Publishes `events` with their own ids, at most `concurrency` at a time. An event whose pub/sub
  * breaker is open is skipped (not sent, not marked) and that pub/sub is left alone for the rest of
  * the pass; while a breaker is half-open its one trial goes first and the others wait for it.

@@ -18,10 +18,15 @@ type Answer = { status: DaprEventStatus; reason: EventOutcomeReason; error?: unk
  * With `dedupe`, the idempotent consumer decides first whether the handler runs at all.
  */
 export class EventDispatcher {
+  /**
+   * `shutdown.cut` aborts when shutdown's grace (`graceMs`) is over: a handler still running is
+   * answered `RETRY`, and a delivery after it is answered `RETRY` without its handler or a claim.
+   */
   constructor(
     private readonly events: KugelCommsEvents,
     private readonly consumer: IdempotentConsumer,
     private readonly logger: Logger,
+    private readonly shutdown: { cut?: AbortSignal; graceMs: number } = { graceMs: 0 },
   ) {}
 
   /** One CloudEvent delivery; resolves to the status of the `{"status": ...}` answer. */
@@ -30,13 +35,20 @@ export class EventDispatcher {
     if (!parsed.ok) return this.invalid(h, false, undefined, parsed.reason);
     const event = parsed.value;
     this.received(h, event.id, false);
+    if (this.shutdown.cut?.aborted) return this.tooLate(h, event.id, false);
 
     const cancel = new AbortController();
     const verdict = h.dedupe ? await this.consumer.begin(h, event, lostClaim(cancel)) : undefined;
     if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
 
     const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
-    const run = await runHandler([event], () => span.run(() => h.invoke(event)), h.handlerTimeoutMs, cancel);
+    const run = await runHandler(
+      [event],
+      () => span.run(() => h.invoke(event)),
+      h.handlerTimeoutMs,
+      this.shutdown.cut,
+      cancel,
+    );
     const answer = answerOf(run);
     span.end(answer.status, answer.error);
     if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
@@ -58,6 +70,8 @@ export class EventDispatcher {
       return parsed;
     }
     const entries = parsed.value;
+    // Decided once: an entry whose claim was taken before a cut during the checks is run (and cut) instead.
+    const tooLate = this.shutdown.cut?.aborted === true;
     const statuses = new Map<string, DaprEventStatus>();
     const runnable: Array<{ entry: BulkEntry & { event: DaprEvent }; verdict?: DedupeVerdict & { run: true } }> = [];
     // One signal for the batch's handler call: a claim lost by any of its events stops it.
@@ -69,13 +83,15 @@ export class EventDispatcher {
           return undefined;
         }
         this.received(h, entry.event.id, true);
+        if (tooLate) return undefined;
         return h.dedupe ? this.consumer.begin(h, entry.event, lostClaim(cancel)) : undefined;
       }),
     );
     entries.forEach((entry, i) => {
       const verdict = verdicts[i];
       if (!entry.event) return;
-      if (verdict && !verdict.run) statuses.set(entry.entryId, this.skipped(h, entry.event.id, true, verdict));
+      if (tooLate) statuses.set(entry.entryId, this.tooLate(h, entry.event.id, true));
+      else if (verdict && !verdict.run) statuses.set(entry.entryId, this.skipped(h, entry.event.id, true, verdict));
       else runnable.push({ entry: entry as BulkEntry & { event: DaprEvent }, verdict });
     });
 
@@ -87,7 +103,13 @@ export class EventDispatcher {
         { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
         events,
       );
-      const run = await runHandler(events, () => span.run(() => h.invoke(events)), h.handlerTimeoutMs, cancel);
+      const run = await runHandler(
+        events,
+        () => span.run(() => h.invoke(events)),
+        h.handlerTimeoutMs,
+        this.shutdown.cut,
+        cancel,
+      );
       const answers = bulkAnswers(h, run, events.length, this.logger);
       span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
       if (run.kind === 'timeout')
@@ -126,9 +148,10 @@ export class EventDispatcher {
           ? { kind: 'returned', value: late.value, durationMs: run.durationMs }
           : { kind: 'threw', error: late.error, durationMs: run.durationMs };
         const answers = h.bulk ? bulkAnswers(h, ended, events.length, this.logger) : [answerOf(ended)];
+        const after = run.cause === 'shutdown' ? "shutdown's grace" : `its ${h.handlerTimeoutMs} ms timeout`;
         this.logger.warn(
           `${h.name}: ${events.length === 1 ? `event ${events[0].id}` : `a batch of ${events.length} events`} on ${h.pubsub}/${h.topic} ` +
-            `ended after its ${h.handlerTimeoutMs} ms timeout (${late.ok ? 'returned' : `threw: ${messageOf(late.error)}`}); it had been answered RETRY`,
+            `ended after ${after} (${late.ok ? 'returned' : `threw: ${messageOf(late.error)}`}); it had been answered RETRY`,
         );
         await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
       })
@@ -158,6 +181,13 @@ export class EventDispatcher {
       dedupeCalls: calls,
       error: answer.error === undefined ? undefined : messageOf(answer.error),
     });
+  }
+
+  /** A delivery after shutdown's grace: `RETRY`, no claim taken, the handler not called. */
+  private tooLate(h: SubscriptionHandler, id: string, bulk: boolean): DaprEventStatus {
+    this.logger.warn(`${h.name}: event ${id} on ${h.pubsub}/${h.topic} came after shutdown's grace → RETRY (not run)`);
+    this.handled(h, id, bulk, { status: 'RETRY', reason: 'shutdown', handlerRan: false, dedupeCalls: 0 });
+    return 'RETRY';
   }
 
   private invalid(h: SubscriptionHandler, bulk: boolean, entryId: string | undefined, reason: string): DaprEventStatus {
@@ -196,7 +226,10 @@ export class EventDispatcher {
       this.logger.warn(`${where} dropped by the handler: ${messageOf(answer.error)} → DROP`);
     else if (answer.reason === 'timeout')
       this.logger.error(`${where} still running after ${h.handlerTimeoutMs} ms → RETRY`);
-    else {
+    else if (answer.reason === 'shutdown') {
+      const grace = `${this.shutdown.graceMs} ms, subscriptions.shutdownTimeoutMs`;
+      this.logger.warn(`${where} still running when shutdown's grace (${grace}) ended → RETRY (its signal aborted)`);
+    } else {
       const stack = answer.error instanceof Error ? answer.error.stack : undefined;
       this.logger.error(`${where} failed: ${messageOf(answer.error)} → RETRY`, stack);
     }
@@ -241,7 +274,7 @@ function lostClaim(cancel: AbortController): (why: string) => void {
 
 function answerOf(run: HandlerRun): Answer {
   if (run.kind === 'returned') return { status: 'SUCCESS', reason: 'handled' };
-  if (run.kind === 'timeout') return { status: 'RETRY', reason: 'timeout' };
+  if (run.kind === 'timeout') return { status: 'RETRY', reason: run.cause };
   if (isDropEvent(run.error)) return { status: 'DROP', reason: 'dropped', error: run.error };
   return { status: 'RETRY', reason: 'failed', error: run.error ?? new Error('the handler threw undefined') };
 }

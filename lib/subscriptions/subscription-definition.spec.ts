@@ -12,12 +12,13 @@ const define = (options: DaprSubscribeOptions = {}, topic = 'orders', name = 'Or
   defineSubscription(name, { pubsub: 'pubsub', topic, options }, () => undefined, OPTIONS, order);
 
 describe('subscriptions options', () => {
-  it('defaults: routePrefix dapr/events, 30 s handler timeout, 4 MiB bodies, no token', () => {
+  it('defaults: routePrefix dapr/events, 30 s handler timeout, 4 MiB bodies, no token, 5 s shutdown grace', () => {
     expect(OPTIONS).toEqual({
       routePrefix: 'dapr/events',
       appApiToken: undefined,
       handlerTimeoutMs: 30_000,
       maxBodyBytes: 4 * 1024 * 1024,
+      shutdownTimeoutMs: 5_000,
       sidecarTimeoutMs: 5_000,
     });
   });
@@ -42,6 +43,11 @@ describe('subscriptions options', () => {
     expect(thrownBy(() => resolveSubscriptionOptions({ handlerTimeoutMs: -1 }, {}, 5_000)).message).toContain(
       '"subscriptions.handlerTimeoutMs"',
     );
+    for (const bad of [-1, 1.5, Infinity, '5000']) {
+      expect(thrownBy(() => resolveSubscriptionOptions({ shutdownTimeoutMs: bad as number }, {}, 5_000)).message).toContain(
+        '"subscriptions.shutdownTimeoutMs"',
+      );
+    }
     expect(thrownBy(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {}, 5_000)).message).toContain(
       '"subscriptions.maxBodyBytes"',
     );

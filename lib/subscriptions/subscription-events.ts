@@ -17,11 +17,13 @@ export interface EventReceivedEvent {
  * Why an event got its answer:
  * - `handled` (SUCCESS), `dropped` (the handler threw `DropEvent`), `failed` (it threw anything
  *   else: RETRY), `timeout` (still running after the handler timeout: RETRY);
+ * - `shutdown`: still running when shutdown's grace (`subscriptions.shutdownTimeoutMs`) ended, or
+ *   delivered after it (then not run): RETRY;
  * - `invalid`: the body (or bulk entry) cannot be an event: DROP, the handler not called;
  * - dedupe: `duplicate` (SUCCESS), `health-check` (SUCCESS), `in-progress` (another replica holds
  *   the claim: RETRY), `store-unavailable` (RETRY), `no-dedupe-key` (DROP).
  */
-export type EventOutcomeReason = 'handled' | 'dropped' | 'failed' | 'timeout' | 'invalid' | SkipReason;
+export type EventOutcomeReason = 'handled' | 'dropped' | 'failed' | 'timeout' | 'shutdown' | 'invalid' | SkipReason;
 
 /** A delivered event was answered. */
 export interface EventHandledEvent {

@@ -1,4 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
@@ -7,6 +15,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { TransportSender } from '../transport/transport-sender';
 import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { DeliveriesInFlight } from './deliveries-in-flight';
 import { EventDispatcher } from './event-dispatcher';
 import { ExpressLike, mountDeliveries, serveOnExpress } from './http/express-routes';
 import { serveOnFastify } from './http/fastify-routes';
@@ -34,10 +43,16 @@ const served = new WeakSet<object>();
  * A testing module's `createNestApplication()` hands the adapter over only after the providers
  * are built: the deliveries are then mounted in `onModuleInit`, behind the parsers, whose limit
  * applies (a body they refuse is answered RETRY, never DROP; README, "Body size and content types").
+ *
+ * On shutdown (`beforeApplicationShutdown`, before Nest closes the HTTP server, which waits for
+ * every request in flight) deliveries get `subscriptions.shutdownTimeoutMs` to be answered; what
+ * still runs then is answered `RETRY`, and the dedupe claims of handlers still running are left to
+ * expire (`onApplicationShutdown`).
  */
 @Injectable()
-export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown {
+export class SubscriptionsService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(SubscriptionsService.name);
+  private readonly inFlight = new DeliveriesInFlight();
   private handlers: SubscriptionHandler[] = [];
   private server?: SubscriptionServer;
   private consumer?: IdempotentConsumer;
@@ -114,8 +129,11 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
       },
     });
     this.consumer = consumer;
-    const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name));
-    this.server = new SubscriptionServer(topics, o, dispatcher, new Logger(SubscriptionServer.name));
+    const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name), {
+      cut: this.inFlight.cut,
+      graceMs: o.shutdownTimeoutMs,
+    });
+    this.server = new SubscriptionServer(topics, o, dispatcher, new Logger(SubscriptionServer.name), this.inFlight);
     this.warnAtBoot(topics);
 
     const adapter = this.adapterHost?.httpAdapter;
@@ -171,6 +189,11 @@ export class SubscriptionsService implements OnModuleInit, OnApplicationShutdown
         "500 and retried, never dropped). Raise it with app.useBodyParser('json', { limit: '4mb' }), or create " +
         'the app with NestFactory.create, where deliveries are read ahead of the parsers',
     );
+  }
+
+  /** Gives the deliveries in flight `subscriptions.shutdownTimeoutMs`, then answers the rest `RETRY`. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.inFlight.drain(this.options.subscriptions.shutdownTimeoutMs, this.logger);
   }
 
   /**

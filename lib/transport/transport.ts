@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import axios, { AxiosAdapter, AxiosInstance } from 'axios';
+import axios, { AxiosAdapter, AxiosInstance, CanceledError } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { installBreakerGuard } from '../circuit-breaker/breaker.interceptor';
@@ -59,6 +59,11 @@ export interface Transport {
   axios: AxiosInstance;
   /** The keep-alive agent (none when `send` replaced the node:http adapter). */
   agent?: http.Agent;
+  /**
+   * Closes the client (application shutdown): its sockets are destroyed, and from now on every
+   * attempt, a retry of a call in flight included, fails with `ERR_CANCELED` before anything is
+   * sent (a destroyed agent would open new sockets that outlive the shutdown).
+   */
   destroy(): void;
 }
 
@@ -77,8 +82,10 @@ export function createTransport(o: TransportOptions): Transport {
       responseHeaders: o.responseHeaders,
       responseHeadersOf: (config) => (callStateOf(config)?.spec.bodyOnly ? BODY_ONLY_HEADERS : undefined),
     });
+  let closed = false;
   // Counts the attempts of a call: what reaches the adapter (a withheld retry does not).
   const adapter: AxiosAdapter = (config) => {
+    if (closed) return Promise.reject(new CanceledError('the client is closed (shutdown): nothing was sent', config));
     const state = callStateOf(config);
     if (state) state.attempts += 1;
     return send(config);
@@ -125,7 +132,11 @@ export function createTransport(o: TransportOptions): Transport {
     events: o.events,
     logger: o.logger,
   });
-  return { runner, axios: instance, agent, destroy: () => agent?.destroy() };
+  const destroy = () => {
+    closed = true;
+    agent?.destroy();
+  };
+  return { runner, axios: instance, agent, destroy };
 }
 
 /** One keep-alive agent per client, bounded by `maxSockets`. */

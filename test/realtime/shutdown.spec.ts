@@ -1,6 +1,6 @@
-import { createHook } from 'node:async_hooks';
 import { Duplex } from 'node:stream';
 import { isRealtimeError, RealtimeClient } from '../../lib';
+import { handlesFromNow } from '../support/handles';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort } from '../support/test-server';
 import { nextEvent, WsTestServer } from '../support/ws-server';
@@ -33,40 +33,6 @@ async function leftOver(baseline: Map<string, number>, turns = 20, graceMs = 0):
     await new Promise((r) => setTimeout(r, 10));
   }
   return extra;
-}
-
-/**
- * Follows the timers, immediates and TCP handles created from now on, each from its `init` to its
- * `destroy` (async_hooks), so a handle that ends elsewhere in the process cannot hide one left
- * here, as it can in a count of all active handles. `alive(graceMs)` takes those not destroyed at
- * the moment it is called and answers, by type, the ones still not destroyed after up to `graceMs`
- * (transient ones, of this test or of the worker, end within it; handles made while it waits are
- * not its concern).
- */
-function handlesFromNow(): { alive(graceMs: number): Promise<Record<string, number>>; stop(): void } {
-  const watched = new Set(['Timeout', 'Immediate', 'TCPWRAP']);
-  const live = new Map<number, string>();
-  const hook = createHook({
-    init: (id, type) => {
-      if (watched.has(type)) live.set(id, type);
-    },
-    destroy: (id) => {
-      live.delete(id);
-    },
-  }).enable();
-  return {
-    async alive(graceMs) {
-      const suspects = [...live.keys()];
-      const left = () => suspects.filter((id) => live.has(id));
-      const deadline = performance.now() + graceMs;
-      // Destroy hooks run asynchronously: give them turns of the event loop before reading.
-      while (left().length > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      const byType: Record<string, number> = {};
-      for (const id of left()) byType[live.get(id)!] = (byType[live.get(id)!] ?? 0) + 1;
-      return byType;
-    },
-    stop: () => hook.disable(),
-  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -115,4 +116,51 @@ export async function closedPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** A TCP server that accepts every connection and never answers (it closes its side only after the client). */
+export interface SilentTcpServer {
+  port: number;
+  url: string;
+  /** Connections accepted so far. */
+  accepted: number;
+  /** Connections open now. */
+  readonly open: number;
+  /** Resolves when `predicate()` holds (checked every 10 ms), rejects after `timeoutMs`. */
+  waitFor(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSilentTcpServer(): Promise<SilentTcpServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    result.accepted += 1;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    // Reads and drops what comes, so that the client's FIN is seen and the socket closes.
+    socket.resume();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const result: SilentTcpServer = {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    accepted: 0,
+    get open() {
+      return sockets.size;
+    },
+    async waitFor(predicate, what, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  return result;
 }

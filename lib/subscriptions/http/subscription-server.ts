@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DeliveryTrace, InboundBody, isEventContentType, parseJsonBody } from '../cloud-event';
+import { DeliveriesInFlight } from '../deliveries-in-flight';
 import { EventDispatcher } from '../event-dispatcher';
 import { SubscriptionHandler } from '../subscription-definition';
 import { DaprSubscriptionJson, subscriptionList } from '../subscription-list';
@@ -64,6 +65,7 @@ export class SubscriptionServer {
     options: ResolvedSubscriptionOptions,
     private readonly dispatcher: EventDispatcher,
     private readonly logger: Logger,
+    private readonly inFlight?: DeliveriesInFlight,
   ) {
     this.prefixPath = `/${options.routePrefix}`;
     this.maxBodyBytes = options.maxBodyBytes;
@@ -116,8 +118,13 @@ export class SubscriptionServer {
     };
   }
 
-  /** Answers one delivery (single or bulk) to `handler`. */
-  async deliver(handler: SubscriptionHandler, header: HeaderReader, body: DeliveryBody): Promise<Answer> {
+  /** Answers one delivery (single or bulk) to `handler`; counted as in flight until answered (shutdown waits for it, bounded). */
+  deliver(handler: SubscriptionHandler, header: HeaderReader, body: DeliveryBody): Promise<Answer> {
+    const answer = this.answer(handler, header, body);
+    return this.inFlight ? this.inFlight.track(answer) : answer;
+  }
+
+  private async answer(handler: SubscriptionHandler, header: HeaderReader, body: DeliveryBody): Promise<Answer> {
     const trace = { traceparent: header('traceparent'), tracestate: header('tracestate') };
     if (body.kind === 'too-large') return this.oversize(handler, body.size, trace);
     if (body.kind === 'unavailable') return this.unavailable(handler, body.cause);
