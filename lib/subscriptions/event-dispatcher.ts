@@ -48,10 +48,11 @@ export class EventDispatcher {
       h.handlerTimeoutMs,
       this.shutdown.cut,
       cancel,
+      !verdict?.run,
     );
     const answer = answerOf(run);
     span.end(answer.status, answer.error);
-    if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict]);
+    if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict], cancel);
     await this.settle(h, event.id, false, answer, run, verdict);
     return answer.status;
   }
@@ -103,12 +104,14 @@ export class EventDispatcher {
         { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
         events,
       );
+      const held = runnable.some((r) => r.verdict?.run);
       const run = await runHandler(
         events,
         () => span.run(() => h.invoke(events)),
         h.handlerTimeoutMs,
         this.shutdown.cut,
         cancel,
+        !held,
       );
       const answers = bulkAnswers(h, run, events.length, this.logger);
       span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
@@ -118,6 +121,7 @@ export class EventDispatcher {
           events,
           run,
           runnable.map((r) => r.verdict),
+          cancel,
         );
       await Promise.all(
         runnable.map(async ({ entry, verdict }, i) => {
@@ -141,9 +145,12 @@ export class EventDispatcher {
     events: DaprEvent[],
     run: HandlerRun & { kind: 'timeout' },
     verdicts: Array<DedupeVerdict | undefined>,
+    cancel: AbortController,
   ): void {
+    const letGo = this.holdLate(h, events, run, verdicts, cancel);
     void run.late
       .then(async (late) => {
+        if (letGo) clearTimeout(letGo);
         const ended: HandlerRun = late.ok
           ? { kind: 'returned', value: late.value, durationMs: run.durationMs }
           : { kind: 'threw', error: late.error, durationMs: run.durationMs };
@@ -156,6 +163,42 @@ export class EventDispatcher {
         await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
       })
       .catch((error: unknown) => this.logger.error(`${h.name}: settling a late handler failed: ${messageOf(error)}`));
+  }
+
+  /**
+   * A handler past its timeout that holds dedupe claims goes on under them (renewed: no other run
+   * can start, so its signal was left alone), for at most one more lease. Then its signal is
+   * aborted (`TimeoutError`) and its claims are let go: they lapse with their lease, and a
+   * redelivery may run the event elsewhere. Without claims (no dedupe), the signal was aborted at
+   * the timeout already.
+   */
+  private holdLate(
+    h: SubscriptionHandler,
+    events: DaprEvent[],
+    run: HandlerRun & { kind: 'timeout' },
+    verdicts: Array<DedupeVerdict | undefined>,
+    cancel: AbortController,
+  ): NodeJS.Timeout | undefined {
+    if (run.cause !== 'timeout' || !h.dedupe || !verdicts.some((v) => v?.run)) return undefined;
+    const leaseMs = h.dedupe.leaseSec * 1000;
+    const timer = setTimeout(() => {
+      const what = events.length === 1 ? `event ${events[0].id}` : `a batch of ${events.length} events`;
+      this.logger.error(
+        `${h.name}: ${what} on ${h.pubsub}/${h.topic} still running ${leaseMs / 1000} s (a lease) after its ` +
+          `${h.handlerTimeoutMs} ms timeout: its signal is aborted and its dedupe claim let go (a redelivery may run it elsewhere)`,
+      );
+      if (!cancel.signal.aborted) {
+        cancel.abort(
+          new DOMException(
+            `the handler ran a lease (${leaseMs / 1000} s) past its ${h.handlerTimeoutMs} ms timeout: its dedupe claim is let go`,
+            'TimeoutError',
+          ),
+        );
+      }
+      for (const v of verdicts) if (v?.run) v.letGo();
+    }, leaseMs);
+    timer.unref();
+    return timer;
   }
 
   /**

@@ -23,7 +23,8 @@ export type HandlerRun =
  * Never rejects. Each event gets the call's `signal` (`cancel`'s) first; when the timeout passes it
  * is aborted with a `TimeoutError` `DOMException` (the reason `AbortSignal.timeout()` gives), at
  * the cut with an `AbortError` one, so what the handler started with that signal stops. The caller
- * may abort `cancel` itself (a dedupe claim lost while the handler runs).
+ * may abort `cancel` itself (a dedupe claim lost while the handler runs), and keep it at the timeout
+ * (`abortAtTimeout: false`: a handler that holds a dedupe claim may go on, no other run can start).
  */
 export async function runHandler(
   events: readonly DaprEvent[],
@@ -31,6 +32,7 @@ export async function runHandler(
   timeoutMs: number,
   cut?: AbortSignal,
   cancel = new AbortController(),
+  abortAtTimeout = true,
 ): Promise<HandlerRun> {
   attachSignal(events, cancel.signal);
   const started = performance.now();
@@ -55,7 +57,7 @@ export async function runHandler(
   if (onCut) cut?.removeEventListener('abort', onCut);
   const durationMs = performance.now() - started;
   if (outcome === 'timeout') {
-    if (!cancel.signal.aborted)
+    if (abortAtTimeout && !cancel.signal.aborted)
       cancel.abort(
         new DOMException(`the handler ran past its ${timeoutMs} ms timeout and was answered RETRY`, 'TimeoutError'),
       );

@@ -44,9 +44,9 @@ describe('subscriptions options', () => {
       '"subscriptions.handlerTimeoutMs"',
     );
     for (const bad of [-1, 1.5, Infinity, '5000']) {
-      expect(thrownBy(() => resolveSubscriptionOptions({ shutdownTimeoutMs: bad as number }, {}, 5_000)).message).toContain(
-        '"subscriptions.shutdownTimeoutMs"',
-      );
+      expect(
+        thrownBy(() => resolveSubscriptionOptions({ shutdownTimeoutMs: bad as number }, {}, 5_000)).message,
+      ).toContain('"subscriptions.shutdownTimeoutMs"');
     }
     expect(thrownBy(() => resolveSubscriptionOptions({ maxBodyBytes: 0 }, {}, 5_000)).message).toContain(
       '"subscriptions.maxBodyBytes"',

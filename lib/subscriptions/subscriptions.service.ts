@@ -208,8 +208,26 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
     }
   }
 
+  /**
+   * A dedupe claim is renewed, and its done mark written, through the state store's breaker: once
+   * it opens (a sidecar restart is enough), nothing goes through until `resetTimeoutMs` has passed.
+   * A lease shorter than that lapses meanwhile, and other replicas run those events again.
+   */
+  private warnShortLeases(handlers: SubscriptionHandler[]): void {
+    const reset = this.options.dapr.breaker.resetTimeoutMs;
+    const short = handlers.filter((h) => h.dedupe && h.dedupe.leaseSec * 1000 < reset);
+    if (short.length === 0) return;
+    this.logger.warn(
+      `dedupe lease shorter than the state store breaker's reset (dapr.breaker.resetTimeoutMs ${reset} ms) on ` +
+        `${short.map((h) => `${h.name} (${h.dedupe!.leaseSec} s)`).join(', ')}: after the breaker opens (a sidecar ` +
+        "restart is enough), this replica's claims cannot be renewed nor its done marks written until it half-opens, " +
+        'and other replicas run those events again; lower the reset or lengthen the lease',
+    );
+  }
+
   /** DESIGN §10: a RETRY is only as good as daprd's retry; say which subscriptions have no net. */
   private warnAtBoot(topics: SubscriptionHandler[][]): void {
+    this.warnShortLeases(topics.flat());
     // A dead-letter topic's own subscription is the end of the line: it is not listed.
     const deadLetterTopics = new Set(topics.map((g) => `${g[0].pubsub}/${g[0].deadLetterTopic}`));
     const noDlq = topics

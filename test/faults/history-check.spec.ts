@@ -89,10 +89,14 @@ describe('the history checker', () => {
     expect(checkHistory(dead).concurrentRuns).toEqual([['r1', 'ry']]);
   });
 
-  it('a handled event without a done mark at the end is reported', () => {
+  it('a handled event without a done mark at the end is reported, unless its replica died before settling it', () => {
     const h = base();
     h.records.set('e2', 'claimed');
-    expect(checkHistory(h).handledWithoutDoneMark).toEqual([2]);
+    expect(checkHistory(h)).toMatchObject({ handledWithoutDoneMark: [2], markDiedWithReplica: [] });
+    h.settlements = h.settlements.filter((s) => s.replica !== 'B');
+    expect(checkHistory(h)).toMatchObject({ handledWithoutDoneMark: [2], markDiedWithReplica: [] });
+    h.deaths.set('B', 30.5);
+    expect(checkHistory(h)).toMatchObject({ handledWithoutDoneMark: [], markDiedWithReplica: [2] });
   });
 
   it('failed publishes are split into delivered anyway and not delivered', () => {

@@ -45,6 +45,11 @@ export class DaprDedupeStore implements DedupeStore {
 
   async insert(store: string, key: string, record: ClaimRecord, ttlSec: number): Promise<WriteOutcome> {
     const withEtag = await this.insertsWithEtag(store);
+    // Not known yet (the probe got no answer): no claim without knowing its form. On Redis a guess
+    // of first-write would flag the key, and every done mark written to it later would fail.
+    if (withEtag === undefined) {
+      return { ok: false, reason: 'unavailable', error: `the state store ${store} did not answer its probe` };
+    }
     const result = await this.dapr.detailed.saveState(
       store,
       key,
@@ -63,7 +68,9 @@ export class DaprDedupeStore implements DedupeStore {
   }
 
   async replace(store: string, key: string, etag: string, record: DedupeRecord, ttlSec: number): Promise<WriteOutcome> {
-    return outcome(await this.dapr.detailed.saveState(store, key, record, { etag, metadata: { ttlInSeconds: ttlSec } }));
+    return outcome(
+      await this.dapr.detailed.saveState(store, key, record, { etag, metadata: { ttlInSeconds: ttlSec } }),
+    );
   }
 
   async markDone(store: string, key: string, record: DoneRecord, ttlSec: number): Promise<WriteOutcome> {
@@ -77,9 +84,9 @@ export class DaprDedupeStore implements DedupeStore {
   /**
    * Whether `store` inserts a missing key under first-write with an ETag it does not have (Redis
    * does; stores that compare ETags strictly answer 409). Asked once per store with a throwaway
-   * key; until an answer comes (the sidecar may be down), claims go without an ETag.
+   * key; `undefined` until an answer comes (the sidecar may be down), asked again at the next claim.
    */
-  private async insertsWithEtag(store: string): Promise<boolean> {
+  private async insertsWithEtag(store: string): Promise<boolean | undefined> {
     let known = this.insertWithEtag.get(store);
     if (!known) {
       known = this.probe(store);
@@ -88,7 +95,7 @@ export class DaprDedupeStore implements DedupeStore {
         if (answer === undefined) this.insertWithEtag.delete(store);
       });
     }
-    return (await known) ?? false;
+    return known;
   }
 
   private async probe(store: string): Promise<boolean | undefined> {

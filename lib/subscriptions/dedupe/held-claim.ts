@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { ClaimRecord, DedupeStore } from './dedupe-store.interface';
+import { ClaimRecord, DedupeStore, DoneRecord } from './dedupe-store.interface';
 
 /**
  * How a claim ended:
  * - `done`: its done mark is written (copies are answered `SUCCESS`);
  * - `released`: deleted after the handler failed (the next delivery runs it);
  * - `lost`: it passed to another replica, or lapsed, while its handler ran;
- * - `not-written`: the handler's outcome could not be written (the store failed): the claim stays,
- *   and a redelivery after the lease runs the handler again;
+ * - `not-written`: the handler returned, but the store could not take its done mark (written again
+ *   until it lands, for as long as a done mark lives) before the claim passed on or the app shut
+ *   down: a redelivery runs the handler again (an outage between the effect and its mark);
  * - `abandoned`: the app shut down while the handler ran; the lease runs out on its own.
  */
 export type ClaimOutcome = 'done' | 'released' | 'lost' | 'not-written' | 'abandoned';
@@ -44,6 +45,9 @@ export interface ClaimTerms {
  */
 export const CLOCK_MARGIN_MS = 1_000;
 
+/** A done mark written (`done`), or the claim found in other hands (`lost`), or not now (`retry`, why). */
+type DoneAttempt = 'done' | 'lost' | { retry: string };
+
 /** How the claim looked when read back: still ours (with its ETag), gone to someone else, or unreadable. */
 type OwnView = { mine: true; etag: string } | { mine: false; what: string } | { unreadable: string };
 
@@ -69,8 +73,15 @@ export class HeldClaim {
   private renewTimer?: NodeJS.Timeout;
   private lapseTimer?: NodeJS.Timeout;
   private renewing?: Promise<void>;
-  private settled = false;
+  /** `finish` (or `abandon`) was called: the handler is over. */
+  private settling = false;
+  /** The claim's end was reported (`settle`). */
+  private done = false;
   private lost = false;
+  /** The handler ran too long: the claim is no longer renewed (`letGo`). */
+  private letGone = false;
+  /** When the done mark first failed to be written (it is being written again since). */
+  private pendingSince?: number;
 
   constructor(
     private readonly t: ClaimTerms,
@@ -88,29 +99,86 @@ export class HeldClaim {
    * took after it was taken. Never rejects.
    */
   async finish(handlerSucceeded: boolean): Promise<number> {
-    if (this.settled) return 0;
-    this.settled = true;
+    if (this.settling) return 0;
+    this.settling = true;
     this.stopTimers();
     await this.renewing;
-    let outcome: ClaimOutcome = 'not-written';
     try {
-      outcome = handlerSucceeded ? await this.markDone() : await this.release();
+      if (!handlerSucceeded) return this.settle(await this.release());
+      const first = await this.markDone();
+      if (typeof first === 'string') return this.settle(first);
+      // The store could not take it now: keep the claim (copies are answered RETRY, not run
+      // again) and write the mark as soon as the store takes it.
+      this.t.logger.warn(
+        `${this.t.where} was handled, but its done mark could not be written yet (${first.retry}); ` +
+          `the claim is kept and the mark written again every ${Math.round(this.t.leaseMs / 3000)} s until the store takes it`,
+      );
+      this.pendingSince = this.t.now();
+      this.scheduleDoneRetry();
     } catch (error) {
       this.t.logger.error(`${this.t.where}: settling its claim failed: ${(error as Error)?.message}`);
-    } finally {
-      this.onEnd();
+      this.settle('not-written');
     }
-    this.t.onSettled(this.lost && outcome !== 'done' ? 'lost' : outcome, this.calls, this.renewals);
     return this.calls;
+  }
+
+  /**
+   * Stops renewing while the handler still runs (it ran too long): the claim lapses with its lease,
+   * without a report (the caller has told the handler). `finish` still settles it, by ETag.
+   */
+  letGo(): void {
+    if (this.settling || this.lost) return;
+    this.letGone = true;
+    // No longer held by time: what is written next goes by the claim's ETag.
+    this.heldUntil = 0;
+    this.stopTimers();
   }
 
   /** Stops renewing without settling (the app is shutting down): the lease runs out on its own. */
   abandon(): void {
-    if (this.settled) return;
-    this.settled = true;
+    if (this.done) return;
+    const pending = this.pendingSince !== undefined;
+    this.settling = true;
+    this.stopTimers();
+    if (pending) this.doneNotWritten('the app shut down before the store took it');
+    this.settle(pending ? 'not-written' : 'abandoned');
+  }
+
+  /** The claim's end: it stops being held, and `onSettled` is told how it ended (once). */
+  private settle(outcome: ClaimOutcome): number {
+    if (this.done) return this.calls;
+    this.done = true;
     this.stopTimers();
     this.onEnd();
-    this.t.onSettled('abandoned', this.calls, this.renewals);
+    this.t.onSettled(outcome, this.calls, this.renewals);
+    return this.calls;
+  }
+
+  /** Writes the done mark again, by ETag, until the store takes it (for as long as a done mark lives). */
+  private scheduleDoneRetry(): void {
+    this.renewTimer = setTimeout(
+      () => {
+        void this.markDoneByEtag().then(
+          (attempt) => {
+            if (this.done) return;
+            if (attempt === 'done') {
+              this.t.logger.log(`${this.t.where}: its done mark is written now`);
+              return this.settle('done');
+            }
+            // The store failed this run's outcome until its claim passed on: the outage, not a lost claim.
+            if (attempt === 'lost') return this.settle('not-written');
+            if (this.t.now() - this.pendingSince! >= this.t.doneTtlSec * 1000) {
+              this.doneNotWritten(attempt.retry);
+              return this.settle('not-written');
+            }
+            this.scheduleDoneRetry();
+          },
+          () => this.settle('not-written'),
+        );
+      },
+      Math.max(1, Math.floor(this.t.leaseMs / 3)),
+    );
+    this.renewTimer.unref();
   }
 
   private stopTimers(): void {
@@ -119,7 +187,7 @@ export class HeldClaim {
   }
 
   private scheduleRenewal(): void {
-    if (this.settled || this.lost) return;
+    if (this.settling || this.lost || this.letGone) return;
     this.renewTimer = setTimeout(
       () => {
         this.renewing = this.renew()
@@ -140,7 +208,7 @@ export class HeldClaim {
   /** Gives the claim up, the clock margin before the lease last written ends, unless a renewal moved it. */
   private scheduleLapse(): void {
     clearTimeout(this.lapseTimer);
-    if (this.settled || this.lost) return;
+    if (this.settling || this.lost || this.letGone) return;
     const ms = Math.max(0, this.heldUntil - CLOCK_MARGIN_MS - this.t.now());
     this.lapseTimer = setTimeout(() => this.lose('lapsed: it could not be renewed before its lease ended'), ms);
     this.lapseTimer.unref();
@@ -148,7 +216,7 @@ export class HeldClaim {
 
   private async renew(): Promise<void> {
     const view = await this.readOwn();
-    if (this.settled || this.lost) return;
+    if (this.settling || this.lost || this.letGone) return;
     if ('unreadable' in view) return this.notRenewed(view.unreadable);
     if (!view.mine) return this.lose(view.what);
     const until = this.t.now() + this.t.leaseMs;
@@ -156,7 +224,7 @@ export class HeldClaim {
     const wrote = await this.roundTrip(() =>
       this.t.store.replace(this.t.storeName, this.t.key, view.etag, claim, this.t.claimTtlSec),
     );
-    if (this.settled || this.lost) return;
+    if (this.settling || this.lost || this.letGone) return;
     if (wrote.ok) {
       this.renewals += 1;
       this.heldUntil = until;
@@ -165,24 +233,39 @@ export class HeldClaim {
     else this.notRenewed(wrote.error);
   }
 
-  private async markDone(): Promise<ClaimOutcome> {
-    const done = { state: 'done' as const, owner: this.t.owner, token: this.t.token, at: this.t.now() };
+  /**
+   * The done mark: without an ETag while the lease provably holds (one round trip), else (or when
+   * that write did not take) by the claim's ETag. `retry` when the store could not take it now.
+   */
+  private async markDone(): Promise<DoneAttempt> {
     if (!this.lost && this.t.now() + this.t.writeBudgetMs + CLOCK_MARGIN_MS <= this.heldUntil) {
       const wrote = await this.roundTrip(() =>
-        this.t.store.markDone(this.t.storeName, this.t.key, done, this.t.doneTtlSec),
+        this.t.store.markDone(this.t.storeName, this.t.key, this.doneRecord(), this.t.doneTtlSec),
       );
       if (wrote.ok) return 'done';
-      if (wrote.reason !== 'unknown') return this.doneNotWritten(wrote.error);
-      // It may have landed: read it back (and write it by ETag if it did not).
+      // Unknown: it may have landed (read back). Failed or unavailable: by ETag, below or later.
     }
+    return this.markDoneByEtag();
+  }
+
+  /** Reads the claim; still this run's → replaces it with the done mark by its ETag. */
+  private async markDoneByEtag(): Promise<DoneAttempt> {
     const view = await this.readOwn(true);
-    if ('unreadable' in view) return this.doneNotWritten(view.unreadable);
-    if (!view.mine) return view.what === 'done' ? 'done' : this.doneNotWritten(`the claim ${view.what}`, true);
+    if ('unreadable' in view) return { retry: view.unreadable };
+    if (!view.mine) {
+      if (view.what === 'done') return 'done';
+      this.doneNotWritten(`the claim ${view.what}`, true);
+      return 'lost';
+    }
     const wrote = await this.roundTrip(() =>
-      this.t.store.replace(this.t.storeName, this.t.key, view.etag, done, this.t.doneTtlSec),
+      this.t.store.replace(this.t.storeName, this.t.key, view.etag, this.doneRecord(), this.t.doneTtlSec),
     );
-    if (wrote.ok) return 'done';
-    return this.doneNotWritten(wrote.error, wrote.reason === 'conflict');
+    // A conflict or an unknown outcome: the next read tells (it may be this very write, landed).
+    return wrote.ok ? 'done' : { retry: wrote.error };
+  }
+
+  private doneRecord(): DoneRecord {
+    return { state: 'done', owner: this.t.owner, token: this.t.token, at: this.t.now() };
   }
 
   private async release(): Promise<ClaimOutcome> {
@@ -222,7 +305,7 @@ export class HeldClaim {
   }
 
   private lose(what: string): void {
-    if (this.lost || this.settled) return;
+    if (this.lost || this.settling) return;
     this.lost = true;
     this.stopTimers();
     this.t.logger.error(
@@ -232,12 +315,11 @@ export class HeldClaim {
     this.t.onLost(`its dedupe claim ${what}`);
   }
 
-  private doneNotWritten(why: string, passedOn = false): ClaimOutcome {
+  private doneNotWritten(why: string, passedOn = false): void {
     this.t.logger.error(
       `${this.t.where} was handled, but its done mark was not written (${why})` +
         (passedOn ? '' : `; a redelivery after the ${this.t.leaseMs / 1000} s lease would run the handler again`),
     );
-    return passedOn ? 'lost' : 'not-written';
   }
 
   private notReleased(why: string): ClaimOutcome {

@@ -419,13 +419,66 @@ describe('IdempotentConsumer', () => {
     });
   });
 
-  it('a done mark that cannot be written is logged; the claim stays until its lease is over', async () => {
-    const verdict = await began(consumer);
+  it('a done mark the store cannot take now is written again until it lands; copies meanwhile are RETRY, never run', async () => {
+    const settled: ClaimSettled[] = [];
+    const c = new IdempotentConsumer(store, logger, { writeBudgetMs: BUDGET_MS, onSettled: (e) => settled.push(e) });
+    consumers.push(c);
+    const verdict = await c.begin(handler(), event('e1'));
     store.mode = 'silent';
-    await verdict.finish(true);
-    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('its done mark was not written'));
+    if (verdict.run) expect(await verdict.finish(true)).toBe(2); // the fenced write, then a read: both unanswered
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('its done mark could not be written yet'));
+    expect(settled).toEqual([]);
+    // While the store is down (longer than the lease), a copy cannot run either.
+    await later(LEASE_SEC * 1000 * 1.5);
+    expect(await replica().begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'store-unavailable' });
+    // Once it takes writes again, the mark lands at the next try (every third of the lease).
     store.mode = 'ok';
-    expect(await replica().begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });
+    await later((LEASE_SEC * 1000) / 3);
+    expect(store.recordOf()).toMatchObject({ state: 'done', owner: c.owner });
+    expect(settled.map((e) => e.outcome)).toEqual(['done']);
+    expect(await replica().begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'duplicate' });
+  });
+
+  it('a done mark still pending when its claim passed on (the outage outlasted the lease) ends not-written', async () => {
+    const settled: ClaimSettled[] = [];
+    const c = new IdempotentConsumer(store, logger, { writeBudgetMs: BUDGET_MS, onSettled: (e) => settled.push(e) });
+    consumers.push(c);
+    const verdict = await c.begin(handler(), event('e1'));
+    store.mode = 'silent';
+    if (verdict.run) await verdict.finish(true);
+    await later(LEASE_SEC * 1000 + 1);
+    store.mode = 'ok';
+    const other = replica();
+    expect((await other.begin(handler(), event('e1'))).run).toBe(true); // the copy runs again: the window
+    await later((LEASE_SEC * 1000) / 3);
+    expect(settled.map((e) => e.outcome)).toEqual(['not-written']);
+    expect(store.recordOf()).toMatchObject({ state: 'claimed', owner: other.owner });
+  });
+
+  it('a done mark never taken is given up after the done mark’s own life (ERROR, not-written), or at shutdown', async () => {
+    const settled: ClaimSettled[] = [];
+    const c = new IdempotentConsumer(store, logger, { writeBudgetMs: BUDGET_MS, onSettled: (e) => settled.push(e) });
+    consumers.push(c);
+    const a = await c.begin(handler({ ttlSec: 100 }), event('e1'));
+    const b = await c.begin(handler({ ttlSec: 100 }), event('e2'));
+    store.mode = 'silent';
+    if (a.run) await a.finish(true);
+    if (b.run) await b.finish(true);
+    await later(100_000 + LEASE_SEC * 1000);
+    c.abandonAll(); // e2 is given up at shutdown if it was not yet
+    expect(settled.map((e) => [e.event.id, e.outcome])).toEqual([
+      ['e1', 'not-written'],
+      ['e2', 'not-written'],
+    ]);
+    expect(logger.error).toHaveBeenCalledWith(expect.stringContaining('its done mark was not written'));
+  });
+
+  it('a done mark the store refuses without an ETag is written by the claim’s ETag at once', async () => {
+    const verdict = await began(consumer);
+    store.next.push('answered'); // e.g. a Redis key flagged by an earlier first-write
+    if (verdict.run) await verdict.finish(true);
+    expect(store.ops).toEqual(['insert', 'markDone', 'read', 'replace']);
+    expect(store.recordOf()).toMatchObject({ state: 'done' });
   });
 
   it('settles a verdict once', async () => {

@@ -15,7 +15,13 @@ export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-u
  * `calls` counts sidecar round trips so far.
  */
 export type DedupeVerdict =
-  | { run: true; calls: number; finish: (handlerSucceeded: boolean) => Promise<number> }
+  | {
+      run: true;
+      calls: number;
+      finish: (handlerSucceeded: boolean) => Promise<number>;
+      /** Stops renewing the claim while the handler still runs: it lapses with its lease. */
+      letGo: () => void;
+    }
   | { run: false; calls: number; status: DaprEventStatus; reason: SkipReason };
 
 /** How one claim ended (see `ClaimOutcome`), for events and metrics. */
@@ -236,7 +242,7 @@ class ClaimAttempt {
       },
     );
     held.set(this.recordKey, heldClaim);
-    return { run: true, calls: this.calls, finish: (ok) => heldClaim.finish(ok) };
+    return { run: true, calls: this.calls, finish: (ok) => heldClaim.finish(ok), letGo: () => heldClaim.letGo() };
   }
 
   private claimRecord(): ClaimRecord {

@@ -51,8 +51,10 @@ export interface HistoryReport {
   handledMoreThanOnce: number[];
   /** Two runs of one event whose times overlap (a run that died ends at its process's death). */
   concurrentRuns: Array<[string, string]>;
-  /** Handled (a run returned) but with no done mark in the store at the end. */
+  /** Handled (a run returned) but with no done mark in the store at the end (a crash does not explain it). */
   handledWithoutDoneMark: number[];
+  /** Handled by a replica that died before its done mark was written (and no copy came since). */
+  markDiedWithReplica: number[];
   /**
    * Returned twice because the first run's done mark was never written: its process died, or the
    * store failed, between the effect and the mark (the window the dedupe does not close).
@@ -99,10 +101,17 @@ export function checkHistory(h: History): HistoryReport {
     }
   }
 
-  const handledWithoutDoneMark = [...byN.entries()]
-    .filter(([, runs]) => ok(runs).length > 0 && h.records.get(ok(runs)[0].eventId) !== 'done')
-    .map(([n]) => n)
-    .sort((a, b) => a - b);
+  const handledWithoutDoneMark: number[] = [];
+  const markDiedWithReplica: number[] = [];
+  for (const [n, runs] of byN) {
+    const returned = ok(runs);
+    if (returned.length === 0 || h.records.get(returned[0].eventId) === 'done') continue;
+    // Its replica died before its claim was settled: the mark died with it (no copy came since).
+    const died = returned.every((r) => settlementOf(h, r) === undefined && h.deaths.has(r.replica));
+    (died ? markDiedWithReplica : handledWithoutDoneMark).push(n);
+  }
+  handledWithoutDoneMark.sort((a, b) => a - b);
+  markDiedWithReplica.sort((a, b) => a - b);
 
   const codes: Record<string, number> = {};
   let deliveredAnyway = 0;
@@ -119,6 +128,7 @@ export function checkHistory(h: History): HistoryReport {
     handledMoreThanOnce: handledMoreThanOnce.sort((a, b) => a - b),
     concurrentRuns,
     handledWithoutDoneMark,
+    markDiedWithReplica,
     rerunAfterCrashOrOutage: rerunAfterCrashOrOutage.sort((a, b) => a - b),
     failedPublishes: {
       total: h.failedPublishes.length,
@@ -155,6 +165,10 @@ export function historyTable(seed: string, faultMs: number, report: HistoryRepor
     ['handled more than once', String(report.handledMoreThanOnce.length)],
     ['two runs of one event at the same time', String(report.concurrentRuns.length)],
     ['handled, no done mark at the end', String(report.handledWithoutDoneMark.length)],
+    [
+      'handled by a replica killed before its done mark (no copy came since)',
+      String(report.markDiedWithReplica.length),
+    ],
     ['re-run after a crash or outage between effect and done mark', String(report.rerunAfterCrashOrOutage.length)],
     [
       'publishes failed (outcome unknown to the publisher)',
