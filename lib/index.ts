@@ -143,7 +143,7 @@ export type {
   EventOutcomeReason,
   ClaimSettledEvent,
 } from './subscriptions/subscription-events';
-export type { ClaimOutcome } from './subscriptions/dedupe/held-claim';
+export type { ClaimOutcome } from './subscriptions/dedupe/claim-terms';
 export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
 
 // ---- real-time (WebSocket) ----------------------------------------------------------------------

@@ -5,15 +5,8 @@ import { InputError } from '../input/input.error';
 import { segment } from '../input/path';
 import { QueryParams } from '../input/query';
 import { BulkPublishEntry, BulkPublishOptions, BulkPublishResult, DaprFailure } from './dapr.interfaces';
-import {
-  checkHeaderOption,
-  checkMetadata,
-  CLOUD_EVENT_ID,
-  DaprRequest,
-  givenId,
-  identifyEvent,
-  query,
-} from './dapr-requests';
+import { checkHeaderOption, checkMetadata, DaprRequest, query } from './dapr-requests';
+import { CLOUD_EVENT_ID, givenId, identifyEvent } from './event-identity';
 
 /** Whether an entry goes without a CloudEvent (the call's or the entry's `rawPayload`). */
 function raw(metadata: Record<string, string>): boolean {

@@ -1,15 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { isDropEvent } from '../errors/drop-event.error';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
 import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { handlerSpan } from './event-trace';
+import { Answer, answerOf, bulkAnswers, lostClaim } from './handler-answers';
 import { HandlerRun, messageOf, runHandler } from './handler-run';
+import { holdLate } from './late-runs';
 import { SubscriptionHandler } from './subscription-definition';
-import { EventHandledEvent, EventOutcomeReason } from './subscription-events';
-
-type Answer = { status: DaprEventStatus; reason: EventOutcomeReason; error?: unknown };
+import { EventHandledEvent } from './subscription-events';
 
 /**
  * Runs handlers and maps how they went to daprd's answers (DESIGN §10): returned → `SUCCESS`;
@@ -147,7 +146,7 @@ export class EventDispatcher {
     verdicts: Array<DedupeVerdict | undefined>,
     cancel: AbortController,
   ): void {
-    const letGo = this.holdLate(h, events, run, verdicts, cancel);
+    const letGo = holdLate(h, events, run, verdicts, cancel, this.logger);
     void run.late
       .then(async (late) => {
         if (letGo) clearTimeout(letGo);
@@ -163,42 +162,6 @@ export class EventDispatcher {
         await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
       })
       .catch((error: unknown) => this.logger.error(`${h.name}: settling a late handler failed: ${messageOf(error)}`));
-  }
-
-  /**
-   * A handler past its timeout that holds dedupe claims goes on under them (renewed: no other run
-   * can start, so its signal was left alone), for at most one more lease. Then its signal is
-   * aborted (`TimeoutError`) and its claims are let go: they lapse with their lease, and a
-   * redelivery may run the event elsewhere. Without claims (no dedupe), the signal was aborted at
-   * the timeout already.
-   */
-  private holdLate(
-    h: SubscriptionHandler,
-    events: DaprEvent[],
-    run: HandlerRun & { kind: 'timeout' },
-    verdicts: Array<DedupeVerdict | undefined>,
-    cancel: AbortController,
-  ): NodeJS.Timeout | undefined {
-    if (run.cause !== 'timeout' || !h.dedupe || !verdicts.some((v) => v?.run)) return undefined;
-    const leaseMs = h.dedupe.leaseSec * 1000;
-    const timer = setTimeout(() => {
-      const what = events.length === 1 ? `event ${events[0].id}` : `a batch of ${events.length} events`;
-      this.logger.error(
-        `${h.name}: ${what} on ${h.pubsub}/${h.topic} still running ${leaseMs / 1000} s (a lease) after its ` +
-          `${h.handlerTimeoutMs} ms timeout: its signal is aborted and its dedupe claim let go (a redelivery may run it elsewhere)`,
-      );
-      if (!cancel.signal.aborted) {
-        cancel.abort(
-          new DOMException(
-            `the handler ran a lease (${leaseMs / 1000} s) past its ${h.handlerTimeoutMs} ms timeout: its dedupe claim is let go`,
-            'TimeoutError',
-          ),
-        );
-      }
-      for (const v of verdicts) if (v?.run) v.letGo();
-    }, leaseMs);
-    timer.unref();
-    return timer;
   }
 
   /**
@@ -306,40 +269,4 @@ export class EventDispatcher {
       this.events.eventHandled.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk, ...rest });
     }
   }
-}
-
-/** Aborts a handler's signal when its dedupe claim is lost (an `AbortError` naming why). */
-function lostClaim(cancel: AbortController): (why: string) => void {
-  return (why) => {
-    if (!cancel.signal.aborted) cancel.abort(new DOMException(`the handler was stopped: ${why}`, 'AbortError'));
-  };
-}
-
-function answerOf(run: HandlerRun): Answer {
-  if (run.kind === 'returned') return { status: 'SUCCESS', reason: 'handled' };
-  if (run.kind === 'timeout') return { status: 'RETRY', reason: run.cause };
-  if (isDropEvent(run.error)) return { status: 'DROP', reason: 'dropped', error: run.error };
-  return { status: 'RETRY', reason: 'failed', error: run.error ?? new Error('the handler threw undefined') };
-}
-
-/** One answer per event of a bulk handler's run (see `BulkHandlerResult`). */
-function bulkAnswers(h: SubscriptionHandler, run: HandlerRun, count: number, logger: Logger): Answer[] {
-  if (run.kind !== 'returned') return Array.from({ length: count }, () => answerOf(run));
-  const value = run.value;
-  if (value === undefined || value === null || !Array.isArray(value)) {
-    return Array.from({ length: count }, () => ({ status: 'SUCCESS', reason: 'handled' }) as Answer);
-  }
-  if (value.length !== count) {
-    logger.error(`${h.name}: the bulk handler answered ${value.length} of ${count} events; the others → RETRY`);
-  }
-  return Array.from({ length: count }, (_, i): Answer => {
-    if (i >= value.length) return { status: 'RETRY', reason: 'failed', error: 'no answer from the bulk handler' };
-    const item: unknown = value[i];
-    if (item === undefined || item === null || item === 'SUCCESS') return { status: 'SUCCESS', reason: 'handled' };
-    if (item === 'DROP') return { status: 'DROP', reason: 'dropped', error: 'the bulk handler answered DROP' };
-    if (isDropEvent(item)) return { status: 'DROP', reason: 'dropped', error: item };
-    if (item === 'RETRY') return { status: 'RETRY', reason: 'failed', error: 'the bulk handler answered RETRY' };
-    if (item instanceof Error) return { status: 'RETRY', reason: 'failed', error: item };
-    return { status: 'RETRY', reason: 'failed', error: `unknown bulk answer ${JSON.stringify(item)?.slice(0, 80)}` };
-  });
 }

@@ -1,5 +1,5 @@
 import { DaprEventStatus } from './dapr-event.interface';
-import { ClaimOutcome } from './dedupe/held-claim';
+import { ClaimOutcome } from './dedupe/claim-terms';
 import { SkipReason } from './dedupe/idempotent-consumer';
 
 /** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */

@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { DaprEvent, DaprEventStatus } from '../dapr-event.interface';
 import { SubscriptionHandler } from '../subscription-definition';
 import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from './dedupe-store.interface';
-import { ClaimOutcome, HeldClaim } from './held-claim';
+import { ClaimOutcome } from './claim-terms';
+import { HeldClaim } from './held-claim';
 
 /** Why an event did not reach its handler. */
 export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-unavailable' | 'no-dedupe-key';
