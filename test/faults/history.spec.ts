@@ -349,6 +349,21 @@ describe(`a randomized fault history (FAULT_SEED=${SEED})`, () => {
         unknownDedupeWrites: countUnknown(lines),
       };
       const report = checkHistory(history);
+      // What the stream's consumer group still holds, and what the checker found, for reading a failed run.
+      fs.writeFileSync(
+        path.join(dir, 'end.json'),
+        JSON.stringify(
+          {
+            pending: await redis.command('XPENDING', TOPIC, 'kugel-replicas', '-', '+', '100'),
+            groups: await redis.command('XINFO', 'GROUPS', TOPIC),
+            report,
+            acked: [...acked.keys()].sort((x, y) => x - y),
+            failedPublishes,
+          },
+          null,
+          1,
+        ),
+      );
       const deadLettered = lines.filter((l) => l.line.startsWith('dead-letter ')).length;
       const kinds = [...new Set(applied)].map((k) => `${k} ×${applied.filter((x) => x === k).length}`);
       const text = historyTable(SEED, FAULT_MS, report, kinds);
