@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { setMaxListeners } from 'node:events';
 import { within } from '../common/abandonable';
 
 /**
@@ -12,6 +13,11 @@ import { within } from '../common/abandonable';
 export class DeliveriesInFlight {
   private readonly running = new Set<Promise<unknown>>();
   private readonly cutter = new AbortController();
+
+  constructor() {
+    // Every handler in flight listens to the cut: as many listeners as deliveries at once.
+    setMaxListeners(0, this.cutter.signal);
+  }
 
   /** Aborted when shutdown's grace is over: handlers still running are answered `RETRY`, new deliveries too. */
   get cut(): AbortSignal {
