@@ -127,7 +127,12 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return (await this.detailed.saveStateAndPublish(store, key, value, options)).ok;
   }
 
-  /** Saves `value` under `key`; `true` when saved, `false` on any failure (an ETag conflict included). */
+  /**
+   * Saves `value` under `key`; `true` when saved, `false` on any failure (an ETag conflict
+   * included). A save with `etag` or `first-write` is not sent again after it may have reached the
+   * sidecar: `false` may then mean it happened (`detailed.saveState` tells: `ERR_UNKNOWN_OUTCOME`;
+   * read the key back).
+   */
   async saveState(store: string, key: string, value: unknown, options?: SaveStateOptions): Promise<boolean> {
     return (await this.detailed.saveState(store, key, value, options)).ok;
   }
@@ -156,7 +161,10 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return result.ok ? result.value : null;
   }
 
-  /** Applies upserts and deletes atomically; `true` when the sidecar committed them. */
+  /**
+   * Applies upserts and deletes atomically; `true` when the sidecar committed them. Never sent
+   * again after it may have reached the sidecar (`detailed`: `ERR_UNKNOWN_OUTCOME`).
+   */
   async executeStateTransaction(
     store: string,
     operations: StateTransactionOperation[],

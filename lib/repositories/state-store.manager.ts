@@ -30,7 +30,11 @@ export class StateStoreManager {
     this.storeName = options.repositories.stateStore;
   }
 
-  /** Saves `data` under `key`. */
+  /**
+   * Saves `data` under `key` (last write wins; repeated by the client when it may not have
+   * landed). A failure with `code: 'ERR_UNKNOWN_OUTCOME'` cannot come from this save, only from
+   * conditional writes through `DaprClientHelper.detailed`.
+   */
   async saveState(key: string, data: unknown): Promise<DaprResult<void>> {
     try {
       return await this.dapr.detailed.saveState(this.storeName, key, data);
