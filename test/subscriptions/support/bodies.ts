@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { KugelCommsModule, KugelCommsModuleOptions } from '../../../lib';
-import { Platform } from './subscriber-app';
+import { cloudEvent, Platform } from './subscriber-app';
 
 /** An app listening on 127.0.0.1, port 0. */
 export interface ListeningApp {
@@ -75,16 +75,7 @@ export async function startTestingApp(o: {
 
 /** A CloudEvent object of about `padBytes` bytes of data. */
 export function paddedEvent(id: string, topic: string, n: number, padBytes: number): Record<string, unknown> {
-  return {
-    id,
-    source: 'kugel-test',
-    type: 'com.dapr.event.sent',
-    specversion: '1.0',
-    datacontenttype: 'application/json',
-    topic,
-    pubsubname: 'pubsub',
-    data: { n, pad: 'x'.repeat(padBytes) },
-  };
+  return JSON.parse(cloudEvent(id, { n, pad: 'x'.repeat(padBytes) }, topic)) as Record<string, unknown>;
 }
 
 /** A bulk delivery body in the form daprd posts (dapr-pubsub-facts §3), with its entry ids. */
