@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Waits for `work` until it settles or `signal` aborts, whichever comes first; on abort it
  * rejects with the signal's reason. A promise cannot be cancelled: when the wait is given up,
@@ -77,4 +79,14 @@ export async function within<T>(
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * An `AbortController` whose signal any number of waits listen to at once (a client's calls in
+ * flight, the handlers of a shutdown), without Node's warning about more than ten listeners.
+ */
+export function stopSignalSource(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Option
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
+import { stopSignalSource } from '../common/abandonable';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
@@ -45,7 +46,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
   /** Where calls go, for log lines. */
   private readonly endpoint: string;
   /** Aborted on shutdown: the start-up wait for the sidecar stops at once (its probe, its pause). */
-  private readonly stopping = new AbortController();
+  private readonly stopping = stopSignalSource();
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AxiosRequestConfig } from 'axios';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { stopSignalSource } from '../common/abandonable';
 import { InputError, isInputError } from '../input/input.error';
 import { CallFailure, CallSuccess } from '../transport/call-result';
 import { CallRunner } from '../transport/call-runner';
@@ -28,7 +29,8 @@ export type ComponentKind = 'state' | 'pubsub';
  */
 export class SidecarCalls {
   private startup?: Promise<unknown>;
-  private readonly stopping = new AbortController();
+  /** Aborted on shutdown; every call in flight listens to it (as many listeners as calls at once). */
+  private readonly stopping = stopSignalSource();
 
   constructor(
     private readonly runner: CallRunner,

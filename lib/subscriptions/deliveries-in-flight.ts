@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { setMaxListeners } from 'node:events';
-import { within } from '../common/abandonable';
+import { stopSignalSource, within } from '../common/abandonable';
 
 /**
  * The deliveries being answered, and the end of shutdown's grace for them. Nest closes the HTTP
@@ -12,12 +11,8 @@ import { within } from '../common/abandonable';
  */
 export class DeliveriesInFlight {
   private readonly running = new Set<Promise<unknown>>();
-  private readonly cutter = new AbortController();
-
-  constructor() {
-    // Every handler in flight listens to the cut: as many listeners as deliveries at once.
-    setMaxListeners(0, this.cutter.signal);
-  }
+  /** Every handler in flight listens to the cut: as many listeners as deliveries at once. */
+  private readonly cutter = stopSignalSource();
 
   /** Aborted when shutdown's grace is over: handlers still running are answered `RETRY`, new deliveries too. */
   get cut(): AbortSignal {
