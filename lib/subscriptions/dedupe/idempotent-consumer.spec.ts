@@ -374,6 +374,28 @@ describe('IdempotentConsumer', () => {
     expect(logger.log).toHaveBeenCalledWith(expect.stringContaining('took back a claim this replica left behind'));
   });
 
+  it('two copies of one event claimed at once in one replica run it once, however the store answers', async () => {
+    // The first claim lands but its answer is lost; its read-back is slow, and so is anything the
+    // second copy writes: the second must not take the claim back as one left behind.
+    store.next.push('lands');
+    const read = store.read.bind(store);
+    const replace = store.replace.bind(store);
+    let reads = 0;
+    jest.spyOn(store, 'read').mockImplementation(async (s, k) => {
+      if (reads++ === 0) await new Promise((r) => setTimeout(r, 100));
+      return read(s, k);
+    });
+    jest.spyOn(store, 'replace').mockImplementation(async (s, k, etag, record, ttl) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return replace(s, k, etag, record, ttl);
+    });
+    const both = Promise.all([consumer.begin(handler(), event('e1')), consumer.begin(handler(), event('e1'))]);
+    await later(300);
+    const [a, b] = await both;
+    expect([a.run, b.run]).toEqual([true, false]);
+    expect(b).toMatchObject({ status: 'RETRY', reason: 'in-progress', calls: 0 });
+  });
+
   it('a copy delivered to the replica whose handler still runs is answered RETRY (not taken back)', async () => {
     await began(consumer);
     expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });

@@ -71,6 +71,8 @@ export class IdempotentConsumer {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Keys whose claims this replica holds now, with what settles them at shutdown. */
   private readonly held = new Map<string, HeldClaim>();
+  /** Keys an attempt of this replica is claiming right now (before it holds them, or gives up). */
+  private readonly claiming = new Set<string>();
   private readonly now: () => number;
 
   constructor(
@@ -128,7 +130,14 @@ export class IdempotentConsumer {
 
   /** @internal The parts a claim attempt works with. */
   get parts() {
-    return { store: this.store, logger: this.logger, timing: this.timing, now: this.now, held: this.held };
+    return {
+      store: this.store,
+      logger: this.logger,
+      timing: this.timing,
+      now: this.now,
+      held: this.held,
+      claiming: this.claiming,
+    };
   }
 }
 
@@ -157,7 +166,26 @@ class ClaimAttempt {
     return this.h.dedupe!;
   }
 
+  /**
+   * One attempt per key at a time in this replica: a copy that arrives while another attempt here
+   * claims the key, or its handler runs, is answered `RETRY` without the store (its claim, taken or
+   * about to be, is this replica's: read back, it would look like one left behind).
+   */
   async run(): Promise<DedupeVerdict> {
+    const { held, claiming } = this.p;
+    if (held.has(this.recordKey) || claiming.has(this.recordKey)) {
+      this.p.logger.debug(`${this.where} is being handled in this replica → RETRY`);
+      return { run: false, calls: 0, status: 'RETRY', reason: 'in-progress' };
+    }
+    claiming.add(this.recordKey);
+    try {
+      return await this.claim();
+    } finally {
+      claiming.delete(this.recordKey);
+    }
+  }
+
+  private async claim(): Promise<DedupeVerdict> {
     const claim = this.claimRecord();
     const inserted = await this.trip(() => this.p.store.insert(this.d.store, this.recordKey, claim, this.claimTtl));
     if (inserted.ok) return this.hold(claim);
@@ -184,7 +212,8 @@ class ClaimAttempt {
       this.p.logger.debug(`${this.where} was already handled → SUCCESS`);
       return { run: false, calls: this.calls, status: 'SUCCESS', reason: 'duplicate' };
     }
-    const own = record.owner === this.consumer.owner && !this.p.held.has(this.recordKey);
+    // No other attempt of this replica is on the key (see `run`): a claim of its own was left behind.
+    const own = record.owner === this.consumer.owner;
     if (!own && record.until > this.p.now()) {
       this.p.logger.debug(`${this.where} is being handled by ${record.owner} → RETRY`);
       return { run: false, calls: this.calls, status: 'RETRY', reason: 'in-progress' };
