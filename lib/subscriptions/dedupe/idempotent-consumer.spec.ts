@@ -396,6 +396,12 @@ describe('IdempotentConsumer', () => {
     expect(b).toMatchObject({ status: 'RETRY', reason: 'in-progress', calls: 0 });
   });
 
+  it('copies of a handled event arriving at once in one replica are each answered SUCCESS (each waits for the one claiming)', async () => {
+    await (await began(consumer)).finish(true);
+    const copies = await Promise.all(Array.from({ length: 4 }, () => consumer.begin(handler(), event('e1'))));
+    expect(copies.map((c) => [c.run, c.status, c.reason])).toEqual(Array(4).fill([false, 'SUCCESS', 'duplicate']));
+  });
+
   it('a copy delivered to the replica whose handler still runs is answered RETRY (not taken back)', async () => {
     await began(consumer);
     expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });
