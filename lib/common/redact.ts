@@ -24,7 +24,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
+      if (eq === -1) return pair; // a name alone (`?verbose`): no value to hide
       let name = pair.slice(0, eq);
       try {
         name = decodeURIComponent(name);
