@@ -18,6 +18,12 @@ describe('redactUrl', () => {
     expect(redactUrl('http://user:pw@h:1/x?sid=1&side=2')).toBe('http://***@h:1/x?sid=***&side=2');
   });
 
+  it('hides the signature of a SAS token and keeps its other fields', () => {
+    expect(redactUrl('https://acct.blob.example/c/b.txt?sv=2022-11-02&sr=b&sp=r&se=2030-01-01&sig=AbC%2Bd%3D')).toBe(
+      'https://acct.blob.example/c/b.txt?sv=2022-11-02&sr=b&sp=r&se=2030-01-01&sig=***',
+    );
+  });
+
   it('redacts a query that is the whole reference', () => {
     expect(redactUrl('?token=abc&page=2')).toBe('?token=***&page=2');
   });
@@ -29,7 +35,7 @@ describe('redactUrl', () => {
   });
 
   it('judges a percent-encoded name by what it decodes to', () => {
-    expect(redactUrl('/x?to%6Ben=abc&%73id=def&p%61ge=2')).toBe('/x?to%6Ben=***&%73id=***&p%61ge=2');
+    expect(redactUrl('/x?to%6Ben=abc&%73ig=def&p%61ge=2')).toBe('/x?to%6Ben=***&%73ig=***&p%61ge=2');
   });
 
   it('judges a name that cannot be decoded as written', () => {
@@ -60,11 +66,25 @@ describe('isSecretName (one rule for query parameters and option names)', () => 
     ['sid', 'sid'],
     ['sid', 'connect.sid'],
     ['sid', 'SID_2'],
+    ['sig', 'sig'],
+    ['sig', 'X-Sig'],
+    ['sig', 'sig.v2'],
   ])('(%s) %s holds a credential', (_part, name) => expect(isSecretName(name)).toBe(true));
 
-  // sid counts as a whole word only.
-  it.each(['waitForSidecarMs', 'sidecar', 'inside', 'consider', 'side', 'terminal_id', 'code', 'timeoutMs', 'page'])(
-    '%s does not',
-    (name) => expect(isSecretName(name)).toBe(false),
-  );
+  // sid and sig count as whole words only.
+  it.each([
+    'waitForSidecarMs',
+    'sidecar',
+    'inside',
+    'consider',
+    'side',
+    'signal',
+    'design',
+    'assignee',
+    'insignia',
+    'terminal_id',
+    'code',
+    'timeoutMs',
+    'page',
+  ])('%s does not', (name) => expect(isSecretName(name)).toBe(false));
 });
