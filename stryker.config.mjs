@@ -38,6 +38,4 @@ export default {
   // Not copied to the sandbox: build output, old logs, benchmark results.
   ignorePatterns: ['/dist', '/coverage', '/.tmp', '/bench/results', '/test/dapr/.bin'],
   thresholds: { high: 90, low: 80, break: null },
-  // Some integration specs wait on real sockets and timers: a generous margin over the dry run.
-  timeoutMS: 10000,
 };
