@@ -119,6 +119,14 @@ describe('CircuitBreaker', () => {
     permit.failure();
     expect(breaker.snapshot().consecutiveFailures).toBe(1);
     expect(breaker.state).toBe(CircuitState.Closed);
+
+    permit.success(); // no second verdict: the failure stands
+    expect(breaker.snapshot().consecutiveFailures).toBe(1);
+    const ok = breaker.tryAcquire()!;
+    ok.success();
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+    ok.failure(); // nor after a success
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
   });
 
   it('late outcomes of calls started while closed do not close a half-open breaker', () => {
