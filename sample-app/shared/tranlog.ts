@@ -135,15 +135,3 @@ export interface Tranlog {
   /** The cart's own id of this event (UUID v4): the consumers de-duplicate on it. */
   event_id: string;
 }
-
-/** `snake_case` keys to `camelCase`, deeply: the original's REST bodies are camelCase, its events snake_case. */
-export function camelCased(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCased);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [
-      k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()),
-      camelCased(v),
-    ]),
-  );
-}

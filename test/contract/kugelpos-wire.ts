@@ -110,3 +110,24 @@ export function wireText(name: WireFixture): string {
 export function wireCopy<K extends WireFixture>(name: K): (typeof WIRE)[K] {
   return structuredClone(WIRE[name]);
 }
+
+/**
+ * Every key path of a JSON value, sorted (`lineItems[].itemName`; an array's elements share
+ * `[]`): the shape of a document with its values left out, to compare something a service of
+ * this project answers or publishes with the original's fixture.
+ */
+export function keyPaths(value: unknown, prefix = ''): string[] {
+  const paths = new Set<string>();
+  const walk = (v: unknown, at: string) => {
+    if (Array.isArray(v)) v.forEach((element) => walk(element, `${at}[]`));
+    else if (typeof v === 'object' && v !== null) {
+      for (const [key, child] of Object.entries(v)) {
+        const path = at ? `${at}.${key}` : key;
+        paths.add(path);
+        walk(child, path);
+      }
+    }
+  };
+  walk(value, prefix);
+  return [...paths].sort();
+}
