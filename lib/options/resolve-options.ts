@@ -91,10 +91,19 @@ function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
       `must be at most ${d.maxExpiresInSec}`,
     );
   }
-  return {
-    apiKey,
-    serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer, audience: t.audience },
-  };
+  if ('audience' in t && (t as { audience?: unknown }).audience !== undefined) {
+    throw new InvalidOptionsError(
+      'auth.serviceToken.audience',
+      (t as { audience?: unknown }).audience,
+      'is not an option: the Kugelpos services refuse a token with an "aud" claim ("Invalid audience"), so no ' +
+        'token gets one unless its call asks for it; pass { audience } to createServiceToken() or ' +
+        'serviceAuthHeaders() for a receiver that checks it',
+    );
+  }
+  if (t.issuer !== undefined && (typeof t.issuer !== 'string' || t.issuer.length === 0)) {
+    throw new InvalidOptionsError('auth.serviceToken.issuer', t.issuer, 'must be a non-empty string');
+  }
+  return { apiKey, serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer } };
 }
 
 function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
