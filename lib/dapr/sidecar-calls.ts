@@ -143,11 +143,14 @@ export class SidecarCalls {
 
 /**
  * DEBUG for a call the breaker refused (the state change was logged at WARN; one line per refused
- * call would flood the log); WARN when the sidecar is fine but refused the request (a bad name, a
- * stale ETag, a missing token); ERROR when the sidecar or its store failed.
+ * call would flood the log) and for an ETag conflict (409, or a transaction's ETag mismatch: the
+ * expected end of an optimistic write that lost a race, which its caller handles: it gets `false`
+ * or the `conflict` code); WARN when the sidecar is fine but refused the request (a bad name, a
+ * missing token); ERROR when the sidecar or its store failed.
  */
 function levelOf(f: CallFailure): 'debug' | 'warn' | 'error' {
   if (f.kind === 'circuit-open') return 'debug';
+  if (f.status === 409 || (f.status !== undefined && isTransactionConflict(f.status, f.response))) return 'debug';
   if (f.status !== undefined && (f.status < 500 || isTransactionConflict(f.status, f.response))) return 'warn';
   return 'error';
 }

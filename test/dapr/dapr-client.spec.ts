@@ -3,6 +3,7 @@ import { TestingModule } from '@nestjs/testing';
 import * as net from 'node:net';
 import { CircuitState, DaprClientHelper, DaprOptions, KugelCommsEvents, RequestCompletedEvent } from '../../lib';
 import { fakeDate } from '../support/fake-date';
+import { captureLogs } from '../support/log-capture';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { closedPort } from '../support/test-server';
@@ -113,6 +114,28 @@ describe('DaprClientHelper on a real daprd (in-memory components)', () => {
     expect(breaker.state).toBe(CircuitState.Closed);
     expect(breaker.consecutiveFailures).toBe(0);
     await expect(dapr.getState('statestore', 'etag-key')).resolves.toEqual({ v: 2 });
+  });
+
+  it('logs an ETag conflict at DEBUG (the expected end of an optimistic write its caller handles), not WARN or ERROR', async () => {
+    await dapr.saveState('statestore', 'etag-log', { v: 1 });
+    const first = await dapr.detailed.getState('statestore', 'etag-log');
+    if (!first.ok) throw new Error(first.error);
+    await dapr.saveState('statestore', 'etag-log', { v: 2 }, { etag: first.etag });
+    const logs = captureLogs();
+    try {
+      await expect(dapr.saveState('statestore', 'etag-log', { v: 3 }, { etag: first.etag })).resolves.toBe(false);
+      await expect(
+        dapr.executeStateTransaction('statestore', [{ operation: 'upsert', request: { key: 'etag-log', value: 4, etag: first.etag } }]),
+      ).resolves.toBe(false);
+      const lines = logs.logger.lines.filter((l) => l.text.includes('etag-log'));
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines.filter((l) => l.level !== 'debug')).toEqual([]);
+      // Another refusal by a sidecar that is fine is still a WARN: a store that does not exist.
+      await expect(dapr.saveState('no-such-store', 'k', 1)).resolves.toBe(false);
+      expect(logs.logger.lines.some((l) => l.level === 'warn' && l.text.includes('no-such-store'))).toBe(true);
+    } finally {
+      logs.restore();
+    }
   });
 
   it('deletes with and without an ETag', async () => {
