@@ -145,7 +145,7 @@ export class SidecarCalls {
  * DEBUG for a call the breaker refused (the state change was logged at WARN; one line per refused
  * call would flood the log) and for an ETag conflict (409, or a transaction's ETag mismatch: the
  * expected end of an optimistic write that lost a race, which its caller handles: it gets `false`
- * or the `conflict` code); WARN when the sidecar is fine but refused the request (a bad name, a
+ * or status 409 from `dapr.detailed`); WARN when the sidecar is fine but refused the request (a bad name, a
  * missing token); ERROR when the sidecar or its store failed.
  */
 function levelOf(f: CallFailure): 'debug' | 'warn' | 'error' {
