@@ -37,8 +37,9 @@ if [ ! -f dist/lib/index.mjs ] || [ -n "$(sources | grep -vx README.md | xargs -
   npm run build >/dev/null
 fi
 
-# 2. The tarball (npm pack is reproducible: same files, same bytes).
-tarball="$(npm pack --silent --pack-destination "$dir" | tail -1)"
+# 2. The tarball (npm pack is reproducible: same files, same bytes). The build is current (step
+# 1), so package.json's prepack (a build, for anyone who packs by hand) is not run again.
+tarball="$(npm pack --silent --ignore-scripts --pack-destination "$dir" | tail -1)"
 tarball="$dir/$tarball"
 tar_sha="$(sha256sum "$tarball" | cut -d' ' -f1)"
 
