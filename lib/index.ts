@@ -33,6 +33,8 @@ export type { RequestOptions, RequestConfig, HttpResponse, QueryValue } from './
 export { InjectServiceClient, getServiceClientToken } from './http/service-client.decorator';
 export { InjectHttpService, getHttpServiceToken } from './http/http-service.decorator';
 export { envVariableFor } from './http/service-discovery';
+export { GatewayErrorFilter, gatewayAnswer, GATEWAY_ERROR_FILTER_OPTIONS } from './http/gateway-error.filter';
+export type { GatewayErrorFilterOptions, GatewayAnswer } from './http/gateway-error.filter';
 export { encodePathSegment, pathOf } from './input/path';
 
 // ---- Dapr ---------------------------------------------------------------------------------------
