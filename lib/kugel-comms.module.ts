@@ -25,6 +25,7 @@ import { RepublisherHealthIndicator } from './health/republisher.health';
 import { RepublisherAsyncOptions, republisherFeature } from './republish/republisher-feature';
 import { RepublisherOptions } from './republish/republisher-options';
 import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
+import { PromptHttpShutdown } from './subscriptions/http/prompt-http-shutdown';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { RealtimeClient } from './realtime/realtime-client.service';
 import { RealtimeMetrics } from './realtime/realtime-metrics.service';
@@ -40,6 +41,7 @@ const PROVIDERS = [
   KugelCommsMetrics,
   SubscriptionsService,
   SubscriptionMetrics,
+  PromptHttpShutdown,
   EventRepublishers,
   RepublishMetrics,
   RepublisherHealthIndicator,

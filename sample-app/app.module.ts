@@ -12,7 +12,6 @@ import { TransactionsController } from './cart/transactions.controller';
 import { TranlogOutbox } from './cart/tranlog.outbox';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
-import { PromptHttpShutdown } from './shared/prompt-http-shutdown';
 
 /**
  * The sample cart service (app id `cart`). kugel-comms is configured asynchronously from
@@ -59,6 +58,6 @@ import { PromptHttpShutdown } from './shared/prompt-http-shutdown';
     }),
   ],
   controllers: [CartController, TransactionsController, HealthController, MetricsController],
-  providers: [CartService, CartStore, NotifyAuthGuard, PromptHttpShutdown],
+  providers: [CartService, CartStore, NotifyAuthGuard],
 })
 export class AppModule {}

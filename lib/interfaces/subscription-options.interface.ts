@@ -37,4 +37,14 @@ export interface SubscriptionOptions {
    * @default 5000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * From the start of the app's shutdown, close the HTTP server's idle keep-alive connections every
+   * 50 ms until it has closed. Node's `server.close()` closes only the connections idle at that
+   * moment: one that was answering a delivery (or a probe) stays open after its answer until the
+   * keep-alive timeout (5 s), daprd goes on sending deliveries over it, and `app.close()` waits.
+   * A request in flight is still answered in full (unlike Nest's `forceCloseConnections`, which
+   * destroys sockets with requests in flight). Applies to the app's whole HTTP server.
+   * @default true
+   */
+  closeIdleConnections?: boolean;
 }

@@ -39,6 +39,7 @@ export const DEFAULTS = {
     handlerTimeoutMs: 30_000,
     maxBodyBytes: 4 * 1024 * 1024,
     shutdownTimeoutMs: 5_000,
+    closeIdleConnections: true,
     dedupe: { store: 'statestore', ttlSec: 86_400, leaseSec: 60 },
     bulk: { maxMessages: 100, maxAwaitMs: 1_000 },
   },

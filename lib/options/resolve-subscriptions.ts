@@ -50,5 +50,18 @@ export function resolveSubscriptionOptions(
     o.shutdownTimeoutMs ?? d.shutdownTimeoutMs,
   );
 
-  return { routePrefix, appApiToken, handlerTimeoutMs, maxBodyBytes, shutdownTimeoutMs, sidecarTimeoutMs };
+  const closeIdleConnections = o.closeIdleConnections ?? d.closeIdleConnections;
+  if (typeof closeIdleConnections !== 'boolean') {
+    throw new InvalidOptionsError('subscriptions.closeIdleConnections', closeIdleConnections, 'must be true or false');
+  }
+
+  return {
+    routePrefix,
+    appApiToken,
+    handlerTimeoutMs,
+    maxBodyBytes,
+    shutdownTimeoutMs,
+    sidecarTimeoutMs,
+    closeIdleConnections,
+  };
 }

@@ -86,6 +86,7 @@ export interface ResolvedSubscriptionOptions {
   /** `dapr.timeoutMs`: how long one write to a dedupe store can take (the lease must outlast two). */
   sidecarTimeoutMs: number;
   shutdownTimeoutMs: number;
+  closeIdleConnections: boolean;
 }
 
 export type ResolvedReconnectOptions = Required<ReconnectOptions>;

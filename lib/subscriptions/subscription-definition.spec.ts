@@ -12,7 +12,7 @@ const define = (options: DaprSubscribeOptions = {}, topic = 'orders', name = 'Or
   defineSubscription(name, { pubsub: 'pubsub', topic, options }, () => undefined, OPTIONS, order);
 
 describe('subscriptions options', () => {
-  it('defaults: routePrefix dapr/events, 30 s handler timeout, 4 MiB bodies, no token, 5 s shutdown grace', () => {
+  it('defaults: routePrefix dapr/events, 30 s handler timeout, 4 MiB bodies, no token, 5 s shutdown grace, idle connections closed', () => {
     expect(OPTIONS).toEqual({
       routePrefix: 'dapr/events',
       appApiToken: undefined,
@@ -20,7 +20,15 @@ describe('subscriptions options', () => {
       maxBodyBytes: 4 * 1024 * 1024,
       shutdownTimeoutMs: 5_000,
       sidecarTimeoutMs: 5_000,
+      closeIdleConnections: true,
     });
+  });
+
+  it('closeIdleConnections: a boolean, else InvalidOptionsError naming it', () => {
+    expect(resolveSubscriptionOptions({ closeIdleConnections: false }, {}, 5_000).closeIdleConnections).toBe(false);
+    expect(() => resolveSubscriptionOptions({ closeIdleConnections: 'no' as never }, {}, 5_000)).toThrow(
+      /"subscriptions\.closeIdleConnections".*must be true or false/,
+    );
   });
 
   it('reads APP_API_TOKEN from the environment; the option wins', () => {

@@ -6,7 +6,6 @@ import { KugelCommsModule } from '../../lib';
 import { HealthController } from '../health/health.controller';
 import { MetricsController } from '../metrics/metrics.controller';
 import { ReportModule } from './report.module';
-import { PromptHttpShutdown } from '../shared/prompt-http-shutdown';
 
 /**
  * The sample report service (app id `report`), its own process with its own sidecar:
@@ -43,6 +42,6 @@ import { PromptHttpShutdown } from '../shared/prompt-http-shutdown';
     ReportModule,
   ],
   controllers: [HealthController, MetricsController],
-  providers: [PromptHttpShutdown],
+  providers: [],
 })
 export class ReportAppModule {}

@@ -2,7 +2,7 @@ import { Controller, Get, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { PromptHttpShutdown } from './prompt-http-shutdown';
+import { KugelCommsModule } from '../../lib';
 
 /** A route whose answer waits until the test releases it. */
 @Controller()
@@ -18,7 +18,7 @@ class SlowController {
   }
 }
 
-describe('PromptHttpShutdown (sample): app.close() ends once the last request in flight is answered', () => {
+describe('subscriptions.closeIdleConnections: app.close() ends once the last request in flight is answered', () => {
   let app: INestApplication | undefined;
   let agent: http.Agent | undefined;
 
@@ -28,10 +28,10 @@ describe('PromptHttpShutdown (sample): app.close() ends once the last request in
     app = undefined;
   });
 
-  async function start(): Promise<number> {
+  async function start(closeIdleConnections?: boolean): Promise<number> {
     const moduleRef = await Test.createTestingModule({
+      imports: [KugelCommsModule.forRoot({ dapr: { waitForSidecarMs: 0 }, subscriptions: { closeIdleConnections } })],
       controllers: [SlowController],
-      providers: [PromptHttpShutdown],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
@@ -40,8 +40,9 @@ describe('PromptHttpShutdown (sample): app.close() ends once the last request in
     return (app.getHttpServer().address() as AddressInfo).port;
   }
 
-  it('a request in flight at close() is answered in full, then its keep-alive connection is closed', async () => {
-    const port = await start();
+  /** Starts a request, closes the app while it is in flight, answers it: how long close() then takes. */
+  async function closeDuringRequest(closeIdleConnections?: boolean): Promise<'closed' | 'still open'> {
+    const port = await start(closeIdleConnections);
     let release!: () => void;
     SlowController.release = new Promise<void>((resolve) => (release = resolve));
     const arrived = new Promise<void>((resolve) => (SlowController.arrived = resolve));
@@ -66,12 +67,24 @@ describe('PromptHttpShutdown (sample): app.close() ends once the last request in
     release();
     expect(await answer).toEqual({ status: 200, body: '{"ok":true}' });
     let timer: NodeJS.Timeout | undefined;
-    const stillOpen = new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 10_000)));
+    const stillOpen = new Promise<'still open'>((resolve) => (timer = setTimeout(() => resolve('still open'), 3_000)));
     const outcome = await Promise.race([closed, stillOpen]);
     clearTimeout(timer);
-    app = undefined;
-    expect(outcome).toBe('closed');
-    // The client sees its pooled connection end (the server closed it, not the agent).
-    await socketClosed;
+    if (outcome === 'closed') {
+      app = undefined;
+      // The client sees its pooled connection end (the server closed it, not the agent).
+      await socketClosed;
+    } else {
+      agent?.destroy(); // lets the server close for afterEach
+    }
+    return outcome;
+  }
+
+  it('on by default: a request in flight at close() is answered in full, then its keep-alive connection is closed', async () => {
+    expect(await closeDuringRequest()).toBe('closed');
   });
+
+  it('off: the answered connection stays open and close() waits for the keep-alive timeout (Node alone)', async () => {
+    expect(await closeDuringRequest(false)).toBe('still open');
+  }, 20_000);
 });
