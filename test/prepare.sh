@@ -10,7 +10,11 @@
 #  - sidecar: a daprd: DAPRD_BIN, ~/.dapr/bin/daprd, or the project's own test sidecar built by
 #    test/dapr/build.sh (needs Go);
 #  - compat: the packed package installed into a Nest 11 and a Nest 12 app (test/compat/install.sh;
-#    needs the npm registry unless nothing changed since the last install).
+#    needs the npm registry unless nothing changed since the last install);
+#  - kafka: the jars of one Kafka broker (test/brokers/kafka-pom.xml) fetched from Maven Central
+#    with Maven into test/brokers/.cache/ (once); Java 17+ runs it;
+#  - rabbitmq: Debian's rabbitmq-server (installed when missing, as root); the tests run each node
+#    themselves, never the system service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,12 +46,42 @@ prepare_sidecar() {
   fi
 }
 
+prepare_kafka() {
+  local version lib
+  version=$(sed -n 's/^export const KAFKA_VERSION = .\([0-9.]*\).;$/\1/p' test/brokers/kafka.ts)
+  lib="test/brokers/.cache/kafka-$version"
+  command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ] || { echo "prepare: java is missing: Kafka needs Java 17 or later" >&2; exit 1; }
+  if ls "$lib"/kafka_2.13-*.jar >/dev/null 2>&1; then return; fi
+  command -v mvn >/dev/null 2>&1 || { echo "prepare: mvn is missing: Maven fetches the Kafka $version jars from Maven Central" >&2; exit 1; }
+  echo "prepare: fetching the Kafka $version jars (Maven Central)"
+  mvn -q -f test/brokers/kafka-pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$lib.tmp" -DincludeScope=runtime
+  rm -rf "$lib" && mv "$lib.tmp" "$lib"
+}
+
+prepare_rabbitmq() {
+  if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "prepare: installing rabbitmq-server (Debian package)"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq && apt-get install -y -qq rabbitmq-server >/dev/null
+    else
+      echo "prepare: rabbitmq-server is missing: install Debian's rabbitmq-server package (as root)" >&2
+      exit 1
+    fi
+  fi
+  # The package may have started its system service: the tests run their own nodes.
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop rabbitmq-server >/dev/null 2>&1 || true; fi
+  id -u rabbitmq >/dev/null 2>&1 || { echo "prepare: the rabbitmq user is missing: reinstall rabbitmq-server" >&2; exit 1; }
+}
+
 for part in "${parts[@]}"; do
   case "$part" in
     redis) prepare_redis ;;
     sidecar) prepare_sidecar ;;
     compat) bash test/compat/install.sh ;;
-    *) echo "prepare: unknown part \"$part\" (redis, sidecar, compat)" >&2; exit 2 ;;
+    kafka) prepare_kafka ;;
+    rabbitmq) prepare_rabbitmq ;;
+    *) echo "prepare: unknown part \"$part\" (redis, sidecar, compat, kafka, rabbitmq)" >&2; exit 2 ;;
   esac
 done
 echo "prepare: ready: ${parts[*]}"

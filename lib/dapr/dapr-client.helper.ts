@@ -218,6 +218,33 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return this.probe('/v1.0/healthz', timeoutMs);
   }
 
+  /**
+   * The sidecar's components, name → type (`pubsub.kafka`, `state.redis`, ...), from
+   * `GET /v1.0/metadata`; `undefined` when the sidecar cannot say now (unreachable, an error,
+   * another shape). Like the probes, not an operation: no breaker, no retry.
+   * @internal
+   */
+  async componentTypes(timeoutMs = 2000): Promise<Map<string, string> | undefined> {
+    try {
+      const res = await this.transport.axios.get<unknown>('/v1.0/metadata', {
+        timeout: timeoutMs,
+        validateStatus: (status) => status === 200,
+        signal: this.stopping.signal,
+      });
+      // The sidecar client's axios leaves bodies unparsed (the call runner parses them).
+      const body: unknown = typeof res.data === 'string' ? JSON.parse(res.data) : res.data;
+      const components = (body as { components?: unknown } | null)?.components;
+      if (!Array.isArray(components)) return undefined;
+      const types = new Map<string, string>();
+      for (const c of components as Array<{ name?: unknown; type?: unknown }>) {
+        if (typeof c?.name === 'string' && typeof c.type === 'string') types.set(c.name, c.type);
+      }
+      return types;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async probe(path: string, timeoutMs: number): Promise<{ healthy: boolean; status?: number; error?: string }> {
     try {
       const res = await this.transport.axios.get(path, {

@@ -55,6 +55,16 @@ export interface DaprSubscribeOptions<T = unknown> {
   dedupe?: boolean | DedupeOptions<T>;
   /** Handler timeout for this subscription, in milliseconds (0: none). @default subscriptions.handlerTimeoutMs */
   handlerTimeoutMs?: number;
+  /**
+   * After this many failed deliveries of one event (the handler threw, or outlived its timeout),
+   * counted by event id in this replica, the event is answered `DROP` instead of `RETRY`, with an
+   * ERROR log: daprd forwards it to `deadLetterTopic` (without one, it is gone). `false`: never.
+   * `'broker'`: 10 on a broker that redelivers a `RETRY` in place and holds every event behind it
+   * (Kafka) when a `deadLetterTopic` is set, so one poison event cannot block its partition for
+   * ever; no limit elsewhere (README, "A RETRY that cannot block for ever").
+   * @default 'broker'
+   */
+  maxDeliveries?: number | false | 'broker';
 }
 
 /** One `@DaprSubscribe` declaration as stored on the method. */

@@ -3,6 +3,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
 import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { DeliveryLimit } from './delivery-limit';
 import { handlerSpan } from './event-trace';
 import { Answer, answerOf, bulkAnswers, lostClaim } from './handler-answers';
 import { HandlerRun, messageOf, runHandler } from './handler-run';
@@ -26,6 +27,8 @@ export class EventDispatcher {
     private readonly consumer: IdempotentConsumer,
     private readonly logger: Logger,
     private readonly shutdown: { cut?: AbortSignal; graceMs: number } = { graceMs: 0 },
+    /** Bounds the failed deliveries of one event (`maxDeliveries`); none when absent. */
+    private readonly limit?: DeliveryLimit,
   ) {}
 
   /** One CloudEvent delivery; resolves to the status of the `{"status": ...}` answer. */
@@ -49,7 +52,7 @@ export class EventDispatcher {
       cancel,
       !verdict?.run,
     );
-    const answer = answerOf(run);
+    const answer = await this.bounded(h, event.id, answerOf(run));
     span.end(answer.status, answer.error);
     if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict], cancel);
     await this.settle(h, event.id, false, answer, run, verdict);
@@ -112,7 +115,9 @@ export class EventDispatcher {
         cancel,
         !held,
       );
-      const answers = bulkAnswers(h, run, events.length, this.logger);
+      const answers = await Promise.all(
+        bulkAnswers(h, run, events.length, this.logger).map((a, i) => this.bounded(h, events[i].id, a)),
+      );
       span.end(answers.every((a) => a.status === 'SUCCESS') ? 'SUCCESS' : 'PARTIAL');
       if (run.kind === 'timeout')
         this.finishLate(
@@ -189,6 +194,11 @@ export class EventDispatcher {
     });
   }
 
+  /** The answer after the delivery limit: a failure that reaches `maxDeliveries` becomes `DROP`. */
+  private bounded(h: SubscriptionHandler, id: string, answer: Answer): Promise<Answer> | Answer {
+    return this.limit ? this.limit.apply(h, id, answer) : answer;
+  }
+
   /** A delivery after shutdown's grace: `RETRY`, no claim taken, the handler not called. */
   private tooLate(h: SubscriptionHandler, id: string, bulk: boolean): DaprEventStatus {
     this.logger.warn(`${h.name}: event ${id} on ${h.pubsub}/${h.topic} came after shutdown's grace → RETRY (not run)`);
@@ -230,6 +240,7 @@ export class EventDispatcher {
     if (answer.reason === 'handled') this.logger.debug(`${where} handled in ${run.durationMs.toFixed(1)} ms`);
     else if (answer.reason === 'dropped')
       this.logger.warn(`${where} dropped by the handler: ${messageOf(answer.error)} → DROP`);
+    else if (answer.reason === 'retries-exhausted') return; // DeliveryLimit logged it
     else if (answer.reason === 'timeout')
       this.logger.error(`${where} still running after ${h.handlerTimeoutMs} ms → RETRY`);
     else if (answer.reason === 'shutdown') {

@@ -82,6 +82,12 @@ describe('defineSubscription', () => {
     expect(define({ metadata: { n: 5, on: true, s: 'x' } }).metadata).toEqual({ n: '5', on: 'true', s: 'x' });
   });
 
+  it("takes maxDeliveries as given, 'broker' when absent", () => {
+    expect(define().maxDeliveries).toBe('broker');
+    expect(define({ maxDeliveries: 5 }).maxDeliveries).toBe(5);
+    expect(define({ maxDeliveries: false }).maxDeliveries).toBe(false);
+  });
+
   it('fills bulk and dedupe defaults', () => {
     expect(define({ bulk: true }).bulk).toEqual(DEFAULTS.subscriptions.bulk);
     expect(define({ dedupe: true }).dedupe).toEqual({ ...DEFAULTS.subscriptions.dedupe, key: undefined });
@@ -104,6 +110,9 @@ describe('defineSubscription', () => {
     ['dedupe on raw payloads without a key', { dedupe: true, rawPayload: true }, 'needs dedupe.key'],
     ['a dedupe store that is no component name', { dedupe: { store: 'a b' } }, 'dedupe.store "a b"'],
     ['a negative handler timeout', { handlerTimeoutMs: -1 }, 'handlerTimeoutMs -1'],
+    ['maxDeliveries 0', { maxDeliveries: 0 }, "maxDeliveries 0 must be a whole number from 1, false or 'broker'"],
+    ['maxDeliveries 2.5', { maxDeliveries: 2.5 }, 'maxDeliveries 2.5 must be a whole number'],
+    ['maxDeliveries true', { maxDeliveries: true as never }, 'maxDeliveries true must be a whole number'],
   ])('refuses %s, naming the handler', (_what, options, message) => {
     const error = thrownBy(() => define(options));
     expect(isInvalidSubscriptionError(error)).toBe(true);

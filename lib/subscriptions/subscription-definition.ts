@@ -33,6 +33,11 @@ export interface SubscriptionHandler {
   dedupe?: ResolvedDedupe;
   /** 0: no timeout. */
   handlerTimeoutMs: number;
+  /**
+   * Failed deliveries of one event after which it is answered `DROP`: a number, `false` (never),
+   * or `'broker'` (a default that depends on the pub/sub component's kind: see `delivery-limit.ts`).
+   */
+  maxDeliveries: number | false | 'broker';
   /** Calls the method on its instance. */
   invoke: (arg: unknown) => unknown;
 }
@@ -81,6 +86,14 @@ export function defineSubscription(
   }
 
   const dedupe = resolveDedupe(o.dedupe, handlerTimeoutMs, options.sidecarTimeoutMs, fail);
+  const maxDeliveries = o.maxDeliveries ?? 'broker';
+  if (
+    maxDeliveries !== false &&
+    maxDeliveries !== 'broker' &&
+    (typeof maxDeliveries !== 'number' || !Number.isSafeInteger(maxDeliveries) || maxDeliveries < 1)
+  ) {
+    fail(`maxDeliveries ${JSON.stringify(maxDeliveries)} must be a whole number from 1, false or 'broker'`);
+  }
   if (dedupe && o.rawPayload && !dedupe.key) {
     fail('dedupe with rawPayload needs dedupe.key: daprd gives a raw event a new id on every delivery');
   }
@@ -104,6 +117,7 @@ export function defineSubscription(
     bulk: resolveBulk(o.bulk, fail),
     dedupe,
     handlerTimeoutMs,
+    maxDeliveries,
     invoke,
   };
 }

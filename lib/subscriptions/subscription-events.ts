@@ -23,7 +23,16 @@ export interface EventReceivedEvent {
  * - dedupe: `duplicate` (SUCCESS), `health-check` (SUCCESS), `in-progress` (another replica holds
  *   the claim: RETRY), `store-unavailable` (RETRY), `no-dedupe-key` (DROP).
  */
-export type EventOutcomeReason = 'handled' | 'dropped' | 'failed' | 'timeout' | 'shutdown' | 'invalid' | SkipReason;
+export type EventOutcomeReason =
+  | 'handled'
+  | 'dropped'
+  | 'failed'
+  | 'timeout'
+  | 'shutdown'
+  | 'invalid'
+  /** A failure that reached the subscription's `maxDeliveries`: answered `DROP`. */
+  | 'retries-exhausted'
+  | SkipReason;
 
 /** A delivered event was answered. */
 export interface EventHandledEvent {

@@ -24,7 +24,8 @@ export const SUBSCRIPTION_METRIC_NAMES = {
  * | `<prefix>event_handler_duration_seconds` | histogram | `pubsub`, `topic`, `outcome` |
  *
  * `reason` is one of `handled`, `dropped`, `failed`, `timeout`, `shutdown`, `invalid`, `duplicate`,
- * `health-check`, `in-progress`, `store-unavailable`, `no-dedupe-key` (see `EventOutcomeReason`).
+ * `health-check`, `in-progress`, `store-unavailable`, `no-dedupe-key`, `retries-exhausted` (see
+ * `EventOutcomeReason`).
  * The histogram observes only events whose handler ran (a batch once per event, with the batch's
  * duration). Handler names and event ids are not labels; they are in the events.
  */

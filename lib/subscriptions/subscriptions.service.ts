@@ -16,6 +16,7 @@ import { TransportSender } from '../transport/transport-sender';
 import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { DeliveriesInFlight } from './deliveries-in-flight';
+import { DeliveryLimit } from './delivery-limit';
 import { EventDispatcher } from './event-dispatcher';
 import { ExpressLike, mountDeliveries, serveOnExpress } from './http/express-routes';
 import { serveOnFastify } from './http/fastify-routes';
@@ -129,10 +130,14 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
       },
     });
     this.consumer = consumer;
-    const dispatcher = new EventDispatcher(this.events, consumer, new Logger(EventDispatcher.name), {
-      cut: this.inFlight.cut,
-      graceMs: o.shutdownTimeoutMs,
-    });
+    const limit = new DeliveryLimit(() => this.dapr.componentTypes(), new Logger(EventDispatcher.name));
+    const dispatcher = new EventDispatcher(
+      this.events,
+      consumer,
+      new Logger(EventDispatcher.name),
+      { cut: this.inFlight.cut, graceMs: o.shutdownTimeoutMs },
+      limit,
+    );
     this.server = new SubscriptionServer(topics, o, dispatcher, new Logger(SubscriptionServer.name), this.inFlight);
     this.warnAtBoot(topics);
 

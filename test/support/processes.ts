@@ -11,15 +11,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Spawns a child process that keeps its last output lines for diagnostics. */
+/**
+ * Spawns a child process that keeps its last output lines for diagnostics. `detached`: in a
+ * process group of its own (to signal it with whatever it starts).
+ */
 export function spawnLogged(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   keep = 400,
+  detached = false,
 ): { child: ChildProcess; output: string[] } {
   const output: string[] = [];
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line) continue;
