@@ -1,5 +1,4 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { AuthOptions } from '../interfaces/auth-options.interface';
 import { HealthOptions } from '../interfaces/health-options.interface';
 import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
 import { MetricsOptions } from '../interfaces/metrics-options.interface';
@@ -7,16 +6,16 @@ import { RepositoryName, RepositoryOptions } from '../interfaces/repository-opti
 import { TracingOptions } from '../interfaces/tracing-options.interface';
 import { DEFAULTS } from './defaults';
 import {
-  ResolvedAuthOptions,
   ResolvedKugelCommsOptions,
   ResolvedMetricsOptions,
   ResolvedRepositoryOptions,
   ResolvedServiceOptions,
 } from './resolved-options.interface';
+import { resolveAuth } from './resolve-auth';
 import { resolveRealtimeOptions } from './resolve-realtime';
 import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, headerValue, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+import { bool, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
 const REPOSITORY_NAMES: readonly RepositoryName[] = [
@@ -32,7 +31,6 @@ const REPOSITORY_NAMES: readonly RepositoryName[] = [
   'deliveryStatus',
 ];
 
-const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
 /**
@@ -62,38 +60,6 @@ export function resolveOptions(
     tracing: resolveTracing(options.tracing ?? {}),
     subscriptions: resolveSubscriptionOptions(options.subscriptions ?? {}, env, dapr.timeoutMs),
     realtime: resolveRealtimeOptions(options.realtime ?? {}),
-  };
-}
-
-function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
-  object('auth', o);
-  const apiKey = o.apiKey === undefined ? undefined : headerValue('auth.apiKey', o.apiKey);
-  const t = o.serviceToken;
-  if (t === undefined) return { apiKey };
-  object('auth.serviceToken', t, 'must be an object with a "secret"');
-  if (typeof t.secret !== 'string' || t.secret.length === 0) {
-    throw new InvalidOptionsError('auth.serviceToken.secret', t.secret, 'must be a non-empty string');
-  }
-  const d = DEFAULTS.serviceToken;
-  const algorithm = t.algorithm ?? d.algorithm;
-  if (!JWT_ALGORITHMS.includes(algorithm)) {
-    throw new InvalidOptionsError(
-      'auth.serviceToken.algorithm',
-      algorithm,
-      `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`,
-    );
-  }
-  const expiresInSec = positiveInt('auth.serviceToken.expiresInSec', t.expiresInSec ?? d.expiresInSec);
-  if (expiresInSec > d.maxExpiresInSec) {
-    throw new InvalidOptionsError(
-      'auth.serviceToken.expiresInSec',
-      expiresInSec,
-      `must be at most ${d.maxExpiresInSec}`,
-    );
-  }
-  return {
-    apiKey,
-    serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer, audience: t.audience },
   };
 }
 

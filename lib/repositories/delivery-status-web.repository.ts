@@ -49,9 +49,10 @@ export interface DeliveryAck {
  * - cash and open/close logs → terminal: `POST /terminals/{terminal_id}/delivery-status`;
  *
  * both with the body `{ event_id, service, status, message }` and the query `terminal_id`. Auth as
- * the original: a service token for the tenant (`auth.serviceToken`) as a bearer, or — when none
- * can be made — the API key (`auth.apiKey`, the original's `PUBSUB_NOTIFY_API_KEY`). 404 →
- * `NotFoundError`, anything else → `RepositoryError`; nothing is cached.
+ * the original: a service token for the tenant (`auth.serviceToken`) as a bearer, or — only when
+ * no service token is configured — the API key (`auth.apiKey`, the original's
+ * `PUBSUB_NOTIFY_API_KEY`). 404 → `NotFoundError`, anything else → `RepositoryError`; nothing is
+ * cached.
  */
 @Injectable()
 export class DeliveryStatusWebRepository extends WebRepository {
