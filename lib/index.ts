@@ -184,12 +184,7 @@ export { StaffMasterWebRepository } from './repositories/staff-master-web.reposi
 export { PubsubManager } from './repositories/pubsub.manager';
 export { StateStoreManager } from './repositories/state-store.manager';
 export { DeliveryStatusWebRepository } from './repositories/delivery-status-web.repository';
-export type {
-  DeliveryNotice,
-  DeliveryAck,
-  TranlogOrigin,
-  TerminalLogOrigin,
-} from './repositories/delivery-status-web.repository';
+export type { DeliveryNotice, TranlogOrigin, TerminalLogOrigin } from './repositories/delivery-status-web.repository';
 export type { StateReadResult } from './repositories/state-store.manager';
 export type {
   TerminalContext,
@@ -198,7 +193,7 @@ export type {
   PaginatedResult,
 } from './repositories/repository.interfaces';
 export type {
-  BaseDocument,
+  DeliveryAck,
   ItemMasterDocument,
   PaymentMasterDocument,
   SettingsMasterDocument,
@@ -207,6 +202,12 @@ export type {
   StaffMasterDocument,
   StoreInfoDocument,
   TerminalInfoDocument,
+  TerminalStaff,
+  TransactionDiscount,
   TransactionDocument,
-  TransactionSales,
+  TransactionLineItem,
+  TransactionPayment,
+  TransactionStaff,
+  TransactionStatus,
+  TransactionTax,
 } from './repositories/documents.interface';

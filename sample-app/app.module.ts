@@ -17,7 +17,8 @@ import { PromptHttpShutdown } from './shared/prompt-http-shutdown';
 /**
  * The sample cart service (app id `cart`). kugel-comms is configured asynchronously from
  * `ConfigService` (environment variables):
- * - `BASE_URL_MASTER_DATA`: the master-data peer (found by the module's own discovery too);
+ * - `BASE_URL_MASTER_DATA` / `BASE_URL_TERMINAL`: master-data and the terminal service (the
+ *   sample's one peer answers both);
  * - `DAPR_HTTP_PORT` / `DAPR_API_TOKEN`: the sidecar (read by the module);
  * - `SECRET_KEY` / `PUBSUB_NOTIFY_API_KEY`: what the consumers' delivery-status callbacks must carry;
  * - `SAMPLE_BREAKER_RESET_MS`: how long an open breaker waits before its trial (60 s by default);
@@ -36,6 +37,7 @@ import { PromptHttpShutdown } from './shared/prompt-http-shutdown';
         return {
           services: {
             'master-data': config.get<string>('BASE_URL_MASTER_DATA') ?? 'http://127.0.0.1:8002/api/v1',
+            terminal: config.get<string>('BASE_URL_TERMINAL') ?? 'http://127.0.0.1:8002/api/v1',
           },
           dapr: { breaker: { resetTimeoutMs } },
           // Prometheus metrics in prom-client's global registry, served by GET /metrics.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the sample, each part its own process: Redis (the pub/sub streams and the state stores), the
-# sample's master-data peer, the cart service and the report service, each service with its own Dapr
+# sample's master-data and terminal peer, the cart service and the report service, each service with its own Dapr
 # sidecar (DAPRD_BIN, ~/.dapr/bin/daprd, the test sidecar built by test/dapr/build.sh, or built now
 # when Go is installed), and the real-time sample (the stock service and its monitor). Ctrl-C stops
 # everything. While it runs, `bash sample-app/sidecar.sh stop|start cart|report` stops or starts one
@@ -20,6 +20,8 @@ export DAPR_HTTP_PORT="${DAPR_HTTP_PORT:-3500}"
 REPORT_DAPR_HTTP_PORT="${REPORT_DAPR_HTTP_PORT:-3501}"
 RUN_DIR="${SAMPLE_RUN_DIR:-$PWD/.tmp/sample}"
 export BASE_URL_MASTER_DATA="${BASE_URL_MASTER_DATA:-http://127.0.0.1:${PEER_PORT}/api/v1}"
+# The same peer plays the terminal service (the cart reads its terminal and store there).
+export BASE_URL_TERMINAL="${BASE_URL_TERMINAL:-http://127.0.0.1:${PEER_PORT}/api/v1}"
 # Service credentials, random per run unless given: SECRET_KEY signs and verifies service tokens (the
 # report's delivery-status callbacks to the cart, the stock monitor's WebSocket), PUBSUB_NOTIFY_API_KEY
 # is the API key a callback may carry instead.

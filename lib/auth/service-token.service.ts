@@ -5,7 +5,11 @@ import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { apiKeyHeaders, bearerHeaders } from './auth-headers';
 
-/** Claims of a service token (the original's, plus `iat`, `exp` and optional `iss`/`aud`). */
+/**
+ * Claims of a service token: the original's (`sub`, `tenant_id`, `service`, `is_service_account`,
+ * `is_superuser`), with `exp` and `iat`, `iss` when `auth.serviceToken.issuer` is set, and `aud`
+ * only when a call asks for one.
+ */
 export interface ServiceTokenClaims {
   sub: string;
   tenant_id: string;
@@ -27,6 +31,10 @@ export const SERVICE_TOKEN_IAT_LEEWAY_SEC = 30;
  * configured, pinned algorithm (jsonwebtoken does the signing; the boot signed one already, so the
  * key is known to fit); `serviceAuthHeaders()` is the original's mixed pattern: the token as a
  * bearer when a service token is configured, else the API key.
+ *
+ * A token carries no `aud` claim unless its call asks for one: the Kugelpos services verify
+ * tokens without an expected audience, and that check refuses any token that has one ("Invalid
+ * audience"), so a token meant for them must not have it.
  */
 @Injectable()
 export class ServiceTokenService {
@@ -37,9 +45,15 @@ export class ServiceTokenService {
    * issued `SERVICE_TOKEN_IAT_LEEWAY_SEC` (30) seconds back and valid for `auth.serviceToken.expiresInSec`
    * (300 s by default, 3600 at most) from now. Throws for an empty or non-string `tenantId` or
    * `serviceName`, and when no service token is configured.
+   *
+   * @param token.audience An `aud` claim, only for a receiver that checks it (never for the
+   *   Kugelpos services, which refuse the token then).
    */
-  createServiceToken(tenantId: string, serviceName: string): string {
+  createServiceToken(tenantId: string, serviceName: string, token: { audience?: string } = {}): string {
     checkInput(tenantId, serviceName, 'createServiceToken');
+    const audience = token?.audience;
+    if (audience !== undefined && (typeof audience !== 'string' || audience.length === 0))
+      throw new TypeError('createServiceToken: audience must be a non-empty string when given');
     const config = this.options.auth.serviceToken;
     if (!config) throw new Error('no service token configured: set KugelCommsModule option auth.serviceToken.secret');
     const now = Math.floor(Date.now() / 1000);
@@ -55,7 +69,7 @@ export class ServiceTokenService {
     return jwt.sign(claims, config.secret, {
       algorithm: config.algorithm,
       ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
-      ...(config.audience !== undefined ? { audience: config.audience } : {}),
+      ...(audience !== undefined ? { audience } : {}),
     });
   }
 
@@ -64,12 +78,12 @@ export class ServiceTokenService {
    * `X-Tenant-ID` when `auth.serviceToken` is configured; otherwise `X-API-KEY` from `auth.apiKey`
    * and `X-Tenant-ID`. A configured token is never swapped for the API key: a token that cannot be
    * made is an error (the boot proved the key signs, so only a bad argument gets here), as is an
-   * empty tenant or service name, and having neither credential.
+   * empty tenant or service name, and having neither credential. `token` as for `createServiceToken`.
    */
-  serviceAuthHeaders(tenantId: string, serviceName: string): Record<string, string> {
+  serviceAuthHeaders(tenantId: string, serviceName: string, token: { audience?: string } = {}): Record<string, string> {
     checkInput(tenantId, serviceName, 'serviceAuthHeaders');
     if (this.options.auth.serviceToken) {
-      return { ...bearerHeaders(this.createServiceToken(tenantId, serviceName)), 'X-Tenant-ID': tenantId };
+      return { ...bearerHeaders(this.createServiceToken(tenantId, serviceName, token)), 'X-Tenant-ID': tenantId };
     }
     const apiKey = this.options.auth.apiKey;
     if (!apiKey) {

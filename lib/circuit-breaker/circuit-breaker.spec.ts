@@ -1,4 +1,4 @@
-import { isBrokenCircuitError } from '../errors/broken-circuit.error';
+import { BrokenCircuitError, isBrokenCircuitError } from '../errors/broken-circuit.error';
 import { CircuitBreaker, CircuitStateChange } from './circuit-breaker';
 import { CircuitState } from './circuit-state';
 
@@ -119,6 +119,14 @@ describe('CircuitBreaker', () => {
     permit.failure();
     expect(breaker.snapshot().consecutiveFailures).toBe(1);
     expect(breaker.state).toBe(CircuitState.Closed);
+
+    permit.success(); // no second verdict: the failure stands
+    expect(breaker.snapshot().consecutiveFailures).toBe(1);
+    const ok = breaker.tryAcquire()!;
+    ok.success();
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+    ok.failure(); // nor after a success
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
   });
 
   it('late outcomes of calls started while closed do not close a half-open breaker', () => {
@@ -201,8 +209,161 @@ describe('CircuitBreaker', () => {
     expect(changes.map((c) => c.reason)).toEqual(['failure-threshold']);
   });
 
+  it('a closed breaker reports no opening, no next attempt and no trials', () => {
+    const { breaker } = make();
+    fail(breaker);
+    expect(breaker.snapshot()).toEqual({
+      name: 'state:store',
+      state: 'closed',
+      consecutiveFailures: 1,
+      openedAt: undefined,
+      nextAttemptAt: undefined,
+      trialsInFlight: 0,
+    });
+    expect(breaker.retryAt).toBeUndefined();
+  });
+
+  it('half-open reports when it opened, no next attempt, and its trials in flight', () => {
+    const { breaker } = make({ halfOpenMaxCalls: 3 });
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    breaker.tryAcquire();
+    expect(breaker.snapshot()).toEqual({
+      name: 'state:store',
+      state: 'half_open',
+      consecutiveFailures: 3,
+      openedAt: 1_000_000,
+      nextAttemptAt: undefined,
+      trialsInFlight: 1,
+    });
+    expect(breaker.retryAt).toBeUndefined();
+  });
+
+  it('every state change event says when it happened and the failures then', () => {
+    const { breaker, changes } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    jest.advanceTimersByTime(5);
+    fail(breaker);
+    expect(changes).toEqual([
+      { breaker: 'state:store', from: 'closed', to: 'open', reason: 'failure-threshold', failures: 3, at: 1_000_000 },
+      { breaker: 'state:store', from: 'open', to: 'half_open', reason: 'reset-timeout', failures: 3, at: 1_060_000 },
+      { breaker: 'state:store', from: 'half_open', to: 'open', reason: 'trial-failed', failures: 4, at: 1_060_005 },
+    ]);
+    expect(breaker.snapshot()).toMatchObject({ openedAt: 1_060_005, nextAttemptAt: 1_120_005 });
+  });
+
+  it('outcomes of calls started while closed that land while open change nothing', () => {
+    const { breaker } = make();
+    const early = [breaker.tryAcquire()!, breaker.tryAcquire()!];
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    early[0].success();
+    early[1].failure();
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', consecutiveFailures: 3, openedAt: 1_000_000 });
+  });
+
+  it('a late failure of a call started while closed does not re-open a half-open breaker', () => {
+    const { breaker, changes } = make();
+    const early = breaker.tryAcquire()!;
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    early.failure();
+    expect(breaker.snapshot()).toMatchObject({ state: 'half_open', consecutiveFailures: 3 });
+    expect(changes.map((c) => c.reason)).toEqual(['failure-threshold', 'reset-timeout']);
+  });
+
+  it('a released closed permit counts nothing, then or later', () => {
+    const { breaker } = make({ failureThreshold: 1 });
+    const permit = breaker.tryAcquire()!;
+    permit.release();
+    permit.failure();
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    fail(breaker);
+    const late = breaker.tryAcquire();
+    expect(late).toBeUndefined();
+  });
+
+  it('a trial settles once: a second verdict of the same permit is ignored', () => {
+    const { breaker, changes } = make({ halfOpenMaxCalls: 2 });
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    const trial = breaker.tryAcquire()!;
+    trial.release();
+    trial.failure();
+    trial.success();
+    expect(breaker.snapshot()).toMatchObject({ state: 'half_open', trialsInFlight: 0 });
+    expect(changes.map((c) => c.reason)).toEqual(['failure-threshold', 'reset-timeout']);
+  });
+
+  it('a trial of an earlier half-open period does not count in the next one', () => {
+    const { breaker, changes } = make({ halfOpenMaxCalls: 2 });
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    const old = breaker.tryAcquire()!;
+    fail(breaker); // the other trial fails: open again
+    jest.advanceTimersByTime(60_000);
+    const current = breaker.tryAcquire()!;
+    old.failure(); // lands in the next half-open period
+    expect(breaker.snapshot()).toMatchObject({ state: 'half_open', trialsInFlight: 1 });
+    old.success();
+    expect(breaker.state).toBe(CircuitState.HalfOpen);
+    current.success();
+    expect(breaker.state).toBe(CircuitState.Closed);
+    expect(changes.map((c) => c.reason)).toEqual([
+      'failure-threshold',
+      'reset-timeout',
+      'trial-failed',
+      'reset-timeout',
+      'trial-succeeded',
+    ]);
+  });
+
+  it('isolating a half-open breaker holds it open and keeps its failures', () => {
+    const { breaker, changes } = make();
+    for (let i = 0; i < 3; i += 1) fail(breaker);
+    jest.advanceTimersByTime(60_000);
+    const trial = breaker.tryAcquire()!;
+    breaker.isolate();
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', consecutiveFailures: 3, openedAt: 1_060_000 });
+    trial.success(); // a trial of the half-open period that isolate ended
+    jest.advanceTimersByTime(10 * 60_000);
+    expect(breaker.state).toBe(CircuitState.Open);
+    expect(changes.at(-1)).toMatchObject({ from: 'half_open', to: 'open', reason: 'manual', failures: 3 });
+  });
+
+  it('execute rejects with a BrokenCircuitError naming the breaker and when to retry, without calling fn', async () => {
+    const { breaker } = make({ failureThreshold: 1 });
+    await expect(breaker.execute(() => Promise.reject(new Error('500')))).rejects.toThrow('500');
+    const fn = jest.fn(() => Promise.resolve('ok'));
+    const error = await breaker.execute(fn).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokenCircuitError);
+    expect(error).toMatchObject({ breaker: 'state:store', retryAt: 1_060_000, code: 'ERR_CIRCUIT_OPEN' });
+    expect(fn).not.toHaveBeenCalled();
+    expect(breaker.retryAt).toBe(1_060_000);
+  });
+
+  it('execute resolves with the value of fn and counts a success', async () => {
+    const { breaker } = make();
+    fail(breaker);
+    fail(breaker);
+    await expect(breaker.execute(() => Promise.resolve(42))).resolves.toBe(42);
+    expect(breaker.snapshot().consecutiveFailures).toBe(0);
+  });
+
+  it('takes its options as given and defaults the rest', () => {
+    expect(new CircuitBreaker('b', { failureThreshold: 2 }).options).toMatchObject({ failureThreshold: 2 });
+    const defaults = new CircuitBreaker('b').options;
+    expect(defaults.failureThreshold).toBeGreaterThan(0);
+    expect(defaults.resetTimeoutMs).toBeGreaterThan(0);
+    expect(defaults.halfOpenMaxCalls).toBeGreaterThan(0);
+  });
+
   it('refuses bad options with an error naming the option and the value', () => {
-    expect(() => new CircuitBreaker('b', { failureThreshold: 0 })).toThrow(/failureThreshold.*got 0/);
+    expect(() => new CircuitBreaker('http:orders', { failureThreshold: 0 })).toThrow(
+      'option "breaker "http:orders".failureThreshold" must be a positive integer; got 0',
+    );
     expect(() => new CircuitBreaker('b', { resetTimeoutMs: -1 })).toThrow(/resetTimeoutMs.*got -1/);
     expect(() => new CircuitBreaker('b', { halfOpenMaxCalls: 1.5 })).toThrow(/halfOpenMaxCalls.*got 1.5/);
   });

@@ -2,9 +2,11 @@
  * The one rule for what holds a credential, applied to query parameter names in URLs that are
  * logged or put in errors, and to option names in `InvalidOptionsError`: a name containing `key`,
  * `token`, `secret`, `pass`, `pwd`, `signature`, `auth`, `jwt`, `credential`, `session` or
- * `cookie`, or the word `sid`. Header values are never logged at all.
+ * `cookie`, or the word `sid` or `sig` (a SAS token's `?sig=`; not `inside`, `signal`, `design`).
+ * Header values are never logged at all.
  */
-const SECRET_NAME = /key|token|secret|pass|pwd|signature|auth|jwt|credential|session|cookie|(^|[^a-z])sid([^a-z]|$)/i;
+const SECRET_NAME =
+  /key|token|secret|pass|pwd|signature|auth|jwt|credential|session|cookie|(^|[^a-z])(sid|sig)([^a-z]|$)/i;
 
 /** Whether a query parameter or option named `name` may hold a credential (see `SECRET_NAME`). */
 export function isSecretName(name: string): boolean {
@@ -24,7 +26,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
+      if (eq === -1) return pair; // a name alone (`?verbose`): no value to hide
       let name = pair.slice(0, eq);
       try {
         name = decodeURIComponent(name);

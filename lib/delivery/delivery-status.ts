@@ -25,7 +25,11 @@ export interface ConsumerDelivery {
   updatedAt?: string;
 }
 
-/** A consumer's callback, as the delivery-status endpoints receive it (camelCased). */
+/**
+ * A consumer's callback, as the delivery-status endpoints read it. On the wire the body is
+ * snake_case, `{ event_id, service, status, message? }` (the callback schemas have no camelCase
+ * aliases); the event id picks the record, the rest is this.
+ */
 export interface DeliveryCallback {
   service: string;
   status: DeliveryCallbackStatus;

@@ -14,8 +14,11 @@ export interface ServiceTokenOptions {
   algorithm?: 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
   /** Lifetime in seconds, at most 3600. @default 300 */
   expiresInSec?: number;
-  /** `iss` claim. @default none */
+  /** `iss` claim (the Kugelpos services do not check it). @default none */
   issuer?: string;
-  /** `aud` claim. @default none */
-  audience?: string;
+  /*
+   * No `audience` here: one audience for every token would reach the Kugelpos services too, and
+   * they refuse a token that has one. A call to a receiver that checks `aud` asks for it:
+   * `createServiceToken(tenantId, serviceName, { audience })`.
+   */
 }

@@ -25,7 +25,7 @@ const KEY_NEEDS: Record<string, string> = {
 /**
  * `auth.*`. A service token is checked whole at boot, so that a configuration that cannot make
  * one stops start-up naming the option rather than failing on the first call: the algorithm, the
- * lifetime, `issuer`/`audience` (non-empty strings), an HMAC secret at least as long as the
+ * lifetime, `issuer` (a non-empty string; `audience` is refused: see `createServiceToken`), an HMAC secret at least as long as the
  * algorithm's hash, and — for every algorithm — one token signed with the key, which proves the
  * key fits the algorithm (a string for RS256, a public key, an RSA key under 2048 bits, an EC key
  * on another curve). No message shows the secret.
@@ -53,14 +53,22 @@ export function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
       `must be at most ${d.maxExpiresInSec}`,
     );
   }
+  if ('audience' in t && (t as { audience?: unknown }).audience !== undefined) {
+    throw new InvalidOptionsError(
+      'auth.serviceToken.audience',
+      (t as { audience?: unknown }).audience,
+      'is not an option: the Kugelpos services refuse a token with an "aud" claim ("Invalid audience"), so no ' +
+        'token gets one unless its call asks for it; pass { audience } to createServiceToken() or ' +
+        'serviceAuthHeaders() for a receiver that checks it',
+    );
+  }
   const issuer = claim('issuer', t.issuer);
-  const audience = claim('audience', t.audience);
   const secret = checkSecret(t.secret, algorithm);
-  return { apiKey, serviceToken: { secret, algorithm, expiresInSec, issuer, audience } };
+  return { apiKey, serviceToken: { secret, algorithm, expiresInSec, issuer } };
 }
 
-/** `iss` / `aud`: absent, or a non-empty string (jsonwebtoken would sign another type, or throw on the first call). */
-function claim(name: 'issuer' | 'audience', value: unknown): string | undefined {
+/** `iss`: absent, or a non-empty string (jsonwebtoken would sign another type, or throw on the first call). */
+function claim(name: 'issuer', value: unknown): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidOptionsError(`auth.serviceToken.${name}`, value, 'must be a non-empty string');

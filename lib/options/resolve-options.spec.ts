@@ -61,6 +61,8 @@ describe('resolveOptions', () => {
     [{ health: { openCircuitIs: 'sideways' } }, 'health.openCircuitIs', 'got "sideways"'],
     [{ auth: { serviceToken: { secret: 's', algorithm: 'none' } } }, 'auth.serviceToken.algorithm', 'got "none"'],
     [{ auth: { serviceToken: { secret: 's', expiresInSec: 86_400 } } }, 'auth.serviceToken.expiresInSec', 'got 86400'],
+    [{ auth: { serviceToken: { secret: 's', audience: 'cart' } } }, 'auth.serviceToken.audience', 'got "cart"'],
+    [{ auth: { serviceToken: { secret: 's', issuer: 7 } } }, 'auth.serviceToken.issuer', 'got 7'],
   ])('%j → names %s and the value', (options, option, got) => {
     const error = thrownBy(() => resolveOptions(options as never, {}));
     expect(isInvalidOptionsError(error)).toBe(true);

@@ -57,7 +57,7 @@ export interface ResolvedDaprOptions extends ResolvedTransportOptions {
 export interface ResolvedAuthOptions {
   apiKey?: string;
   serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
-    Pick<ServiceTokenOptions, 'issuer' | 'audience'>;
+    Pick<ServiceTokenOptions, 'issuer'>;
 }
 
 export interface ResolvedRepositoryOptions {

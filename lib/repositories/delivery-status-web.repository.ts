@@ -6,6 +6,7 @@ import { HttpClientHelper } from '../http/http-client.helper';
 import { encodePathSegment } from '../input/path';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
+import { DeliveryAck } from './documents.interface';
 import { WebCall, WebRepository } from './web-repository';
 
 /** What a consumer reports about one event. */
@@ -30,15 +31,6 @@ export interface TranlogOrigin {
 /** Where a cash or open/close log came from: its terminal (`terminalId` = `{tenant}-{store}-{no}`). */
 export type TerminalLogOrigin =
   { terminalId: string } | { tenantId: string; storeCode: string; terminalNo: number | string };
-
-/** The publisher's answer (`data` of its envelope). */
-export interface DeliveryAck {
-  event_id?: string;
-  service?: string;
-  status?: string;
-  success?: boolean;
-  [field: string]: unknown;
-}
 
 /**
  * The consumer's callback to the publisher (the original's `_notify_pubsub_status_*`): "I received

@@ -20,24 +20,34 @@ export interface TerminalContext extends TerminalCredentials {
   jwtToken?: string;
 }
 
-/** The response envelope every Kugelpos service answers with. */
+/**
+ * A successful answer of a Kugelpos service, as its routers serialise it: every key is always
+ * there (`null` when unset). An error answer (4xx, 5xx) is written by field name instead
+ * (`user_error`); the repositories read only its status.
+ */
 export interface ApiEnvelope<T, M = EnvelopeMetadata> {
   success: boolean;
   code: number;
-  message: string;
-  userError?: unknown;
+  message: string | null;
+  userError: { code: string | null; message: string | null } | null;
   data: T;
-  metadata?: M;
-  operation?: string;
+  /** Set by the list routes; `null` otherwise. */
+  metadata: M | null;
+  /** The name of the route's handler. */
+  operation: string | null;
 }
 
 /** `metadata` of a paginated answer. */
 export interface EnvelopeMetadata {
+  /** Every matching document, across pages. */
   total: number;
-  page?: number;
-  limit?: number;
-  sort?: unknown;
-  filter?: unknown;
+  page: number;
+  /** The page size; 0 = no limit. */
+  limit: number;
+  /** The sort applied, `field:1, field:-1`. */
+  sort: string | null;
+  /** The filter applied, as the service's database query. */
+  filter: Record<string, unknown> | null;
 }
 
 /** One page of a paginated list. */

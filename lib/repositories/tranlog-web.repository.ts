@@ -74,10 +74,8 @@ export class TranlogWebRepository extends WebRepository {
     });
     const metadata = envelope.metadata as Record<string, unknown> | undefined;
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw this.malformed(
-        call,
-        `"metadata" is ${metadata === undefined ? 'missing' : 'not an object'}, expected { total, ... }`,
-      );
+      const what = metadata === undefined ? 'missing' : metadata === null ? 'null' : 'not an object';
+      throw this.malformed(call, `"metadata" is ${what}, expected { total, ... }`);
     }
     const total = metadata.total;
     if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {

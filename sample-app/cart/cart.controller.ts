@@ -1,19 +1,24 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { CartService } from './cart.service';
-import { contextOf, positive, text } from './terminal-context';
+import { contextOf, optionalText, positive, text } from './terminal-context';
 
 @Controller('api/v1/tenants/:tenantId/stores/:storeCode/terminals/:terminalNo')
 export class CartController {
   constructor(private readonly carts: CartService) {}
 
+  /** Body (optional), as the original's: `{ userId?, userName? }`, who opens the cart. */
   @Post('carts')
   create(
     @Param('tenantId') t: string,
     @Param('storeCode') s: string,
     @Param('terminalNo') n: string,
+    @Body() body: { userId?: unknown; userName?: unknown } | undefined,
     @Headers() h: Record<string, string>,
   ) {
-    return this.carts.create(contextOf(t, s, n, h));
+    return this.carts.create(contextOf(t, s, n, h), {
+      id: optionalText('userId', body?.userId),
+      name: optionalText('userName', body?.userName),
+    });
   }
 
   @Get('carts/:cartId')

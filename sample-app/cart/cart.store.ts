@@ -32,9 +32,17 @@ export interface Cart {
   tenantId: string;
   storeCode: string;
   terminalNo: number;
+  /** The store's name, from the terminal service when the cart was opened. */
+  storeName: string | null;
+  /** The terminal's business date when the cart was opened (`YYYYMMDD`): the transaction's. */
+  businessDate: string | null;
+  /** Who opened the cart, as the request named them (the original's `userId`/`userName`). */
+  user: { id: string | null; name: string | null };
+  /** When the cart was opened (ISO-8601 with the offset): the transaction's reference time. */
+  createdAt: string;
   lines: CartLine[];
   payments: CartPayment[];
-  /** Sum of the lines (prices include tax, as the sample's master data gives them). */
+  /** What the customer pays: the lines, plus any tax added to the price (external tax codes). */
   total: number;
   status: 'open' | 'billed';
   /** Set when billed: the transaction and the event that carries it. */
@@ -148,6 +156,10 @@ function inOrder(c: Cart): Cart {
     tenantId: c.tenantId,
     storeCode: c.storeCode,
     terminalNo: c.terminalNo,
+    storeName: c.storeName,
+    businessDate: c.businessDate,
+    user: { id: c.user?.id ?? null, name: c.user?.name ?? null },
+    createdAt: c.createdAt,
     status: c.status,
     total: c.total,
     lines: c.lines.map((l) => ({

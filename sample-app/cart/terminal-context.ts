@@ -39,3 +39,7 @@ export function text(name: string, value: unknown): string {
     throw new BadRequestException(`${name} must be a non-empty string`);
   return value;
 }
+
+export function optionalText(name: string, value: unknown): string | undefined {
+  return value === undefined || value === null ? undefined : text(name, value);
+}

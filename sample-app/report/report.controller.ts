@@ -1,6 +1,6 @@
 import { BadGatewayException, Controller, Get, Param, ParseIntPipe } from '@nestjs/common';
 // In an application: `from 'kugel-comms'`.
-import { TranlogWebRepository } from '../../lib';
+import { TerminalInfoWebRepository, TranlogWebRepository } from '../../lib';
 import { ReportStore, StoreSales } from './report.store';
 
 /** What the report received, and a check against what the cart published. */
@@ -9,6 +9,7 @@ export class ReportController {
   constructor(
     private readonly store: ReportStore,
     private readonly tranlogs: TranlogWebRepository,
+    private readonly terminals: TerminalInfoWebRepository,
   ) {}
 
   /** Sales of the store: transactions received, their total, their event ids. */
@@ -39,9 +40,10 @@ export class ReportController {
   }
 
   /**
-   * The terminal's transactions as the cart lists them (`TranlogWebRepository`, the original's
-   * terminal → cart call) against what the report received: `missing` should be empty once every
-   * event is delivered.
+   * The terminal's transactions of its current business date and opening, as the cart lists them
+   * (`TranlogWebRepository`, the original's terminal → cart call; the business date and open
+   * counter are the terminal's, from `TerminalInfoWebRepository`), against what the report
+   * received: `missing` should be empty once every event is delivered.
    */
   @Get('terminals/:terminalNo/reports/reconcile')
   async reconcile(
@@ -55,21 +57,29 @@ export class ReportController {
       terminalNo,
       apiKey: process.env.SAMPLE_API_KEY ?? 'demo-terminal-key',
     };
+    let terminal;
     let page;
     try {
+      terminal = await this.terminals.getTerminalInfo(context, terminalNo);
+      if (terminal.businessDate === null) return { published: 0, received: 0, missing: [] };
       page = await this.tranlogs.getTranlogList(context, {
-        businessDate: new Date().toISOString().slice(0, 10).replace(/-/g, ''),
-        openCounter: 1,
+        businessDate: terminal.businessDate,
+        openCounter: terminal.openCounter,
         limit: 0,
         page: 1,
       });
     } catch (error) {
-      throw new BadGatewayException(`cart transactions: ${(error as Error).message}`);
+      throw new BadGatewayException(`terminal ${terminalNo}'s transactions: ${(error as Error).message}`);
     }
     const received = new Set(
       this.store
         .logsOf(tenantId, storeCode)
-        .filter((t) => t.terminal_no === terminalNo)
+        .filter(
+          (t) =>
+            t.terminal_no === terminalNo &&
+            t.business_date === terminal.businessDate &&
+            t.open_counter === terminal.openCounter,
+        )
         .map((t) => t.transaction_no),
     );
     const published = page.data.map((t) => t.transactionNo);

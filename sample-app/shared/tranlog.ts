@@ -1,6 +1,6 @@
 /**
- * The transaction log as the original cart publishes it (`reference/kugelpos-events.md` §1.2):
- * the document dumped by field name (snake_case), base fields null for a new log, plus `event_id`.
+ * The transaction log as the original cart publishes it: its `BaseTransaction` document dumped by
+ * field name (snake_case), the stored-document fields `null` for a new log, plus `event_id`.
  * Shared by the cart (publisher) and the report (consumer) of the sample.
  */
 
@@ -10,27 +10,40 @@ export const TRANLOG_TOPIC = 'topic-tranlog';
 /** Where the report sends what it cannot report (a log without tenant, store or event id). */
 export const TRANLOG_DLQ = `${TRANLOG_TOPIC}-dlq`;
 
+/** A discount on a line (`discounts`, `discounts_allocated`) or on the subtotal. */
+export interface TranlogDiscount {
+  seq_no: number | null;
+  discount_type: string | null;
+  discount_value: number | null;
+  discount_amount: number | null;
+  detail: string | null;
+  promotion_code: string | null;
+  promotion_type: string | null;
+}
+
 export interface TranlogLineItem {
   line_no: number;
   item_code: string;
-  category_code: string;
+  category_code: string | null;
   description: string;
-  description_short: string;
-  tax_code: string;
+  description_short: string | null;
   unit_price: number;
   unit_price_original: number;
   is_unit_price_changed: boolean;
   quantity: number;
+  discounts: TranlogDiscount[];
+  discounts_allocated: TranlogDiscount[];
   amount: number;
-  discounts: unknown[];
-  discounts_allocated: unknown[];
+  tax_code: string;
   is_cancelled: boolean;
 }
 
 export interface TranlogPayment {
   payment_no: number;
   payment_code: string;
+  /** What was tendered. */
   deposit_amount: number;
+  /** What was applied to the transaction. */
   amount: number;
   description: string;
   detail: string | null;
@@ -39,30 +52,60 @@ export interface TranlogPayment {
 export interface TranlogTax {
   tax_no: number;
   tax_code: string;
-  tax_type: 'External' | 'Internal' | 'Exempt';
+  /** `External`, `Internal` or `Exempt`. */
+  tax_type: string;
   tax_name: string;
   tax_amount: number;
   target_amount: number;
   target_quantity: number;
 }
 
+/** The transaction a return or a void refers to. */
+export interface TranlogOrigin {
+  generate_date_time: string | null;
+  tenant_id: string | null;
+  store_code: string | null;
+  store_name: string | null;
+  terminal_no: number | null;
+  transaction_no: number | null;
+  transaction_type: number | null;
+  receipt_no: number | null;
+}
+
+/** What the cart adds from its settings; each key only when the setting has a value. */
+export interface TranlogAdditionalInfo {
+  /** From the setting `INVOICE_REGISTRATION_NUMBER`: the store's qualified-invoice registration number. */
+  invoice_registration_number?: string;
+  receipt_headers?: Array<{ text: string; align: string }>;
+  receipt_footers?: Array<{ text: string; align: string }>;
+}
+
+/**
+ * The message on `topic-tranlog`: the original's `BaseTransaction` dumped by field name, plus
+ * `event_id`. Every key is always there (`null` when unset).
+ */
 export interface Tranlog {
-  shard_key: null;
-  created_at: null;
-  updated_at: null;
-  etag: null;
+  /** The four stored-document fields: `null` for a new log. */
+  shard_key: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+  etag: string | null;
   tenant_id: string;
   store_code: string;
-  store_name: string;
+  /** The store's name, from the terminal service's store record. */
+  store_name: string | null;
   terminal_no: number;
   transaction_no: number;
   transaction_type: number;
-  business_date: string;
+  /** The terminal's business date when the cart was opened, `YYYYMMDD`. */
+  business_date: string | null;
+  /** The terminal's counters when the transaction was made. */
   open_counter: number;
   business_counter: number;
   generate_date_time: string;
   receipt_no: number;
-  user: { id: string; name: string };
+  /** Who opened the cart, as the cart's creation request named them (`null`s when it did not). */
+  user: { id: string | null; name: string | null };
   sales: {
     reference_date_time: string;
     total_amount: number;
@@ -78,27 +121,17 @@ export interface Tranlog {
   };
   line_items: TranlogLineItem[];
   payments: TranlogPayment[];
+  /** One per tax code of the lines, numbered in the order the codes first appear. */
   taxes: TranlogTax[];
-  subtotal_discounts: unknown[];
-  origin: null;
+  subtotal_discounts: TranlogDiscount[];
+  origin: TranlogOrigin | null;
+  /** The staff member signed in at the terminal. */
   staff: { id: string; name: string };
   receipt_text: string;
   journal_text: string;
-  additional_info: Record<string, unknown>;
+  additional_info: TranlogAdditionalInfo;
   is_voided: boolean;
   is_refunded: boolean;
   /** The cart's own id of this event (UUID v4): the consumers de-duplicate on it. */
   event_id: string;
-}
-
-/** `snake_case` keys to `camelCase`, deeply: the original's REST bodies are camelCase, its events snake_case. */
-export function camelCased(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCased);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [
-      k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()),
-      camelCased(v),
-    ]),
-  );
 }

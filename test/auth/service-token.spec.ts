@@ -1,6 +1,14 @@
 import { TestingModule } from '@nestjs/testing';
 import * as jwt from 'jsonwebtoken';
-import { apiKeyHeaders, bearerHeaders, HttpClientHelper, ServiceTokenService, terminalAuth } from '../../lib';
+import {
+  apiKeyHeaders,
+  bearerHeaders,
+  HttpClientHelper,
+  isInvalidOptionsError,
+  ServiceTokenService,
+  terminalAuth,
+} from '../../lib';
+import { verifyLikeKugelpos } from '../support/kugelpos-token';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
 import { bootKugelComms } from '../support/module-fixture';
@@ -80,6 +88,45 @@ describe('auth headers and service tokens', () => {
       expect(() => jwt.verify(token, 'other', { algorithms: ['HS512'] })).toThrow(/invalid signature/);
       const claims = jwt.verify(token, SECRET, { algorithms: ['HS512'] }) as jwt.JwtPayload;
       expect(claims.exp! - claims.iat!).toBe(60 + 30);
+    });
+
+    it("passes the Kugelpos services' own check (HS256, their claim names, no aud): a service account of the tenant", async () => {
+      app = await bootKugelComms({ auth: { serviceToken: { secret: SECRET } }, dapr: { waitForSidecarMs: 0 } });
+      const token = app.get(ServiceTokenService).createServiceToken('T0001', 'report');
+      expect(jwt.decode(token)).not.toHaveProperty('aud');
+      expect(verifyLikeKugelpos(token, SECRET)).toEqual({
+        username: 'service:report',
+        tenant_id: 'T0001',
+        is_superuser: false,
+        is_service_account: true,
+        service: 'report',
+      });
+    });
+
+    it('an issuer is fine with the services (they do not check iss); an audience only when the call asks, and they refuse it', async () => {
+      app = await bootKugelComms({
+        auth: { serviceToken: { secret: SECRET, issuer: 'kugel-comms' } },
+        dapr: { waitForSidecarMs: 0 },
+      });
+      const tokens = app.get(ServiceTokenService);
+      expect(verifyLikeKugelpos(tokens.createServiceToken('T1', 'report'), SECRET).is_service_account).toBe(true);
+      const forAnother = tokens.createServiceToken('T1', 'report', { audience: 'ledger' });
+      expect(jwt.verify(forAnother, SECRET, { algorithms: ['HS256'], audience: 'ledger' })).toMatchObject({
+        aud: 'ledger',
+        iss: 'kugel-comms',
+      });
+      expect(() => verifyLikeKugelpos(forAnother, SECRET)).toThrow('Invalid audience');
+      const headers = tokens.serviceAuthHeaders('T1', 'report', { audience: 'ledger' });
+      expect(jwt.decode(String(headers.Authorization).replace(/^Bearer /, ''))).toMatchObject({ aud: 'ledger' });
+    });
+
+    it('refuses a module-wide audience at boot, naming the option', async () => {
+      const failed = await bootKugelComms({
+        auth: { serviceToken: { secret: SECRET, audience: 'cart' } as never },
+        dapr: { waitForSidecarMs: 0 },
+      }).catch((e: unknown) => e);
+      expect(isInvalidOptionsError(failed)).toBe(true);
+      expect((failed as Error).message).toMatch(/"auth\.serviceToken\.audience".*refuse a token with an "aud" claim/);
     });
 
     it('uses the API key only when no service token is configured at all, and logs nothing of it', async () => {

@@ -70,8 +70,8 @@ export class Daprd {
   private constructor(
     readonly options: DaprdOptions,
     readonly httpPort: number,
-    private readonly grpcPort: number,
-    private readonly internalGrpcPort: number,
+    private grpcPort: number,
+    private internalGrpcPort: number,
     /** A temp folder: `resources/` (the component files) and `config.yaml` (when names are resolved). */
     private readonly root: string,
   ) {
@@ -112,8 +112,27 @@ export class Daprd {
     return this.proc?.output ?? [];
   }
 
-  /** Starts the process (again) and waits for `/v1.0/healthz/outbound` (or `/v1.0/healthz` with an app). */
+  /**
+   * Starts the process (again) and waits for `/v1.0/healthz/outbound` (or `/v1.0/healthz` with an
+   * app). A free port can be taken by another process between the moment it was picked and
+   * daprd's bind: when daprd exits because its gRPC or internal gRPC port is taken (ports no
+   * client knows), it is started again on new ones, up to three times; the HTTP port never changes.
+   */
   async startProcess(timeoutMs = 30_000): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(timeoutMs);
+      } catch (error) {
+        const lost = (error as { portTaken?: number }).portTaken;
+        const ours = lost === this.grpcPort || lost === this.internalGrpcPort;
+        if (!ours || attempt === 3) throw error;
+        this.grpcPort = await freePort();
+        this.internalGrpcPort = await freePort();
+      }
+    }
+  }
+
+  private async startOnce(timeoutMs: number): Promise<void> {
     const o = this.options;
     const args = [
       '--app-id',
@@ -145,21 +164,24 @@ export class Daprd {
     this.proc = spawnLogged(daprdBinary(), args, env);
     const health = o.appPort !== undefined ? '/v1.0/healthz' : '/v1.0/healthz/outbound';
     try {
+      // Stops waiting as soon as daprd has exited (then it is reported as such, not as a timeout).
       await waitUntil(
-        async () => {
-          if (!this.running) throw new Error('daprd exited');
-          return (await probeStatus(`${this.httpEndpoint}${health}`)) === 204;
-        },
+        async () => !this.running || (await probeStatus(`${this.httpEndpoint}${health}`)) === 204,
         timeoutMs,
         `daprd ${health}`,
         100,
       );
+      if (!this.running) throw new Error('daprd exited');
     } catch (error) {
       const tail = this.output.slice(-30).join('\n');
       await this.kill();
-      throw new Error(`daprd did not become healthy: ${(error as Error).message}\n--- daprd output ---\n${tail}`, {
-        cause: error,
-      });
+      const taken = /listen tcp 127\.0\.0\.1:(\d+): bind: address already in use/.exec(tail);
+      throw Object.assign(
+        new Error(`daprd did not become healthy: ${(error as Error).message}\n--- daprd output ---\n${tail}`, {
+          cause: error,
+        }),
+        taken ? { portTaken: Number(taken[1]) } : {},
+      );
     }
   }
 

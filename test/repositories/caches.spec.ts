@@ -9,7 +9,7 @@ import {
 import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { KugelPeer, PeerRoute, startKugelPeer } from './fixtures/kugel-peer';
-import { jwtContext, sampleData } from './fixtures/sample-data';
+import { item, jwtContext, payment, sampleData } from './fixtures/sample-data';
 
 const itemRequests = (peer: KugelPeer, code = '4901') =>
   peer.requestsTo('master-data').filter((r) => r.url.includes(`/items/${code}/`)).length;
@@ -83,15 +83,13 @@ describe('repository caches (real peer)', () => {
     const t2: TerminalContext = { ...jwtContext, tenantId: 'T2', terminalId: 'T2-S1-3' };
     const s2: TerminalContext = { ...jwtContext, storeCode: 'S2', terminalId: 'T1-S2-3' };
     await expect(items.getItemByCode(jwtContext, '4901')).resolves.toMatchObject({
-      tenantId: 'T1',
       description: 'Green tea',
     });
     await expect(items.getItemByCode(t2, '4901')).resolves.toMatchObject({
-      tenantId: 'T2',
       description: 'Black coffee',
     });
     await expect(items.getItemByCode(s2, '4901')).resolves.toMatchObject({
-      storeCode: 'S2',
+      description: 'Green tea (S2 price)',
       unitPrice: 140,
     });
     // all three are cached, each under its own key
@@ -124,7 +122,7 @@ describe('repository caches (real peer)', () => {
     expect(itemRequests(peer)).toBe(5);
 
     await expect(items.getItemByCode(jwtContext, '7777')).rejects.toThrow(/not found/);
-    peer.data.items['T1/S1/7777'] = { itemCode: '7777', description: 'new' };
+    peer.data.items['T1/S1/7777'] = item({ itemCode: '7777', description: 'new' });
     await expect(items.getItemByCode(jwtContext, '7777')).resolves.toMatchObject({
       description: 'new',
     });
@@ -158,7 +156,7 @@ describe('repository caches (real peer)', () => {
   });
 
   it('evicts the least recently used entry beyond cacheMaxEntries', async () => {
-    for (const code of ['A', 'B', 'C']) peer.data.items[`T1/S1/${code}`] = { itemCode: code };
+    for (const code of ['A', 'B', 'C']) peer.data.items[`T1/S1/${code}`] = item({ itemCode: code });
     const items = (await boot({ cacheMaxEntries: 2 })).get(ItemMasterWebRepository);
     await items.getItemByCode(jwtContext, 'A');
     await items.getItemByCode(jwtContext, 'B');
@@ -197,7 +195,7 @@ describe('repository caches (real peer)', () => {
 
   it('serves preloaded payments without a request, per tenant and store', async () => {
     const payments = (await boot()).get(PaymentMasterWebRepository);
-    payments.preload(jwtContext, [{ paymentCode: '99', description: 'Preloaded' }]);
+    payments.preload(jwtContext, [payment({ paymentCode: '99', description: 'Preloaded' })]);
     await expect(payments.getPaymentByCode(jwtContext, '99')).resolves.toMatchObject({
       description: 'Preloaded',
     });

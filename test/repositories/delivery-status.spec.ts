@@ -1,6 +1,7 @@
 import { TestingModule } from '@nestjs/testing';
 import * as jwt from 'jsonwebtoken';
 import { DeliveryStatusWebRepository, isNotFoundError, isRepositoryError, KugelCommsModuleOptions } from '../../lib';
+import { verifyLikeKugelpos } from '../support/kugelpos-token';
 import { captureLogs } from '../support/log-capture';
 import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
@@ -8,7 +9,8 @@ import { json, startTestServer, TestServer } from '../support/test-server';
 
 /**
  * The publisher's side of the callback, as the original's cart and terminal check it: a service
- * JWT (verified, `is_service_account: true`) or the notification API key; then the envelope.
+ * JWT (verified as they verify it, `is_service_account: true`) or the notification API key; then
+ * the envelope.
  */
 function publisher(): Promise<TestServer> {
   return startTestServer((req, res, body) => {
@@ -16,8 +18,7 @@ function publisher(): Promise<TestServer> {
     let authed = req.headers['x-api-key'] === SECRETS.apiKey;
     if (bearer) {
       try {
-        authed = (jwt.verify(bearer, SECRETS.serviceTokenSecret, { algorithms: ['HS256'] }) as jwt.JwtPayload)
-          .is_service_account;
+        authed = verifyLikeKugelpos(bearer, SECRETS.serviceTokenSecret).is_service_account;
       } catch {
         authed = false;
       }

@@ -1,10 +1,12 @@
 import { DaprClientHelper } from '../../lib';
 import { TranlogOutbox } from '../../sample-app/cart/tranlog.outbox';
-import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../../sample-app/shared/tranlog';
+import { INVOICE_REGISTRATION_NUMBER } from '../../sample-app/peer/master-data.peer';
+import { Tranlog, TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../../sample-app/shared/tranlog';
+import { keyPaths, WIRE } from '../contract/kugelpos-wire';
 import { Daprd } from '../dapr/daprd';
 import { FakeDate, fakeDate } from '../support/fake-date';
 import { waitUntil } from '../support/processes';
-import { call, SampleApp, sell, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
+import { call, SampleApp, SAMPLE_CLOSE_TIMEOUT_MS, SAMPLE_TERMINALS, sell, startSampleApp } from './sample-app.fixture';
 
 /**
  * The breakers' reset timeout. The test fakes `Date` (only `Date`: timers and sockets stay real),
@@ -45,7 +47,7 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
   const terminal = () => `${base}/api/v1/tenants/T1/stores/S1/terminals/1`;
 
   it('runs a cart through master-data, the cart store and pub/sub', async () => {
-    const created = await call('POST', `${terminal()}/carts`);
+    const created = await call('POST', `${terminal()}/carts`, { userId: 'U7', userName: 'Ken' });
     expect(created.status).toBe(201);
     const id = created.body.cartId as string;
     const withItem = await call('POST', `${terminal()}/carts/${id}/lineItems`, {
@@ -72,15 +74,48 @@ describe('sample app: Kubernetes probes and the cart flow', () => {
       body: { cartId: id, status: 'billed', transactionNo: 1 },
     });
     expect((await call('POST', `${terminal()}/carts/${id}/bill`)).status).toBe(422); // billed once only
-    const page = await call('GET', `${terminal()}/transactions`);
-    expect(page).toMatchObject({ status: 200, body: { metadata: { total: 1 } } });
+    // The transaction log as the original cart writes it: the terminal's business date, counters
+    // and staff, the store's name, the cart's user, a tax line per tax code, the invoice number.
+    const [tranlog] = sample.app
+      .get(TranlogOutbox)
+      .ofTerminal('T1', 'S1', 1)
+      .map((r) => r.event.data as Tranlog);
+    expect(keyPaths(tranlog)).toEqual(keyPaths(WIRE.tranlogEvent));
+    expect(tranlog).toMatchObject({
+      event_id: billed.body.eventId,
+      store_name: 'Shibuya',
+      business_date: SAMPLE_TERMINALS.businessDate,
+      open_counter: SAMPLE_TERMINALS.openCounter,
+      business_counter: SAMPLE_TERMINALS.businessCounter,
+      staff: { id: 'S001', name: 'Hanako Sato' },
+      user: { id: 'U7', name: 'Ken' },
+      sales: { total_amount_with_tax: 300, tax_amount: 0, total_quantity: 2 },
+      taxes: [{ tax_no: 1, tax_code: '02', tax_type: 'Internal', tax_amount: 27, target_amount: 300 }],
+      additional_info: { invoice_registration_number: INVOICE_REGISTRATION_NUMBER },
+    });
+    // The transaction list answers the original's Tran shape, filtered by its query.
+    const query = `business_date=${SAMPLE_TERMINALS.businessDate}&open_counter=${SAMPLE_TERMINALS.openCounter}`;
+    const page = await call('GET', `${terminal()}/transactions?${query}`);
+    expect(page).toMatchObject({ status: 200, body: { metadata: { total: 1, page: 1, limit: 100 } } });
+    expect(keyPaths(page.body.data[0])).toEqual(keyPaths(WIRE.transactions.data[0]));
+    expect(Object.keys(page.body)).toEqual(Object.keys(WIRE.transactions));
     expect(page.body.data[0]).toMatchObject({
       transactionNo: 1,
       transactionType: 101,
-      eventId: billed.body.eventId,
-      sales: { totalAmountWithTax: 300, taxAmount: 27, totalQuantity: 2 },
-      lineItems: [{ itemCode: '4901234567890', quantity: 2, amount: 300 }],
+      storeName: 'Shibuya',
+      businessDate: SAMPLE_TERMINALS.businessDate,
+      totalAmount: 300,
+      totalAmountWithTax: 300,
+      depositAmount: 300,
+      totalQuantity: 2,
+      lineItems: [{ itemCode: '4901234567890', itemName: 'Green tea 500ml', quantity: 2, amount: 300 }],
+      payments: [{ paymentCode: '01', paymentName: 'Cash', paymentAmount: 300 }],
+      taxes: [{ taxCode: '02', taxAmount: 27 }],
+      staff: { id: 'S001', name: 'Hanako Sato' },
+      status: { isCancelled: false, isVoided: false, isRefunded: false },
     });
+    const otherDay = await call('GET', `${terminal()}/transactions?business_date=20250531`);
+    expect(otherDay.body).toMatchObject({ data: [], metadata: { total: 0 } });
   });
 
   it('the report service receives each billed transaction once and calls back; one it cannot report is dead-lettered', async () => {

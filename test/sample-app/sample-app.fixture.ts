@@ -83,11 +83,22 @@ export interface SampleApp {
   close(): Promise<void>;
 }
 
+/**
+ * What the peer's terminal service says of every terminal: a business date and counters that are
+ * not today's or 1, so a test sees the transaction logs take them from the terminal.
+ */
+export const SAMPLE_TERMINALS = {
+  businessDate: '20250601',
+  openCounter: 2,
+  businessCounter: 17,
+  staff: { staffId: 'S001', staffName: 'Hanako Sato' },
+} as const;
+
 /** Boots the sample, configured through the environment its services read. */
 export async function startSampleApp(env: Record<string, string> = {}): Promise<SampleApp> {
   const saved = { ...process.env };
   const redis = await RedisServer.start({ durable: true });
-  const peer = await startMasterDataPeer(0);
+  const peer = await startMasterDataPeer(0, '127.0.0.1', SAMPLE_TERMINALS);
   const cartPort = await freePort();
   const reportPort = await freePort();
   const daprd = await Daprd.create({
@@ -109,12 +120,14 @@ export async function startSampleApp(env: Record<string, string> = {}): Promise<
     PORT: String(reportPort),
     HOST: '127.0.0.1',
     BASE_URL_CART: `http://127.0.0.1:${cartPort}/api/v1`,
+    BASE_URL_TERMINAL: `${peer.url}/api/v1`,
     DAPR_HTTP_PORT: String(reportDaprd.httpPort),
     ...env,
   });
   Object.assign(process.env, {
     ...credentials,
     BASE_URL_MASTER_DATA: `${peer.url}/api/v1`,
+    BASE_URL_TERMINAL: `${peer.url}/api/v1`,
     DAPR_HTTP_PORT: String(daprd.httpPort),
     ...env,
   });

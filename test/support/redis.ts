@@ -46,10 +46,22 @@ export class RedisServer {
     if (options.durable) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kugel-redis-'));
   }
 
+  /**
+   * A new server on a free port. The port can be taken between the pick and redis-server's bind
+   * (another suite's process): nobody knows it yet, so the start is tried again on another one,
+   * up to three times.
+   */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const redis = new RedisServer(await freePort(), options);
-    await redis.startProcess();
-    return redis;
+    for (let attempt = 1; ; attempt++) {
+      const redis = new RedisServer(await freePort(), options);
+      try {
+        await redis.startProcess();
+        return redis;
+      } catch (error) {
+        await redis.dispose().catch(() => undefined);
+        if (attempt === 3) throw error;
+      }
+    }
   }
 
   get host(): string {
@@ -72,7 +84,11 @@ export class RedisServer {
       ],
       process.env,
     );
-    await waitUntil(() => this.ping(), 10_000, `redis-server on ${this.host}`);
+    const child = this.proc.child;
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    await waitUntil(async () => exited() || (await this.ping()), 10_000, `redis-server on ${this.host}`);
+    // A PING answered by another process that holds the port is not this server.
+    if (exited()) throw new Error(`redis-server on ${this.host} exited: ${this.proc.output.slice(-3).join(' | ')}`);
   }
 
   /** Crash (SIGKILL): what was not written to disk is gone. */

@@ -385,15 +385,21 @@ describe('IdempotentConsumer', () => {
       if (reads++ === 0) await new Promise((r) => setTimeout(r, 100));
       return read(s, k);
     });
-    jest.spyOn(store, 'replace').mockImplementation(async (s, k, etag, record, ttl) => {
+    jest.spyOn(store, 'replace').mockImplementation(async (...args: Parameters<typeof store.replace>) => {
       await new Promise((r) => setTimeout(r, 200));
-      return replace(s, k, etag, record, ttl);
+      return replace(...args);
     });
     const both = Promise.all([consumer.begin(handler(), event('e1')), consumer.begin(handler(), event('e1'))]);
     await later(300);
     const [a, b] = await both;
     expect([a.run, b.run]).toEqual([true, false]);
     expect(b).toMatchObject({ status: 'RETRY', reason: 'in-progress', calls: 0 });
+  });
+
+  it('copies of a handled event arriving at once in one replica are each answered SUCCESS (each waits for the one claiming)', async () => {
+    await (await began(consumer)).finish(true);
+    const copies = await Promise.all(Array.from({ length: 4 }, () => consumer.begin(handler(), event('e1'))));
+    expect(copies).toEqual(Array(4).fill({ run: false, calls: 2, status: 'SUCCESS', reason: 'duplicate' }));
   });
 
   it('a copy delivered to the replica whose handler still runs is answered RETRY (not taken back)', async () => {

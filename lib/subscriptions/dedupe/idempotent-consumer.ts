@@ -71,8 +71,8 @@ export class IdempotentConsumer {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Keys whose claims this replica holds now, with what settles them at shutdown. */
   private readonly held = new Map<string, HeldClaim>();
-  /** Keys an attempt of this replica is claiming right now (before it holds them, or gives up). */
-  private readonly claiming = new Set<string>();
+  /** Keys an attempt of this replica is claiming right now (before it holds them, or gives up), with that attempt. */
+  private readonly claiming = new Map<string, Promise<unknown>>();
   private readonly now: () => number;
 
   constructor(
@@ -168,20 +168,25 @@ class ClaimAttempt {
 
   /**
    * One attempt per key at a time in this replica: a copy that arrives while another attempt here
-   * claims the key, or its handler runs, is answered `RETRY` without the store (its claim, taken or
-   * about to be, is this replica's: read back, it would look like one left behind).
+   * claims the key waits for that attempt to settle (a claim attempt is bounded by the write budget),
+   * then decides; a copy that arrives while this replica's handler runs the event is answered `RETRY`
+   * without the store (its claim is this replica's: read back, it would look like one left behind).
    */
   async run(): Promise<DedupeVerdict> {
     const { held, claiming } = this.p;
-    if (held.has(this.recordKey) || claiming.has(this.recordKey)) {
+    for (let other = claiming.get(this.recordKey); other; other = claiming.get(this.recordKey)) {
+      await other.catch(() => undefined);
+    }
+    if (held.has(this.recordKey)) {
       this.p.logger.debug(`${this.where} is being handled in this replica → RETRY`);
       return { run: false, calls: 0, status: 'RETRY', reason: 'in-progress' };
     }
-    claiming.add(this.recordKey);
+    const attempt = this.claim();
+    claiming.set(this.recordKey, attempt);
     try {
-      return await this.claim();
+      return await attempt;
     } finally {
-      claiming.delete(this.recordKey);
+      if (claiming.get(this.recordKey) === attempt) claiming.delete(this.recordKey);
     }
   }
 
