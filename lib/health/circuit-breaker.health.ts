@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
-import { DaprClientHelper } from '../dapr/dapr-client.helper';
+import { DaprClientHelper, DEFAULT_PROBE_TIMEOUT_MS } from '../dapr/dapr-client.helper';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
@@ -102,10 +102,15 @@ export class CircuitBreakerHealthIndicator {
     return session.up({ breakers: details });
   }
 
-  /** `GET /v1.0/healthz` of the pod's own sidecar: a per-pod fault, so a readiness check. */
+  /**
+   * `GET /v1.0/healthz` of the pod's own sidecar: a per-pod fault, so a readiness check. Ends within
+   * `timeoutMs`, a finite number of ms from 1 up; anything else (0, `NaN`, a negative value,
+   * `Infinity`) takes the default, 2000. The probe has a socket of its own, never one of the pool
+   * the sidecar calls share. Never throws.
+   */
   async isSidecarHealthy<const Key extends string = 'dapr-sidecar'>(
     key: Key = 'dapr-sidecar' as Key,
-    timeoutMs = 2000,
+    timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
   ): Promise<HealthIndicatorResult<Key>> {
     const result = await this.dapr.checkSidecarHealth(timeoutMs);
     const session = this.health.check(key);

@@ -32,6 +32,16 @@ export function checkBaseUrl(option: string, value: unknown): string {
   return value.replace(/\/+$/, '');
 }
 
+/**
+ * A health probe's timeout: a finite number of ms from 1 up (rounded up to a whole ms, and at most
+ * what a timer holds), else `fallback`. A probe is never open-ended, and a health check never
+ * throws for its own argument: 0, a negative value, `NaN`, `Infinity` or a non-number take the default.
+ */
+export function probeTimeoutMs(value: unknown, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) return fallback;
+  return Math.min(Math.ceil(value), MAX_TIMER_MS);
+}
+
 /** A duration a Node.js timer can hold, > 0. */
 export function positiveMs(option: string, value: unknown): number {
   return atMost(option, positiveInt(option, value), MAX_TIMER_MS, TIMER_LIMIT);
