@@ -36,9 +36,12 @@ type DegradableSession<Key extends string> = ReturnType<HealthIndicatorService['
 
 /**
  * Terminus indicator for every circuit breaker (REST peers and Dapr components). Closed and
- * half-open are `up`; open is `down` when the breaker is critical and `openCircuitIs` is `'down'`
- * (the default), `degraded` when it is in `health.degradedBreakers` (terminus ≥ 12), otherwise `up`
- * with the details. Returns results, never throws.
+ * half-open are `up`; open is `down` when the breaker is critical (listed in
+ * `health.criticalBreakers`: none by default) and `openCircuitIs` is `'down'` (the default),
+ * `degraded` when it is in `health.degradedBreakers` (terminus ≥ 12), otherwise `up` with the
+ * details. Every breaker is a dependency shared by every pod (a state store, a pub/sub, a peer
+ * service): by default none of them makes readiness fail, so that one outage does not take every
+ * pod out of the Service at once. Returns results, never throws.
  *
  * Use it in readiness, never in liveness: see the README, "Health and Kubernetes probes".
  */
@@ -78,7 +81,7 @@ export class CircuitBreakerHealthIndicator {
     for (const breaker of this.registry.all()) {
       const s = breaker.snapshot();
       const isDegraded = degraded.includes(s.name);
-      const isCritical = !isDegraded && (critical === undefined || critical.includes(s.name));
+      const isCritical = !isDegraded && critical.includes(s.name);
       details[s.name] = {
         state: s.state,
         consecutiveFailures: s.consecutiveFailures,

@@ -69,15 +69,17 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
   if (openCircuitIs !== 'down' && openCircuitIs !== 'up') {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
-  const critical = o.criticalBreakers;
-  if (critical !== undefined && !isStringArray(critical)) {
+  // None by default: every breaker guards a dependency shared by every pod (README, "Health and
+  // Kubernetes probes").
+  const critical = o.criticalBreakers ?? [];
+  if (!isStringArray(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
   }
   const degraded = o.degradedBreakers ?? [];
   if (!isStringArray(degraded)) {
     throw new InvalidOptionsError('health.degradedBreakers', degraded, 'must be an array of breaker names');
   }
-  const both = degraded.filter((b) => critical?.includes(b));
+  const both = degraded.filter((b) => critical.includes(b));
   if (both.length > 0) {
     throw new InvalidOptionsError(
       'health.degradedBreakers',
@@ -85,7 +87,7 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
       `must not name a breaker that health.criticalBreakers names too (${both.join(', ')})`,
     );
   }
-  return { openCircuitIs, criticalBreakers: critical, degradedBreakers: [...degraded] };
+  return { openCircuitIs, criticalBreakers: [...critical], degradedBreakers: [...degraded] };
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
