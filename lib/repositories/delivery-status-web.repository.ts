@@ -93,7 +93,11 @@ export class DeliveryStatusWebRepository extends WebRepository {
       route: '/terminals/:terminalId/delivery-status',
       path: () => `/terminals/${encodePathSegment(terminalId)}/delivery-status`,
     });
-    if (typeof terminalId !== 'string' || !/^[^-]+-[^-]+-.+$/.test(terminalId)) {
+    if (origin && !('terminalId' in origin)) {
+      // Built from its parts: each checked like every terminal id (a missing terminalNo, a "-" in
+      // the tenant or store code refused, naming the field).
+      this.checkContext(call, origin as unknown as WebCall['context'], ['terminalNo']);
+    } else if (typeof terminalId !== 'string' || !/^[^-]+-[^-]+-.+$/.test(terminalId)) {
       throw this.refuse(call, 'the terminal id must be "{tenant}-{store}-{no}"');
     }
     return this.send(call);
@@ -143,7 +147,7 @@ export class DeliveryStatusWebRepository extends WebRepository {
   }
 
   private checkOrigin(call: WebCall, origin: TranlogOrigin, needs: Array<'terminalNo' | 'transactionNo'>): void {
-    this.checkContext(call, origin as unknown as WebCall['context']);
+    this.checkContext(call, origin as unknown as WebCall['context'], ['terminalNo']);
     for (const field of needs) {
       const v = origin[field];
       if (!((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length > 0)))

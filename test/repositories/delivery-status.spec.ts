@@ -153,6 +153,38 @@ describe('DeliveryStatusWebRepository: consumer → publisher callbacks (real pe
     expect(peer.requests).toHaveLength(before);
   });
 
+  it.each([
+    [{ tenantId: 'T1', storeCode: 'S1' }, 'context.terminalNo must be a number or a non-empty string'],
+    [{ tenantId: 'T1', storeCode: 'S1', terminalNo: '' }, 'context.terminalNo must be a number or a non-empty string'],
+    [{ tenantId: 'T-1', storeCode: 'S1', terminalNo: 3 }, 'context.tenantId must not contain "-"'],
+    [{ tenantId: 'T1', storeCode: 'S-1', terminalNo: 3 }, 'context.storeCode must not contain "-"'],
+    [{ tenantId: '', storeCode: 'S1', terminalNo: 3 }, 'context.tenantId must be a non-empty string'],
+    [{ terminalId: 'T1-S1' }, 'the terminal id must be "{tenant}-{store}-{no}"'],
+  ])('notifyTerminalLogDelivery refuses the terminal %j, naming the field, and sends nothing', async (origin, why) => {
+    const repo = await boot({ serviceToken: { secret: SECRETS.serviceTokenSecret } });
+    const before = peer.requests.length;
+    const error = await repo
+      .notifyTerminalLogDelivery(origin as never, { eventId: 'e', service: 'journal', status: 'received' })
+      .catch((e) => e);
+    expect(isRepositoryError(error)).toBe(true);
+    expect(error.message).toContain(`delivery status: notifyTerminalLogDelivery: ${why}`);
+    expect(error.message).toContain('(nothing was sent)');
+    expect(error.message).not.toContain('undefined');
+    expect(peer.requests).toHaveLength(before);
+  });
+
+  it('notifyTranlogDelivery refuses "-" in the tenant or store code of the terminal id it builds', async () => {
+    const repo = await boot({ serviceToken: { secret: SECRETS.serviceTokenSecret } });
+    const before = peer.requests.length;
+    await expect(
+      repo.notifyTranlogDelivery(
+        { tenantId: 'T1', storeCode: 'S-1', terminalNo: 3, transactionNo: 1 },
+        { eventId: 'e', service: 'report', status: 'received' },
+      ),
+    ).rejects.toThrow('context.storeCode must not contain "-"');
+    expect(peer.requests).toHaveLength(before);
+  });
+
   it('refuses when neither a service token nor an API key is configured, sending nothing', async () => {
     const repo = await boot({});
     const before = peer.requests.length;
