@@ -15,7 +15,7 @@ import { resolveAuth } from './resolve-auth';
 import { resolveRealtimeOptions } from './resolve-realtime';
 import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+import { bool, isStringArray, object, positiveInt, secondsToMs, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
 const REPOSITORY_NAMES: readonly RepositoryName[] = [
@@ -112,7 +112,7 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
       }
     }
   }
-  const ttlSec = nonNegativeNumber('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
+  const cacheTtlMs = secondsToMs('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
   const stateStore = o.stateStore ?? d.stateStore;
   if (typeof stateStore !== 'string' || !SERVICE_NAME.test(stateStore)) {
     throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');
@@ -131,7 +131,7 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
   };
   return {
     enabled: enabled === 'all' ? [...REPOSITORY_NAMES] : [...new Set(enabled)],
-    cacheTtlMs: Math.round(ttlSec * 1000),
+    cacheTtlMs,
     cacheMaxEntries: positiveInt('repositories.cacheMaxEntries', o.cacheMaxEntries ?? d.cacheMaxEntries),
     stateStore,
     services: { masterData: serviceName('masterData'), terminal: serviceName('terminal'), cart: serviceName('cart') },
