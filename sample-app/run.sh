@@ -25,7 +25,7 @@ export BASE_URL_TERMINAL="${BASE_URL_TERMINAL:-http://127.0.0.1:${PEER_PORT}/api
 # Service credentials, random per run unless given: SECRET_KEY signs and verifies service tokens (the
 # report's delivery-status callbacks to the cart, the stock monitor's WebSocket), PUBSUB_NOTIFY_API_KEY
 # is the API key a callback may carry instead.
-SECRET_KEY="${SECRET_KEY:-$(head -c 24 /dev/urandom | base64)}" && export SECRET_KEY
+SECRET_KEY="${SECRET_KEY:-$(head -c 48 /dev/urandom | base64)}" && export SECRET_KEY # 64 bytes: more than HS256 needs (32)
 PUBSUB_NOTIFY_API_KEY="${PUBSUB_NOTIFY_API_KEY:-$(head -c 18 /dev/urandom | base64)}" && export PUBSUB_NOTIFY_API_KEY
 TS_NODE="node -r ts-node/register/transpile-only"
 

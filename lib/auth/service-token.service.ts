@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
+import { headerValueFault } from '../input/headers';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { apiKeyHeaders, bearerHeaders } from './auth-headers';
 
 /**
  * Claims of a service token: the original's (`sub`, `tenant_id`, `service`, `is_service_account`,
- * `is_superuser`), with `exp` and `iat`, and `iss` when `auth.serviceToken.issuer` is set.
+ * `is_superuser`), with `exp` and `iat`, `iss` when `auth.serviceToken.issuer` is set, and `aud`
+ * only when a call asks for one.
  */
 export interface ServiceTokenClaims {
   sub: string;
@@ -17,9 +19,18 @@ export interface ServiceTokenClaims {
 }
 
 /**
+ * How far a token's `iat` is set before the time it is made, in seconds: a receiver whose clock is
+ * a little behind ours must not see a token issued "in the future" (PyJWT, which the Kugelpos
+ * services verify with, refuses that as not yet valid). The lifetime still runs from now: `exp`
+ * is `expiresInSec` after the token is made.
+ */
+export const SERVICE_TOKEN_IAT_LEEWAY_SEC = 30;
+
+/**
  * Service-to-service credentials. `createServiceToken()` mints a short-lived JWT with the
- * configured, pinned algorithm (jsonwebtoken does the signing); `serviceAuthHeaders()` is the
- * original's mixed pattern: the token as a bearer, or — when it cannot be made — the API key.
+ * configured, pinned algorithm (jsonwebtoken does the signing; the boot signed one already, so the
+ * key is known to fit); `serviceAuthHeaders()` is the original's mixed pattern: the token as a
+ * bearer when a service token is configured, else the API key.
  *
  * A token carries no `aud` claim unless its call asks for one: the Kugelpos services verify
  * tokens without an expected audience, and that check refuses any token that has one ("Invalid
@@ -27,63 +38,69 @@ export interface ServiceTokenClaims {
  */
 @Injectable()
 export class ServiceTokenService {
-  private readonly logger = new Logger(ServiceTokenService.name);
-
   constructor(@Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions) {}
 
   /**
    * A JWT `{ sub: "service:<name>", tenant_id, service, is_service_account: true, is_superuser: false }`
-   * valid for `auth.serviceToken.expiresInSec` (300 s by default, 3600 at most). Throws when no
-   * service token is configured.
+   * issued `SERVICE_TOKEN_IAT_LEEWAY_SEC` (30) seconds back and valid for `auth.serviceToken.expiresInSec`
+   * (300 s by default, 3600 at most) from now. Throws for an empty or non-string `tenantId` or
+   * `serviceName`, and when no service token is configured.
    *
    * @param token.audience An `aud` claim, only for a receiver that checks it (never for the
    *   Kugelpos services, which refuse the token then).
    */
   createServiceToken(tenantId: string, serviceName: string, token: { audience?: string } = {}): string {
-    const config = this.options.auth.serviceToken;
-    if (!config) throw new Error('no service token configured: set KugelCommsModule option auth.serviceToken.secret');
-    if (typeof tenantId !== 'string' || tenantId.length === 0)
-      throw new Error('createServiceToken: tenantId must be a non-empty string');
-    if (typeof serviceName !== 'string' || serviceName.length === 0)
-      throw new Error('createServiceToken: serviceName must be a non-empty string');
+    checkInput(tenantId, serviceName, 'createServiceToken');
     const audience = token?.audience;
     if (audience !== undefined && (typeof audience !== 'string' || audience.length === 0))
-      throw new Error('createServiceToken: audience must be a non-empty string when given');
-    const claims: ServiceTokenClaims = {
+      throw new TypeError('createServiceToken: audience must be a non-empty string when given');
+    const config = this.options.auth.serviceToken;
+    if (!config) throw new Error('no service token configured: set KugelCommsModule option auth.serviceToken.secret');
+    const now = Math.floor(Date.now() / 1000);
+    const claims: ServiceTokenClaims & { iat: number; exp: number } = {
       sub: `service:${serviceName}`,
       tenant_id: tenantId,
       service: serviceName,
       is_service_account: true,
       is_superuser: false,
+      iat: now - SERVICE_TOKEN_IAT_LEEWAY_SEC,
+      exp: now + config.expiresInSec,
     };
     return jwt.sign(claims, config.secret, {
       algorithm: config.algorithm,
-      expiresIn: config.expiresInSec,
-      ...(config.issuer ? { issuer: config.issuer } : {}),
-      ...(audience ? { audience } : {}),
+      ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
+      ...(audience !== undefined ? { audience } : {}),
     });
   }
 
   /**
    * Headers for a call made on behalf of a tenant: `Authorization: Bearer <service token>` and
-   * `X-Tenant-ID`, or, when the token cannot be made, `X-API-KEY` from `auth.apiKey` (logged at
-   * WARN, without any secret). Throws when neither is available. `token` as for `createServiceToken`.
+   * `X-Tenant-ID` when `auth.serviceToken` is configured; otherwise `X-API-KEY` from `auth.apiKey`
+   * and `X-Tenant-ID`. A configured token is never swapped for the API key: a token that cannot be
+   * made is an error (the boot proved the key signs, so only a bad argument gets here), as is an
+   * empty tenant or service name, and having neither credential. `token` as for `createServiceToken`.
    */
   serviceAuthHeaders(tenantId: string, serviceName: string, token: { audience?: string } = {}): Record<string, string> {
-    try {
+    checkInput(tenantId, serviceName, 'serviceAuthHeaders');
+    if (this.options.auth.serviceToken) {
       return { ...bearerHeaders(this.createServiceToken(tenantId, serviceName, token)), 'X-Tenant-ID': tenantId };
-    } catch (error) {
-      const apiKey = this.options.auth.apiKey;
-      if (!apiKey) {
-        throw new Error(
-          `service token for "${serviceName}" could not be made (${(error as Error).message}) and no auth.apiKey is configured`,
-          { cause: error },
-        );
-      }
-      this.logger.warn(
-        `service token for "${serviceName}" could not be made (${(error as Error).message}); falling back to the API key`,
-      );
-      return { ...apiKeyHeaders(apiKey), 'X-Tenant-ID': tenantId };
     }
+    const apiKey = this.options.auth.apiKey;
+    if (!apiKey) {
+      throw new Error(
+        `no credential for "${serviceName}": configure KugelCommsModule option auth.serviceToken (a service token) or auth.apiKey`,
+      );
+    }
+    return { ...apiKeyHeaders(apiKey), 'X-Tenant-ID': tenantId };
+  }
+}
+
+/** The tenant travels as `X-Tenant-ID` and in the token; the service name in `sub`. */
+function checkInput(tenantId: unknown, serviceName: unknown, what: string): void {
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || headerValueFault(tenantId) !== undefined) {
+    throw new TypeError(`${what}: tenantId must be a non-empty string that can travel as a header`);
+  }
+  if (typeof serviceName !== 'string' || serviceName.length === 0) {
+    throw new TypeError(`${what}: serviceName must be a non-empty string`);
   }
 }

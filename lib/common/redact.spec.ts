@@ -24,6 +24,17 @@ describe('redactUrl', () => {
     );
   });
 
+  it('reads a fragment like a query: its secret-named values hidden, the rest kept', () => {
+    expect(redactUrl('https://h/api/v1#access_token=eyJ&token_type=bearer&expires_in=3600')).toBe(
+      'https://h/api/v1#access_token=***&token_type=***&expires_in=3600',
+    );
+    expect(redactUrl('/x?api_key=k&page=2#id_token=t&state=s')).toBe('/x?api_key=***&page=2#id_token=***&state=s');
+    expect(redactUrl('http://u:p@h/x#jwt=a')).toBe('http://***@h/x#jwt=***');
+    // A "?" inside the fragment belongs to the fragment.
+    expect(redactUrl('/x#a?token=t')).toBe('/x#a?token=***');
+    expect(redactUrl('/docs#section-2')).toBe('/docs#section-2');
+  });
+
   it('redacts a query that is the whole reference', () => {
     expect(redactUrl('?token=abc&page=2')).toBe('?token=***&page=2');
   });

@@ -15,14 +15,26 @@ export function isSecretName(name: string): boolean {
 
 /**
  * The URL (absolute, or a path with a query) with its userinfo shown as `***@` and the values of
- * query parameters with secret names (`isSecretName`) as `***`, for logs and errors.
+ * query parameters with secret names (`isSecretName`) as `***`, for logs and errors. A fragment is
+ * read like a query (`#access_token=...&token_type=bearer`, as OAuth's implicit flow sends it) and
+ * its secret-named values are hidden alike.
  */
 export function redactUrl(url: string): string {
-  const safe = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  let safe = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  let fragment = '';
+  const h = safe.indexOf('#');
+  if (h >= 0) {
+    fragment = `#${redactPairs(safe.slice(h + 1))}`;
+    safe = safe.slice(0, h);
+  }
   const q = safe.indexOf('?');
-  if (q < 0) return safe;
-  const query = safe
-    .slice(q + 1)
+  if (q < 0) return safe + fragment;
+  return `${safe.slice(0, q)}?${redactPairs(safe.slice(q + 1))}${fragment}`;
+}
+
+/** `name=value&...` with the values of secret-named pairs as `***`. */
+function redactPairs(pairs: string): string {
+  return pairs
     .split('&')
     .map((pair) => {
       const eq = pair.indexOf('=');
@@ -36,5 +48,4 @@ export function redactUrl(url: string): string {
       return isSecretName(name) ? `${pair.slice(0, eq)}=***` : pair;
     })
     .join('&');
-  return `${safe.slice(0, q)}?${query}`;
 }

@@ -7,6 +7,7 @@ import { QueryParams } from '../input/query';
 import { BulkPublishEntry, BulkPublishOptions, BulkPublishResult, DaprFailure } from './dapr.interfaces';
 import { checkHeaderOption, checkMetadata, DaprRequest, query } from './dapr-requests';
 import { CLOUD_EVENT_ID, givenId, identifyEvent } from './event-identity';
+import { checkPublishTtl } from './ttl';
 
 /** Whether an entry goes without a CloudEvent (the call's or the entry's `rawPayload`). */
 function raw(metadata: Record<string, string>): boolean {
@@ -67,6 +68,7 @@ export function bulkPublishRequest<T>(
     if (seen.has(entryId)) throw new InputError(`${where}.entryId ${JSON.stringify(entryId)} is used twice`);
     seen.add(entryId);
     const metadata = { ...common, ...checkMetadata(entry.metadata, `${where}.metadata`) };
+    checkPublishTtl(metadata, `${where}.metadata`);
     const encoded = encodeEvent(entry, where);
     const id = givenId(entry.eventId, metadata, `${where}.`);
     const identity = identifyEvent(encoded.event, encoded.contentType, id, raw(metadata), `${where}.`);

@@ -6,7 +6,7 @@ import { stopSignalSource } from '../common/abandonable';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { KugelCommsEvents } from '../observability/comms-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { nonNegativeMs, positiveMs } from '../options/validators';
+import { nonNegativeMs, probeTimeoutMs } from '../options/validators';
 import { createTransport, Transport } from '../transport/transport';
 import { TransportSender } from '../transport/transport-sender';
 import {
@@ -23,6 +23,9 @@ import {
 import { DaprDetailedClient } from './dapr-detailed.client';
 import { isTransactionConflict } from './dapr-requests';
 import { ComponentKind, SidecarCalls } from './sidecar-calls';
+
+/** How long a sidecar health probe waits by default (`checkSidecarHealth`, `isSidecarHealthy`). */
+export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
 /**
  * The Dapr sidecar over its HTTP API v1.0: pub/sub and state. Non-blocking like the original:
@@ -211,11 +214,14 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * `GET /v1.0/healthz`: whether the sidecar is fully initialised (for health checks). Ends within
-   * `timeoutMs` (> 0: a probe is never open-ended; `InvalidOptionsError` otherwise), at once on shutdown.
+   * `timeoutMs`, at once on shutdown. `timeoutMs` is a finite number of ms from 1 up; anything else
+   * (0, a negative value, `NaN`, `Infinity`) takes the default, 2000: a probe is never open-ended.
+   * Never rejects.
    */
-  async checkSidecarHealth(timeoutMs = 2000): Promise<{ healthy: boolean; status?: number; error?: string }> {
-    positiveMs('checkSidecarHealth(timeoutMs)', timeoutMs);
-    return this.probe('/v1.0/healthz', timeoutMs);
+  async checkSidecarHealth(
+    timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
+  ): Promise<{ healthy: boolean; status?: number; error?: string }> {
+    return this.probe('/v1.0/healthz', probeTimeoutMs(timeoutMs, DEFAULT_PROBE_TIMEOUT_MS));
   }
 
   /**
@@ -245,9 +251,14 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * One probe, on sockets of its own (`Transport.probeAdapter`, no keep-alive): a probe that hangs
+   * until its deadline holds none of the sockets the sidecar calls share.
+   */
   private async probe(path: string, timeoutMs: number): Promise<{ healthy: boolean; status?: number; error?: string }> {
     try {
       const res = await this.transport.axios.get(path, {
+        adapter: this.transport.probeAdapter,
         timeout: timeoutMs,
         validateStatus: () => true,
         signal: this.stopping.signal,

@@ -4,6 +4,7 @@ import { serialiseJson } from '../input/body';
 import { headerValueFault } from '../input/headers';
 import { InputError } from '../input/input.error';
 import { CLOUD_EVENT_ID, givenId, identifyEvent } from './event-identity';
+import { checkPublishTtl, checkStateTtl } from './ttl';
 import { segment } from '../input/path';
 import { buildQuery, QueryParams } from '../input/query';
 import {
@@ -38,6 +39,7 @@ const JSON_BODY = { 'Content-Type': 'application/json' };
 
 /** `POST /v1.0/publish/<pubsub>/<topic>?metadata.<k>=<v>`. */
 export function publishRequest(pubsub: string, topic: string, data: unknown, options: PublishOptions): DaprRequest {
+  checkPublishTtl(options.metadata, 'options.metadata');
   const metadata: QueryParams = { ...options.metadata };
   if (options.rawPayload) metadata.rawPayload = 'true';
   const contentType = options.contentType ?? (options.cloudEvent ? 'application/cloudevents+json' : 'application/json');
@@ -69,6 +71,7 @@ export function saveStateRequest(store: string, key: string, value: unknown, opt
   const item: Record<string, unknown> = { key, value };
   if (options.etag !== undefined) item.etag = options.etag;
   if (options.metadata) item.metadata = checkMetadata(options.metadata);
+  checkStateTtl(options.metadata, 'options.metadata');
   const opts = stateOptions(options);
   if (opts) item.options = opts;
   return {
@@ -133,12 +136,15 @@ export function transactionRequest(
 ): DaprRequest {
   if (!Array.isArray(operations) || operations.length === 0)
     throw new InputError('operations must be a non-empty array');
-  for (const op of operations) {
+  operations.forEach((op, i) => {
     if (!op || (op.operation !== 'upsert' && op.operation !== 'delete'))
       throw new InputError('each operation must be "upsert" or "delete"');
     checkKey(op.request?.key);
-    if (op.operation === 'upsert') checkValue(op.request.value, `value of "${op.request.key}"`);
-  }
+    if (op.operation === 'upsert') {
+      checkValue(op.request.value, `value of "${op.request.key}"`);
+      checkStateTtl(op.request.metadata, `operations[${i}].request.metadata`);
+    }
+  });
   return {
     method: 'POST',
     url: `/v1.0/state/${segment(store)}/transaction`,

@@ -46,7 +46,11 @@ export interface PublishOptions {
    * CloudEvent).
    */
   eventId?: string;
-  /** Sent as `metadata.<key>=<value>` query parameters (e.g. `{ ttlInSeconds: '60' }`). */
+  /**
+   * Sent as `metadata.<key>=<value>` query parameters (e.g. `{ ttlInSeconds: 60 }`). `ttlInSeconds`
+   * must be a whole number of seconds ≥ 1 or a duration such as `'90s'` (daprd publishes an event
+   * that never expires for anything else, without a word): refused before sending otherwise.
+   */
   metadata?: Record<string, string | number | boolean>;
   /** `metadata.rawPayload=true`: the sidecar does not wrap the event in a CloudEvent. */
   rawPayload?: boolean;
@@ -70,6 +74,11 @@ export interface PublishOptions {
 export interface SaveStateOptions {
   /** Optimistic concurrency: save only if the stored ETag matches (409 → `false`, or `status: 409` from `detailed`). */
   etag?: string;
+  /**
+   * The item's metadata. `ttlInSeconds`: a whole number of seconds from -1 to 2147483647; 0 and -1
+   * mean "never expires" (-1 also past a component-wide default TTL). Anything else (`1.5`, `'abc'`)
+   * is refused before sending: the store would fail the write (500, counted by its breaker).
+   */
   metadata?: Record<string, string | number | boolean>;
   consistency?: StateConsistency;
   concurrency?: StateConcurrency;

@@ -5,6 +5,7 @@ import { InputError } from '../input/input.error';
 import { segment } from '../input/path';
 import { OutboxOptions } from './dapr.interfaces';
 import { checkHeaderOption, checkKey, checkMetadata, checkValue, DaprRequest } from './dapr-requests';
+import { checkStateTtl } from './ttl';
 
 /**
  * `POST /v1.0/state/<store>/transaction` with the upsert of `key` and, when `options.event` is
@@ -32,6 +33,7 @@ export function outboxTransactionRequest(
   checkValue(value, 'state value');
   const contentType = checkHeaderOption('contentType', options.contentType ?? 'application/json');
   const metadata = options.metadata ? checkMetadata(options.metadata) : undefined;
+  checkStateTtl(metadata, 'options.metadata');
   if (metadata && 'outbox.projection' in metadata)
     throw new InputError('metadata must not set "outbox.projection": give the message to publish as options.event');
   const upsert: Record<string, unknown> = { key, value, contentType };

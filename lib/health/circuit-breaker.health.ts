@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
-import { DaprClientHelper } from '../dapr/dapr-client.helper';
+import { DaprClientHelper, DEFAULT_PROBE_TIMEOUT_MS } from '../dapr/dapr-client.helper';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
@@ -36,9 +36,12 @@ type DegradableSession<Key extends string> = ReturnType<HealthIndicatorService['
 
 /**
  * Terminus indicator for every circuit breaker (REST peers and Dapr components). Closed and
- * half-open are `up`; open is `down` when the breaker is critical and `openCircuitIs` is `'down'`
- * (the default), `degraded` when it is in `health.degradedBreakers` (terminus ≥ 12), otherwise `up`
- * with the details. Returns results, never throws.
+ * half-open are `up`; open is `down` when the breaker is critical (listed in
+ * `health.criticalBreakers`: none by default) and `openCircuitIs` is `'down'` (the default),
+ * `degraded` when it is in `health.degradedBreakers` (terminus ≥ 12), otherwise `up` with the
+ * details. Every breaker is a dependency shared by every pod (a state store, a pub/sub, a peer
+ * service): by default none of them makes readiness fail, so that one outage does not take every
+ * pod out of the Service at once. Returns results, never throws.
  *
  * Use it in readiness, never in liveness: see the README, "Health and Kubernetes probes".
  */
@@ -78,7 +81,7 @@ export class CircuitBreakerHealthIndicator {
     for (const breaker of this.registry.all()) {
       const s = breaker.snapshot();
       const isDegraded = degraded.includes(s.name);
-      const isCritical = !isDegraded && (critical === undefined || critical.includes(s.name));
+      const isCritical = !isDegraded && critical.includes(s.name);
       details[s.name] = {
         state: s.state,
         consecutiveFailures: s.consecutiveFailures,
@@ -102,10 +105,15 @@ export class CircuitBreakerHealthIndicator {
     return session.up({ breakers: details });
   }
 
-  /** `GET /v1.0/healthz` of the pod's own sidecar: a per-pod fault, so a readiness check. */
+  /**
+   * `GET /v1.0/healthz` of the pod's own sidecar: a per-pod fault, so a readiness check. Ends within
+   * `timeoutMs`, a finite number of ms from 1 up; anything else (0, `NaN`, a negative value,
+   * `Infinity`) takes the default, 2000. The probe has a socket of its own, never one of the pool
+   * the sidecar calls share. Never throws.
+   */
   async isSidecarHealthy<const Key extends string = 'dapr-sidecar'>(
     key: Key = 'dapr-sidecar' as Key,
-    timeoutMs = 2000,
+    timeoutMs = DEFAULT_PROBE_TIMEOUT_MS,
   ): Promise<HealthIndicatorResult<Key>> {
     const result = await this.dapr.checkSidecarHealth(timeoutMs);
     const session = this.health.check(key);

@@ -2,7 +2,7 @@ import { HttpClientError } from '../errors/http-client.error';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { ResolvedKugelCommsOptions, ResolvedServiceOptions } from '../options/resolved-options.interface';
 import { resolveService } from '../options/resolve-transport';
-import { SERVICE_NAME } from '../options/validators';
+import { envValue, SERVICE_NAME } from '../options/validators';
 import { encodePathSegment } from '../input/path';
 
 export interface ServiceTarget {
@@ -37,8 +37,8 @@ export function discoverService(
     return { options: options.services[name], source: 'options' };
   }
   const variable = envVariableFor(name);
-  const fromEnv = env[variable];
-  if (fromEnv !== undefined && fromEnv !== '') {
+  const fromEnv = envValue(env, variable);
+  if (fromEnv !== undefined) {
     try {
       return { options: resolveService(name, fromEnv, options.http, variable), source: 'env' };
     } catch (error) {

@@ -7,8 +7,11 @@ export interface HealthOptions {
   openCircuitIs?: 'down' | 'up';
   /**
    * Breakers that make the indicator report `down` when open. Breakers not named are reported with
-   * their details but stay `up`.
-   * @default every breaker
+   * their details but stay `up`. None by default: every breaker (`state:*`, `pubsub:*`, `http:*`,
+   * `ws:*`) guards a dependency shared by every pod, and one outage of it must not make every pod
+   * unready at once; readiness reports the pod's own sidecar (`isSidecarHealthy`). Name a breaker
+   * here only if the pod truly cannot serve without it.
+   * @default []
    */
   criticalBreakers?: string[];
   /**

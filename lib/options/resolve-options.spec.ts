@@ -78,6 +78,44 @@ describe('resolveOptions', () => {
     expect(urlError.message).not.toContain('pa55');
   });
 
+  it('an empty environment value counts as unset, for every variable alike', () => {
+    const o = resolveOptions({}, { DAPR_HTTP_PORT: '', DAPR_API_TOKEN: '', APP_API_TOKEN: '' });
+    expect(o.dapr.httpEndpoint).toBe('http://127.0.0.1:3500');
+    expect(o.dapr.apiToken).toBeUndefined();
+    expect(o.subscriptions.appApiToken).toBeUndefined();
+  });
+
+  it.each([
+    [1e306, 'must be at most 2147483.647 seconds'],
+    [Number.MAX_VALUE, 'must be at most 2147483.647 seconds'],
+    [2147483.648, 'must be at most 2147483.647 seconds'],
+    [0.0004, 'must be 0 (off) or at least 0.0005 seconds'],
+    [Number.MIN_VALUE, 'must be 0 (off) or at least 0.0005 seconds'],
+  ])('repositories.cacheTtlSec %p that overflows or rounds to nothing → InvalidOptionsError naming it', (ttl, why) => {
+    const error = thrownBy(() => resolveOptions({ repositories: { cacheTtlSec: ttl } }, {}));
+    expect(isInvalidOptionsError(error)).toBe(true);
+    expect(error.message).toContain('"repositories.cacheTtlSec"');
+    expect(error.message).toContain(why);
+  });
+
+  it('repositories.cacheTtlSec: 0 is off, 0.0005 one ms, 2147483.647 the longest', () => {
+    const ttl = (cacheTtlSec: number) => resolveOptions({ repositories: { cacheTtlSec } }, {}).repositories.cacheTtlMs;
+    expect(ttl(0)).toBe(0);
+    expect(ttl(0.0005)).toBe(1);
+    expect(ttl(1.5)).toBe(1500);
+    expect(ttl(2147483.647)).toBe(2_147_483_647);
+  });
+
+  it('a URL fragment in an option is shown like a query: its secret values hidden', () => {
+    const error = thrownBy(() =>
+      resolveOptions({ services: { p: 'http://h/api#access_token=frag-secret&state=xyz' } }, {}),
+    );
+    expect(isInvalidOptionsError(error)).toBe(true);
+    expect(error.message).toContain('services.p');
+    expect(error.message).toContain('#access_token=***&state=xyz');
+    expect(error.message).not.toContain('frag-secret');
+  });
+
   it('refuses a bad DAPR_HTTP_PORT', () => {
     expect(thrownBy(() => resolveOptions({}, { DAPR_HTTP_PORT: '70000' })).message).toMatch(/DAPR_HTTP_PORT.*"70000"/);
   });

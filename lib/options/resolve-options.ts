@@ -1,5 +1,4 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
-import { AuthOptions } from '../interfaces/auth-options.interface';
 import { HealthOptions } from '../interfaces/health-options.interface';
 import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
 import { MetricsOptions } from '../interfaces/metrics-options.interface';
@@ -7,16 +6,16 @@ import { RepositoryName, RepositoryOptions } from '../interfaces/repository-opti
 import { TracingOptions } from '../interfaces/tracing-options.interface';
 import { DEFAULTS } from './defaults';
 import {
-  ResolvedAuthOptions,
   ResolvedKugelCommsOptions,
   ResolvedMetricsOptions,
   ResolvedRepositoryOptions,
   ResolvedServiceOptions,
 } from './resolved-options.interface';
+import { resolveAuth } from './resolve-auth';
 import { resolveRealtimeOptions } from './resolve-realtime';
 import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, headerValue, isStringArray, nonNegativeNumber, object, positiveInt, SERVICE_NAME } from './validators';
+import { bool, isStringArray, object, positiveInt, secondsToMs, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
 const REPOSITORY_NAMES: readonly RepositoryName[] = [
@@ -32,7 +31,6 @@ const REPOSITORY_NAMES: readonly RepositoryName[] = [
   'deliveryStatus',
 ];
 
-const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
 /**
@@ -65,62 +63,23 @@ export function resolveOptions(
   };
 }
 
-function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
-  object('auth', o);
-  const apiKey = o.apiKey === undefined ? undefined : headerValue('auth.apiKey', o.apiKey);
-  const t = o.serviceToken;
-  if (t === undefined) return { apiKey };
-  object('auth.serviceToken', t, 'must be an object with a "secret"');
-  if (typeof t.secret !== 'string' || t.secret.length === 0) {
-    throw new InvalidOptionsError('auth.serviceToken.secret', t.secret, 'must be a non-empty string');
-  }
-  const d = DEFAULTS.serviceToken;
-  const algorithm = t.algorithm ?? d.algorithm;
-  if (!JWT_ALGORITHMS.includes(algorithm)) {
-    throw new InvalidOptionsError(
-      'auth.serviceToken.algorithm',
-      algorithm,
-      `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`,
-    );
-  }
-  const expiresInSec = positiveInt('auth.serviceToken.expiresInSec', t.expiresInSec ?? d.expiresInSec);
-  if (expiresInSec > d.maxExpiresInSec) {
-    throw new InvalidOptionsError(
-      'auth.serviceToken.expiresInSec',
-      expiresInSec,
-      `must be at most ${d.maxExpiresInSec}`,
-    );
-  }
-  if ('audience' in t && (t as { audience?: unknown }).audience !== undefined) {
-    throw new InvalidOptionsError(
-      'auth.serviceToken.audience',
-      (t as { audience?: unknown }).audience,
-      'is not an option: the Kugelpos services refuse a token with an "aud" claim ("Invalid audience"), so no ' +
-        'token gets one unless its call asks for it; pass { audience } to createServiceToken() or ' +
-        'serviceAuthHeaders() for a receiver that checks it',
-    );
-  }
-  if (t.issuer !== undefined && (typeof t.issuer !== 'string' || t.issuer.length === 0)) {
-    throw new InvalidOptionsError('auth.serviceToken.issuer', t.issuer, 'must be a non-empty string');
-  }
-  return { apiKey, serviceToken: { secret: t.secret, algorithm, expiresInSec, issuer: t.issuer } };
-}
-
 function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
   object('health', o);
   const openCircuitIs = o.openCircuitIs ?? DEFAULTS.health.openCircuitIs;
   if (openCircuitIs !== 'down' && openCircuitIs !== 'up') {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
-  const critical = o.criticalBreakers;
-  if (critical !== undefined && !isStringArray(critical)) {
+  // None by default: every breaker guards a dependency shared by every pod (README, "Health and
+  // Kubernetes probes").
+  const critical = o.criticalBreakers ?? [];
+  if (!isStringArray(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');
   }
   const degraded = o.degradedBreakers ?? [];
   if (!isStringArray(degraded)) {
     throw new InvalidOptionsError('health.degradedBreakers', degraded, 'must be an array of breaker names');
   }
-  const both = degraded.filter((b) => critical?.includes(b));
+  const both = degraded.filter((b) => critical.includes(b));
   if (both.length > 0) {
     throw new InvalidOptionsError(
       'health.degradedBreakers',
@@ -128,7 +87,7 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
       `must not name a breaker that health.criticalBreakers names too (${both.join(', ')})`,
     );
   }
-  return { openCircuitIs, criticalBreakers: critical, degradedBreakers: [...degraded] };
+  return { openCircuitIs, criticalBreakers: [...critical], degradedBreakers: [...degraded] };
 }
 
 function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
@@ -153,7 +112,7 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
       }
     }
   }
-  const ttlSec = nonNegativeNumber('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
+  const cacheTtlMs = secondsToMs('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
   const stateStore = o.stateStore ?? d.stateStore;
   if (typeof stateStore !== 'string' || !SERVICE_NAME.test(stateStore)) {
     throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');
@@ -172,7 +131,7 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
   };
   return {
     enabled: enabled === 'all' ? [...REPOSITORY_NAMES] : [...new Set(enabled)],
-    cacheTtlMs: Math.round(ttlSec * 1000),
+    cacheTtlMs,
     cacheMaxEntries: positiveInt('repositories.cacheMaxEntries', o.cacheMaxEntries ?? d.cacheMaxEntries),
     stateStore,
     services: { masterData: serviceName('masterData'), terminal: serviceName('terminal'), cart: serviceName('cart') },

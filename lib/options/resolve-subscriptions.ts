@@ -2,7 +2,7 @@ import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { SubscriptionOptions } from '../interfaces/subscription-options.interface';
 import { DEFAULTS } from './defaults';
 import { ResolvedSubscriptionOptions } from './resolved-options.interface';
-import { nonNegativeMs, object, positiveInt } from './validators';
+import { envValue, nonNegativeMs, object, positiveInt } from './validators';
 
 const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 
@@ -34,7 +34,7 @@ export function resolveSubscriptionOptions(
     );
   }
 
-  const appApiToken = o.appApiToken ?? (env.APP_API_TOKEN || undefined);
+  const appApiToken = o.appApiToken ?? envValue(env, 'APP_API_TOKEN');
   if (appApiToken !== undefined && (typeof appApiToken !== 'string' || !/^[\x21-\x7e]+$/.test(appApiToken))) {
     throw new InvalidOptionsError(
       'subscriptions.appApiToken',

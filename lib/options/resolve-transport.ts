@@ -14,6 +14,7 @@ import {
 import {
   bool,
   checkBaseUrl,
+  envValue,
   headerValue,
   nonNegativeInt,
   nonNegativeMs,
@@ -67,13 +68,13 @@ export function resolveDapr(o: DaprOptions, http: ResolvedHttpOptions, env: Node
   const d = DEFAULTS.dapr;
   let endpoint = o.httpEndpoint;
   if (endpoint === undefined) {
-    const port = env.DAPR_HTTP_PORT ?? String(d.port);
+    const port = envValue(env, 'DAPR_HTTP_PORT') ?? String(d.port);
     if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
       throw new InvalidOptionsError('DAPR_HTTP_PORT', port, 'must be a TCP port number');
     }
     endpoint = `http://127.0.0.1:${port}`;
   }
-  const apiToken = o.apiToken ?? (env.DAPR_API_TOKEN || undefined);
+  const apiToken = o.apiToken ?? envValue(env, 'DAPR_API_TOKEN');
   return {
     ...resolveTransport('dapr', o, {
       ...http,

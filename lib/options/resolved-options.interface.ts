@@ -12,7 +12,7 @@ export interface ResolvedKugelCommsOptions {
   http: ResolvedHttpOptions;
   dapr: ResolvedDaprOptions;
   auth: ResolvedAuthOptions;
-  health: { openCircuitIs: 'down' | 'up'; criticalBreakers?: string[]; degradedBreakers: string[] };
+  health: { openCircuitIs: 'down' | 'up'; criticalBreakers: string[]; degradedBreakers: string[] };
   repositories: ResolvedRepositoryOptions;
   metrics: ResolvedMetricsOptions;
   tracing: Required<TracingOptions>;

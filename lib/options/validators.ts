@@ -32,6 +32,42 @@ export function checkBaseUrl(option: string, value: unknown): string {
   return value.replace(/\/+$/, '');
 }
 
+/**
+ * A health probe's timeout: a finite number of ms from 1 up (rounded up to a whole ms, and at most
+ * what a timer holds), else `fallback`. A probe is never open-ended, and a health check never
+ * throws for its own argument: 0, a negative value, `NaN`, `Infinity` or a non-number take the default.
+ */
+export function probeTimeoutMs(value: unknown, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) return fallback;
+  return Math.min(Math.ceil(value), MAX_TIMER_MS);
+}
+
+/**
+ * The one rule for environment variables: an empty value (`DAPR_HTTP_PORT=`) counts as unset, as
+ * Kubernetes and shells leave variables declared without a value.
+ */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * A number of seconds ≥ 0 as whole milliseconds (0 stays 0): refused, naming `option`, when it
+ * rounds to nothing (a value > 0 below 0.0005 s would become 0 ms and silently mean "off") or
+ * overflows what a timer or a cache's clock can hold (more than 2147483.647 s, about 24.8 days).
+ */
+export function secondsToMs(option: string, value: unknown): number {
+  const sec = nonNegativeNumber(option, value);
+  const ms = Math.round(sec * 1000);
+  if (sec > 0 && ms === 0) {
+    throw new InvalidOptionsError(option, value, 'must be 0 (off) or at least 0.0005 seconds (it is kept in whole ms)');
+  }
+  if (ms > MAX_TIMER_MS) {
+    throw new InvalidOptionsError(option, value, `must be at most ${MAX_TIMER_MS / 1000} seconds (${TIMER_LIMIT})`);
+  }
+  return ms;
+}
+
 /** A duration a Node.js timer can hold, > 0. */
 export function positiveMs(option: string, value: unknown): number {
   return atMost(option, positiveInt(option, value), MAX_TIMER_MS, TIMER_LIMIT);

@@ -41,9 +41,10 @@ export type TerminalLogOrigin =
  * - cash and open/close logs → terminal: `POST /terminals/{terminal_id}/delivery-status`;
  *
  * both with the body `{ event_id, service, status, message }` and the query `terminal_id`. Auth as
- * the original: a service token for the tenant (`auth.serviceToken`) as a bearer, or — when none
- * can be made — the API key (`auth.apiKey`, the original's `PUBSUB_NOTIFY_API_KEY`). 404 →
- * `NotFoundError`, anything else → `RepositoryError`; nothing is cached.
+ * the original: a service token for the tenant (`auth.serviceToken`) as a bearer, or — only when
+ * no service token is configured — the API key (`auth.apiKey`, the original's
+ * `PUBSUB_NOTIFY_API_KEY`). 404 → `NotFoundError`, anything else → `RepositoryError`; nothing is
+ * cached.
  */
 @Injectable()
 export class DeliveryStatusWebRepository extends WebRepository {
@@ -92,7 +93,11 @@ export class DeliveryStatusWebRepository extends WebRepository {
       route: '/terminals/:terminalId/delivery-status',
       path: () => `/terminals/${encodePathSegment(terminalId)}/delivery-status`,
     });
-    if (typeof terminalId !== 'string' || !/^[^-]+-[^-]+-.+$/.test(terminalId)) {
+    if (origin && !('terminalId' in origin)) {
+      // Built from its parts: each checked like every terminal id (a missing terminalNo, a "-" in
+      // the tenant or store code refused, naming the field).
+      this.checkContext(call, origin as unknown as WebCall['context'], ['terminalNo']);
+    } else if (typeof terminalId !== 'string' || !/^[^-]+-[^-]+-.+$/.test(terminalId)) {
       throw this.refuse(call, 'the terminal id must be "{tenant}-{store}-{no}"');
     }
     return this.send(call);
@@ -142,7 +147,7 @@ export class DeliveryStatusWebRepository extends WebRepository {
   }
 
   private checkOrigin(call: WebCall, origin: TranlogOrigin, needs: Array<'terminalNo' | 'transactionNo'>): void {
-    this.checkContext(call, origin as unknown as WebCall['context']);
+    this.checkContext(call, origin as unknown as WebCall['context'], ['terminalNo']);
     for (const field of needs) {
       const v = origin[field];
       if (!((typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length > 0)))

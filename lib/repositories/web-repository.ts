@@ -131,7 +131,11 @@ export abstract class WebRepository {
     return data as T;
   }
 
-  /** Checks the tenant/store (and, when asked, the terminal number) of a context. */
+  /**
+   * Checks the tenant/store (and, when asked, the terminal number) of a context. With `terminalNo`
+   * (a terminal id `{tenant}-{store}-{no}` is built from it), `-` is refused in the tenant and store
+   * codes: the terminal service splits the id on `-`.
+   */
   protected checkContext(
     call: Pick<WebCall, 'operation' | 'collection'>,
     context: TerminalContext,
@@ -151,6 +155,12 @@ export abstract class WebRepository {
       const no = context.terminalNo;
       if (!((typeof no === 'number' && Number.isFinite(no)) || (typeof no === 'string' && no.length > 0))) {
         throw fail('context.terminalNo must be a number or a non-empty string');
+      }
+      // A terminal id is built from the context: the terminal service splits it on "-".
+      for (const field of ['tenantId', 'storeCode'] as const) {
+        if (context[field].includes('-')) {
+          throw fail(`context.${field} must not contain "-" (the terminal id {tenant}-{store}-{no} is split on "-")`);
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
 import { DeliveryOutcome, InMemoryDelivery } from './in-memory-delivery';
+import { DeliveryFault, FaultOptions } from './in-memory-faults';
 import { PublishedMessage } from './in-memory-pubsub';
 import { InMemorySidecar } from './in-memory-sidecar';
 
@@ -32,7 +33,7 @@ export class InMemoryDapr {
     private readonly sidecar: InMemorySidecar,
     subscriptions: () => SubscriptionsService,
   ) {
-    this.delivery = new InMemoryDelivery(sidecar.pubsub, subscriptions);
+    this.delivery = new InMemoryDelivery(sidecar.pubsub, subscriptions, sidecar.faults, sidecar.appApiToken);
   }
 
   /** The data of every event published to `pubsub`/`topic`, in order (what handlers get as `event.data`). */
@@ -88,5 +89,52 @@ export class InMemoryDapr {
   /** The sidecar answers again. */
   up(): void {
     this.sidecar.setDown(false);
+  }
+
+  /**
+   * One component fails while the sidecar stays up, as when its Redis or broker is down: every call
+   * to it (or the next `times`) is answered 500 with daprd's code for the operation
+   * (`ERR_STATE_SAVE`, `ERR_STATE_GET`, `ERR_STATE_DELETE`, `ERR_STATE_BULK_GET`,
+   * `ERR_STATE_TRANSACTION`, `ERR_PUBSUB_PUBLISH_MESSAGE`; a bulk publish lists every entry in
+   * `failedEntries`), and that component's breaker counts the failures. `restoreComponent` ends it.
+   */
+  failComponent(name: string, options?: FaultOptions): void {
+    this.sidecar.faults.failComponent(this.component(name), options);
+  }
+
+  /** Ends `failComponent(name)`. */
+  restoreComponent(name: string): void {
+    this.sidecar.faults.restoreComponent(this.component(name));
+  }
+
+  /**
+   * Publishes to `pubsub`/`topic` whose event data `match`es (every one without `match`; the next
+   * `times` of them) fail as the broker would refuse them: a publish is answered 500
+   * `ERR_PUBSUB_PUBLISH_MESSAGE`; in a bulk publish only the matching entries fail (listed in the
+   * 500's `failedEntries`, so `detailed.publishBulk` reports them) and the others are published.
+   */
+  failPublish(
+    pubsub: string,
+    topic: string,
+    match: (data: unknown) => boolean = () => true,
+    options?: FaultOptions,
+  ): void {
+    this.sidecar.faults.failPublish(this.component(pubsub), topic, match, options);
+  }
+
+  /**
+   * The next delivery on `pubsub`/`topic` (or the next `times`) fails at the app's HTTP edge as
+   * `fault` says (`DeliveryFault`: a wrong token, a wrong content type, a body over
+   * `subscriptions.maxBodyBytes`, a body that is not JSON); the outcome is the app's own answer.
+   */
+  failDelivery(pubsub: string, topic: string, fault: DeliveryFault, options?: FaultOptions): void {
+    this.sidecar.faults.failDelivery(this.component(pubsub), topic, fault, options);
+  }
+
+  private component(name: string): string {
+    if (!this.sidecar.hasComponent(name)) {
+      throw new Error(`the in-memory sidecar has no component "${name}" (${this.sidecar.componentNames().join(', ')})`);
+    }
+    return name;
   }
 }

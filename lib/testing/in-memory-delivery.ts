@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DaprEventStatus } from '../subscriptions/dapr-event.interface';
-import { SubscriptionServer } from '../subscriptions/http/subscription-server';
+import { Answer, DeliveryBody, SubscriptionServer } from '../subscriptions/http/subscription-server';
 import { SubscriptionHandler } from '../subscriptions/subscription-definition';
 import { DaprSubscriptionJson } from '../subscriptions/subscription-list';
 import { SubscriptionsService } from '../subscriptions/subscriptions.service';
+import { DeliveryFault, InMemoryFaults } from './in-memory-faults';
 import { InMemoryPubsub, PublishedMessage } from './in-memory-pubsub';
 import { evaluateRule } from './routing-rule';
 
@@ -20,22 +21,32 @@ export interface DeliveryOutcome {
    * event (no handler for the topic, or no routing rule matches and there is no default).
    */
   status: DaprEventStatus | 'UNROUTED';
+  /** The HTTP status the app answered the delivery with (absent for `UNROUTED`). */
+  httpStatus?: number;
 }
 
 /**
  * Hands in-memory messages to the app's `@DaprSubscribe` handlers the way daprd does, through the
- * same code as an HTTP delivery (`SubscriptionServer.deliver`: the CloudEvent read, dedupe, the
- * handler run, the `SUCCESS`/`RETRY`/`DROP` mapping, events and metrics): the route chosen from the
- * subscription list the app serves on `/dapr/subscribe` (rules in order, then the default), the
- * body a CloudEvent (a raw subscription's envelope with `data_base64`), bulk handlers a batch of
- * up to `maxMessages` entries. A `DROP` (and a message no rule matches) goes to the subscription's
- * `deadLetterTopic` when it has one, as daprd republishes it. A `RETRY` is reported, not
- * redelivered: deliver again to play daprd's retry.
+ * same code as an HTTP delivery: the app's HTTP checks first, in the order its routes make them
+ * (`dapr-api-token` → 401, `Content-Type` → 415, the body against `subscriptions.maxBodyBytes`),
+ * then `SubscriptionServer.deliver` (the CloudEvent read, dedupe, the handler run, the
+ * `SUCCESS`/`RETRY`/`DROP` mapping, events and metrics). The request is daprd's: the route chosen
+ * from the subscription list the app serves on `/dapr/subscribe` (rules in order, then the
+ * default), the body the CloudEvent's JSON bytes (`application/cloudevents+json`; a raw
+ * subscription's envelope with `data_base64`), bulk handlers a batch of up to `maxMessages` entries
+ * (`application/json`), the sidecar's app token as `dapr-api-token`. The app's answer is read as
+ * daprd reads it: 2xx with a status, 404 dropped, anything else retried; for bulk, a 2xx's
+ * `statuses` per entry (an entry left out is retried), 404 every entry dropped without the
+ * dead-letter topic, anything else every entry retried. A `DROP` (and a message no rule matches)
+ * goes to the subscription's `deadLetterTopic` when it has one, as daprd republishes it. A `RETRY`
+ * is reported, not redelivered: deliver again to play daprd's retry.
  */
 export class InMemoryDelivery {
   constructor(
     private readonly pubsub: InMemoryPubsub,
     private readonly subscriptions: () => SubscriptionsService,
+    private readonly faults: InMemoryFaults,
+    private readonly appApiToken: string | undefined,
   ) {}
 
   /** Delivers every message not delivered yet (dead letters they produce included), in publish order. */
@@ -115,7 +126,10 @@ export class InMemoryDelivery {
       return batch.map((m) => ({ pubsub: m.pubsub, topic: m.topic, status: 'UNROUTED' as const }));
     }
     const envelopes = batch.map((m) => envelopeOf(m, handler));
+    const fault = this.faults.deliveryFault(handler.pubsub, handler.topic);
     let statuses: DaprEventStatus[];
+    let answer: Answer;
+    let deadLetters = true;
     if (handler.bulk) {
       const entries = batch.map((m, i) => ({
         entryId: randomUUID(),
@@ -124,33 +138,86 @@ export class InMemoryDelivery {
         metadata: {},
       }));
       const body = { entries, id: randomUUID(), metadata: {}, pubsubname: handler.pubsub, topic: handler.topic };
-      const answer = await server.deliver(handler, () => undefined, { kind: 'value', value: body });
-      const byEntry = new Map(
-        ((answer.body as { statuses?: Array<{ entryId: string; status: DaprEventStatus }> }).statuses ?? []).map(
-          (s) => [s.entryId, s.status],
-        ),
-      );
-      statuses = entries.map((e) => byEntry.get(e.entryId) ?? 'RETRY');
+      answer = await this.post(server, handler, body, 'application/json', {}, fault);
+      const listed = bulkStatuses(answer);
+      // daprd treats a bulk 404 as every entry handled: dropped, not sent to the dead-letter topic.
+      deadLetters = answer.status !== 404;
+      statuses = entries.map((e) => (answer.status === 404 ? 'DROP' : (listed?.get(e.entryId) ?? 'RETRY')));
     } else {
       const envelope = envelopes[0];
-      const trace = (name: string) => {
+      const headers: Record<string, string> = { pubsubname: handler.pubsub };
+      for (const name of ['traceparent', 'tracestate']) {
         const value = envelope[name];
-        return typeof value === 'string' && value.length > 0 ? value : undefined;
-      };
-      const answer = await server.deliver(handler, trace, { kind: 'value', value: envelope });
-      statuses = [(answer.body as { status: DaprEventStatus }).status];
+        if (typeof value === 'string' && value.length > 0) headers[name] = value;
+      }
+      answer = await this.post(server, handler, envelope, 'application/cloudevents+json', headers, fault);
+      statuses = [singleStatus(answer)];
     }
     return batch.map((m, i) => {
-      if (statuses[i] === 'DROP' && handler.deadLetterTopic) this.pubsub.deadLetter(m, handler.deadLetterTopic);
+      if (statuses[i] === 'DROP' && deadLetters && handler.deadLetterTopic) {
+        this.pubsub.deadLetter(m, handler.deadLetterTopic);
+      }
       return {
         pubsub: m.pubsub,
         topic: m.topic,
         id: String(envelopes[i].id),
         handler: handler.name,
         status: statuses[i],
+        httpStatus: answer.status,
       };
     });
   }
+
+  /**
+   * daprd's POST of `value` to the handler's route, checked as the app's routes check a request
+   * (token, content type, size, in that order), with `fault` applied to it when one is set.
+   */
+  private async post(
+    server: SubscriptionServer,
+    handler: SubscriptionHandler,
+    value: unknown,
+    contentType: string,
+    extra: Record<string, string>,
+    fault: DeliveryFault | undefined,
+  ): Promise<Answer> {
+    const headers: Record<string, string> = { ...extra, 'content-type': contentType };
+    if (this.appApiToken !== undefined) headers['dapr-api-token'] = this.appApiToken;
+    if (fault === 'wrong-token') headers['dapr-api-token'] = `not-${this.appApiToken ?? 'the-token'}`;
+    if (fault === 'content-type') headers['content-type'] = 'text/plain';
+    const header = (name: string) => headers[name];
+    if (!server.authorized(header)) return server.unauthorized();
+    const badType = server.checkContentType(header);
+    if (badType) return badType;
+    let bytes = Buffer.from(fault === 'malformed' ? '{"not json' : JSON.stringify(value), 'utf8');
+    if (fault === 'oversize') {
+      bytes = Buffer.concat([bytes, Buffer.alloc(Math.max(0, server.maxBodyBytes + 1 - bytes.length), ' ')]);
+    }
+    const body: DeliveryBody =
+      bytes.length > server.maxBodyBytes ? { kind: 'too-large', size: bytes.length } : { kind: 'bytes', bytes };
+    return server.deliver(handler, header, body);
+  }
+}
+
+/** A single delivery's answer as daprd reads it: 2xx by its status (none or `""`: success), 404 drop, else retry. */
+function singleStatus(answer: Answer): DaprEventStatus {
+  if (answer.status === 404) return 'DROP';
+  if (answer.status < 200 || answer.status > 299) return 'RETRY';
+  const status = (answer.body as { status?: unknown } | undefined)?.status;
+  if (status === undefined || status === '' || status === 'SUCCESS') return 'SUCCESS';
+  return status === 'DROP' ? 'DROP' : 'RETRY';
+}
+
+/** A 2xx bulk answer's statuses by entry id (`undefined` when it has none to read: every entry retried). */
+function bulkStatuses(answer: Answer): Map<string, DaprEventStatus> | undefined {
+  if (answer.status < 200 || answer.status > 299) return undefined;
+  const list = (answer.body as { statuses?: unknown } | undefined)?.statuses;
+  if (!Array.isArray(list)) return undefined;
+  const out = new Map<string, DaprEventStatus>();
+  for (const item of list as Array<{ entryId?: unknown; status?: unknown }>) {
+    if (typeof item?.entryId !== 'string') continue;
+    out.set(item.entryId, item.status === 'SUCCESS' || item.status === 'DROP' ? item.status : 'RETRY');
+  }
+  return out;
 }
 
 /** The CloudEvent daprd posts for `message` to `handler`'s route. */

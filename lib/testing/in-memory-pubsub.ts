@@ -41,12 +41,22 @@ export class InMemoryPubsub {
     return this.components.has(pubsub);
   }
 
+  names(): string[] {
+    return [...this.components];
+  }
+
   /** Records a publish (`make`'s message; the sidecar checked the component). */
   record(message: PublishedMessage): void {
     this.messages.push(message);
   }
 
-  /** The message a publish makes (recorded with `record`; a test's own event is delivered without). */
+  /**
+   * The message a publish makes (recorded with `record`; a test's own event is delivered without).
+   * Throws `PublishRefused` with daprd's answer where daprd refuses the publish: a `rawPayload`
+   * that is not a Go boolean (400), an own CloudEvent (`application/cloudevents+json`, in any case)
+   * that is not a JSON object (500 `ERR_PUBSUB_CLOUD_EVENTS_SER`; `null` makes daprd v1.18 drop
+   * the connection without an answer).
+   */
   make(
     pubsub: string,
     topic: string,
@@ -55,19 +65,18 @@ export class InMemoryPubsub {
     metadata: Record<string, string>,
   ): PublishedMessage {
     const contentType = headers['content-type'] ?? 'text/plain';
-    const rawPayload = metadata.rawPayload === 'true';
+    const rawPayload = goBool(metadata.rawPayload, 'rawPayload');
     const base = { pubsub, topic, contentType, metadata, rawPayload, delivered: false };
     if (rawPayload) return { ...base, data: dataOf(body, contentType), body };
     let cloudEvent: Record<string, unknown>;
     const traceparent = headers.traceparent ?? '';
     const trace = { traceid: traceparent, traceparent, tracestate: headers.tracestate ?? '' };
-    if (contentType.split(';')[0].trim() === 'application/cloudevents+json') {
-      const own = JSON.parse(body) as Record<string, unknown>;
+    if (isContentType(contentType, 'application/cloudevents+json')) {
       cloudEvent = {
         source: 'Dapr',
         type: 'com.dapr.event.sent',
         specversion: '1.0',
-        ...own,
+        ...ownCloudEvent(body),
         topic,
         pubsubname: pubsub,
       };
@@ -108,9 +117,54 @@ export class InMemoryPubsub {
   }
 }
 
-/** `data` as daprd puts it in a CloudEvent: parsed only for exactly `application/json` (parameters allowed). */
+/** A publish daprd refuses: its answer, or (`fault`) the connection it drops without one. */
+export class PublishRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+    readonly fault?: 'ECONNRESET',
+  ) {
+    super(message);
+  }
+}
+
+/** The caller's own CloudEvent: a JSON object, as daprd decodes it into a map. */
+function ownCloudEvent(body: string): Record<string, unknown> {
+  let own: unknown;
+  try {
+    own = JSON.parse(body) as unknown;
+  } catch {
+    own = undefined;
+  }
+  if (own === null)
+    throw new PublishRefused(0, '', 'daprd v1.18 drops the connection on a null CloudEvent', 'ECONNRESET');
+  if (typeof own !== 'object' || Array.isArray(own)) {
+    throw new PublishRefused(500, 'ERR_PUBSUB_CLOUD_EVENTS_SER', 'cannot create cloudevent');
+  }
+  return own as Record<string, unknown>;
+}
+
+/** Go's `strconv.ParseBool` of a metadata value (`''` or none: false); daprd answers 400 for anything else. */
+export function goBool(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  throw new PublishRefused(
+    400,
+    'ERR_PUBSUB_REQUEST_METADATA',
+    `failed deserializing metadata. Error: ${name} value must be a valid boolean: actual is '${value}'`,
+  );
+}
+
+/** daprd's content type test: case-insensitive, parameters after `;` ignored. */
+export function isContentType(contentType: string, expected: string): boolean {
+  return contentType.toLowerCase().split(';')[0] === expected;
+}
+
+/** `data` as daprd puts it in a CloudEvent: parsed only for `application/json` (parameters allowed). */
 function dataOf(body: string, contentType: string): unknown {
-  if (contentType.split(';')[0].trim().toLowerCase() !== 'application/json') return body;
+  if (!isContentType(contentType, 'application/json')) return body;
   try {
     return JSON.parse(body) as unknown;
   } catch {

@@ -1,44 +1,77 @@
 import { AxiosAdapter } from 'axios';
 import { InMemoryAnswer, inMemoryAdapter, InMemoryRequest } from './in-memory.adapter';
-import { InMemoryStateStore, StateConflict, StateWrite } from './in-memory-state.store';
-import { InMemoryPubsub } from './in-memory-pubsub';
+import { InMemoryFaults } from './in-memory-faults';
+import { PublishedMessage, InMemoryPubsub, PublishRefused, goBool } from './in-memory-pubsub';
+import { failure, InMemoryStateApi, parseJson, SidecarAnswer } from './in-memory-state-api';
+import { InMemoryStateStore } from './in-memory-state.store';
+import { StateStoreKind } from './state-store-kinds';
 
 /** The components and app id of the in-memory sidecar. */
 export interface InMemorySidecarOptions {
-  /** State stores it has (others are answered 400 `ERR_STATE_STORE_NOT_FOUND`, as daprd does). @default ['statestore'] */
-  stores?: string[];
+  /**
+   * State stores it has (others are answered 400 `ERR_STATE_STORE_NOT_FOUND`, as daprd does), by
+   * name, or by name with the component each stands for: `{ statestore: 'redis' }`. The kinds
+   * differ in their ETag, first-write, TTL and rollback rules (README, "The Dapr stand-in"): give
+   * the one production runs. A name alone is `'in-memory'` (daprd's `state.in-memory`).
+   * @default ['statestore']
+   */
+  stores?: string[] | Record<string, StateStoreKind>;
   /** Pub/sub components it has (others are answered 404 `ERR_PUBSUB_NOT_FOUND`). @default ['pubsub'] */
   pubsubs?: string[];
   /** The app id (the `source` of the CloudEvents it wraps). @default 'kugel-comms-testing' */
   appId?: string;
   /** Values in the stores at boot: `{ statestore: { 'cart-1': { ... } } }`. */
   state?: Record<string, Record<string, unknown>>;
+  /**
+   * The token sent as `dapr-api-token` on every delivery to the app, as daprd sends its
+   * `APP_API_TOKEN`; the app refuses a delivery without the one it expects (401, RETRY).
+   * @default process.env.APP_API_TOKEN (an empty value counts as none)
+   */
+  appApiToken?: string;
 }
 
 type Answer = Exclude<InMemoryAnswer, { fault: unknown }>;
 
-const JSON_TYPE = { 'content-type': 'application/json' };
+const STORE_KIND_NAMES: StateStoreKind[] = ['in-memory', 'redis', 'postgresql'];
 
 /**
  * The Dapr sidecar's HTTP API v1.0, answered from memory, for the sidecar client of a testing
  * module (`DaprClientHelper` keeps its whole pipeline: request builders, breakers per component,
- * retries, `DaprResult` mapping, logs, events). It serves what the client calls — publish, state
- * save/get/delete/bulk/transaction, the health endpoints — with daprd v1.18's
- * statuses, `errorCode`s and ETag rules (`InMemoryStateStore`), and records what was published
- * (`InMemoryPubsub`), bulk publish included. A path it does not serve is answered 404 naming it. While `down`, every call
- * is refused as a stopped sidecar's would be (`ECONNREFUSED`).
+ * retries, `DaprResult` mapping, logs, events). It serves what the client calls — publish and bulk
+ * publish, state save/get/delete/bulk/transaction (`InMemoryStateApi`, with each store's kind's
+ * rules), the health endpoints — with daprd v1.18's statuses, `errorCode`s and refusals, and
+ * records what was published (`InMemoryPubsub`). A path it does not serve is answered 404 naming
+ * it. While `down`, every call is refused as a stopped sidecar's would be (`ECONNREFUSED`); a
+ * component a test made fail (`faults`) answers as daprd does when its store or broker is down.
  */
 export class InMemorySidecar {
   readonly appId: string;
   readonly pubsub: InMemoryPubsub;
-  private readonly stores = new Map<string, InMemoryStateStore>();
+  readonly faults = new InMemoryFaults();
+  /** What daprd would send as `dapr-api-token` on deliveries (none: no header). */
+  readonly appApiToken?: string;
+  private readonly stores = new Map<string, { store: InMemoryStateStore; api: InMemoryStateApi }>();
   private readonly initialState: Record<string, Record<string, unknown>>;
   private isDown = false;
 
-  constructor(options: InMemorySidecarOptions = {}, storeFactory = (appId: string) => new InMemoryStateStore(appId)) {
+  constructor(
+    options: InMemorySidecarOptions = {},
+    storeFactory = (appId: string, kind: StateStoreKind) => new InMemoryStateStore(appId, kind),
+  ) {
     this.appId = options.appId ?? 'kugel-comms-testing';
-    for (const name of options.stores ?? ['statestore']) this.stores.set(name, storeFactory(this.appId));
+    const stores = options.stores ?? ['statestore'];
+    const kinds: Record<string, StateStoreKind> = Array.isArray(stores)
+      ? Object.fromEntries(stores.map((name) => [name, 'in-memory' as const]))
+      : { ...stores };
+    for (const [name, kind] of Object.entries(kinds)) {
+      if (!STORE_KIND_NAMES.includes(kind)) {
+        throw new TypeError(`dapr.stores.${name} must be one of ${STORE_KIND_NAMES.join(', ')}, got ${String(kind)}`);
+      }
+      const store = storeFactory(this.appId, kind);
+      this.stores.set(name, { store, api: new InMemoryStateApi(name, store) });
+    }
     this.pubsub = new InMemoryPubsub(options.pubsubs ?? ['pubsub'], this.appId);
+    this.appApiToken = options.appApiToken ?? (process.env.APP_API_TOKEN || undefined);
     this.initialState = options.state ?? {};
     for (const store of Object.keys(this.initialState)) {
       if (!this.stores.has(store))
@@ -47,13 +80,28 @@ export class InMemorySidecar {
     this.seed();
   }
 
-  readonly adapter: AxiosAdapter = inMemoryAdapter((request) =>
-    this.isDown ? { fault: 'ECONNREFUSED' } : this.answer(request),
-  );
+  readonly adapter: AxiosAdapter = inMemoryAdapter((request) => {
+    if (this.isDown) return { fault: 'ECONNREFUSED' };
+    try {
+      return this.answer(request);
+    } catch (error) {
+      if (error instanceof PublishRefused && error.fault) return { fault: error.fault };
+      throw error;
+    }
+  });
 
   /** Stops (`true`) or starts answering: a stopped sidecar refuses connections. */
   setDown(down: boolean): void {
     this.isDown = down;
+  }
+
+  /** Whether it has a state store or pub/sub component named `name`. */
+  hasComponent(name: string): boolean {
+    return this.stores.has(name) || this.pubsub.has(name);
+  }
+
+  componentNames(): string[] {
+    return [...this.stores.keys(), ...this.pubsub.names()];
   }
 
   /** Every live entry of `store`, parsed, by key. */
@@ -63,23 +111,20 @@ export class InMemorySidecar {
       throw new TypeError(
         `the in-memory sidecar has no state store "${store}" (it has ${[...this.stores.keys()].join(', ')})`,
       );
-    return s.snapshot();
+    return s.store.snapshot();
   }
 
-  /** Empties the stores (back to `state` given at boot) and forgets what was published. */
+  /** Empties the stores (back to `state` given at boot), forgets what was published and every fault. */
   reset(): void {
-    for (const store of this.stores.values()) store.clear();
+    for (const { store } of this.stores.values()) store.clear();
     this.seed();
     this.pubsub.clear();
+    this.faults.clear();
     this.isDown = false;
   }
 
   private seed(): void {
-    for (const [store, values] of Object.entries(this.initialState)) {
-      this.stores
-        .get(store)!
-        .write(Object.entries(values).map(([key, value]) => ({ key, json: JSON.stringify(value) })));
-    }
+    for (const [store, values] of Object.entries(this.initialState)) this.stores.get(store)!.store.seed(values);
   }
 
   private answer(r: InMemoryRequest): Answer {
@@ -93,13 +138,15 @@ export class InMemorySidecar {
       if (r.method === 'POST') return this.publishBulk(parts[4], parts[5], r);
     }
     if (version === 'v1.0' && api === 'state' && parts.length >= 4) {
-      const store = this.stores.get(a);
-      if (!store) return failure(400, 'ERR_STATE_STORE_NOT_FOUND', `state store ${a} is not found`);
-      if (parts.length === 4 && r.method === 'POST') return this.save(a, store, r);
-      if (parts.length === 5 && b === 'bulk' && r.method === 'POST') return this.bulkGet(store, r);
-      if (parts.length === 5 && b === 'transaction' && r.method === 'POST') return this.transaction(store, r);
-      if (parts.length === 5 && r.method === 'GET') return this.get(store, b);
-      if (parts.length === 5 && r.method === 'DELETE') return this.delete(store, b, r);
+      const s = this.stores.get(a);
+      if (!s) return failure(400, 'ERR_STATE_STORE_NOT_FOUND', `state store ${a} is not found`);
+      const op = parts.length === 4 ? (r.method === 'POST' ? 'save' : undefined) : stateOperation(r.method, b);
+      if (op && this.faults.componentFails(a)) return componentDown(a, op, b);
+      if (op === 'save') return s.api.save(r);
+      if (op === 'bulk') return s.api.bulkGet(r);
+      if (op === 'transaction') return s.api.transaction(r);
+      if (op === 'get' && parts.length === 5) return s.api.get(b);
+      if (op === 'delete' && parts.length === 5) return s.api.delete(b, r);
     }
     return failure(
       404,
@@ -110,111 +157,89 @@ export class InMemorySidecar {
 
   private publish(pubsub: string, topic: string, r: InMemoryRequest): Answer {
     if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
-    this.pubsub.record(this.pubsub.make(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query)));
+    let message: PublishedMessage;
+    try {
+      message = this.pubsub.make(pubsub, topic, r.body ?? '', r.headers, metadataOf(r.query));
+    } catch (error) {
+      if (!(error instanceof PublishRefused) || error.fault) throw error;
+      return failure(error.status, error.errorCode, error.message);
+    }
+    if (this.faults.componentFails(pubsub) || this.faults.publishFails(pubsub, topic, message.data)) {
+      const why = `error when publishing to topic ${topic} in pubsub ${pubsub}: ${FAILED}`;
+      return failure(500, 'ERR_PUBSUB_PUBLISH_MESSAGE', why);
+    }
+    this.pubsub.record(message);
     return { status: 204 };
   }
 
   /**
    * daprd's bulk publish with its emulated publisher (in-memory, Redis): every entry needs a unique
-   * `entryId` and a `contentType` its `event` fits (400 otherwise, nothing published); each entry
-   * is published with its own metadata only, the call's `metadata.rawPayload` applying to all.
+   * `entryId` and a `contentType` its `event` fits (400 otherwise, nothing published), and an own
+   * CloudEvent must be an object (500, nothing published); each entry is published with its own
+   * metadata only, the call's `metadata.rawPayload` applying to all. Entries that fail (a failing
+   * component, `failPublish`) are listed in a 500's `failedEntries`; the others are published.
    */
   private publishBulk(pubsub: string, topic: string, r: InMemoryRequest): Answer {
     if (!this.pubsub.has(pubsub)) return failure(404, 'ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsub} is not found`);
     const entries = parseJson(r.body);
     if (!Array.isArray(entries)) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'the bulk publish body is not an array');
     const ids = new Set<string>();
-    const messages: Array<{ body: string; contentType: string; metadata: Record<string, string> }> = [];
-    for (const entry of entries as Array<Record<string, unknown>>) {
-      const id = entry?.entryId;
-      if (typeof id !== 'string' || id === '' || ids.has(id)) {
-        return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'entryId is duplicated or not present for entry');
-      }
-      ids.add(id);
-      const body = bulkEventBody(entry.event, entry.contentType);
-      if (body === undefined) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'mismatch between contentType and event');
-      const metadata = { ...((entry.metadata ?? {}) as Record<string, string>) };
-      if (r.query.get('metadata.rawPayload') === 'true') metadata.rawPayload = 'true';
-      messages.push({ body, contentType: String(entry.contentType), metadata });
-    }
-    for (const m of messages) {
-      this.pubsub.record(this.pubsub.make(pubsub, topic, m.body, { 'content-type': m.contentType }, m.metadata));
-    }
-    return { status: 204 };
-  }
-
-  private save(name: string, store: InMemoryStateStore, r: InMemoryRequest): Answer {
-    const items = parseJson(r.body);
-    if (!Array.isArray(items)) return failure(400, 'ERR_MALFORMED_REQUEST', 'the state save body is not an array');
-    const writes: StateWrite[] = [];
-    for (const item of items as Array<Record<string, unknown>>) {
-      if (typeof item?.key !== 'string' || item.key === '') {
-        return failure(400, 'ERR_MALFORMED_REQUEST', '"key" is a required field');
-      }
-      writes.push(writeOf(item.key, item, true));
-    }
-    return this.run(() => store.write(writes), 409, 'ERR_STATE_SAVE', `failed saving state in state store ${name}`);
-  }
-
-  private get(store: InMemoryStateStore, key: string): Answer {
-    const entry = store.get(key);
-    if (!entry) return { status: 204 };
-    return { status: 200, headers: { ...JSON_TYPE, etag: entry.etag }, body: entry.json };
-  }
-
-  private delete(store: InMemoryStateStore, key: string, r: InMemoryRequest): Answer {
-    const etag = r.headers['if-match'];
-    const write: StateWrite = { key, etag, concurrency: r.query.get('concurrency') ?? undefined };
-    return this.run(() => store.write([write]), 409, 'ERR_STATE_DELETE', `failed deleting state with key ${key}`);
-  }
-
-  private bulkGet(store: InMemoryStateStore, r: InMemoryRequest): Answer {
-    const body = parseJson(r.body) as { keys?: unknown } | undefined;
-    if (!body || !Array.isArray(body.keys)) return failure(400, 'ERR_MALFORMED_REQUEST', 'the bulk body has no "keys"');
-    const items = (body.keys as unknown[]).map((key) => {
-      const entry = store.get(String(key));
-      return entry ? { key, data: JSON.parse(entry.json) as unknown, etag: entry.etag } : { key };
-    });
-    return { status: 200, headers: JSON_TYPE, body: JSON.stringify(items) };
-  }
-
-  private transaction(store: InMemoryStateStore, r: InMemoryRequest): Answer {
-    const body = parseJson(r.body) as { operations?: unknown } | undefined;
-    if (!body || !Array.isArray(body.operations)) {
-      return failure(400, 'ERR_MALFORMED_REQUEST', 'the transaction body has no "operations"');
-    }
-    const writes = (body.operations as Array<{ operation?: string; request?: Record<string, unknown> }>).map((op) =>
-      writeOf(String(op.request?.key), op.request ?? {}, op.operation === 'upsert'),
-    );
-    return this.run(
-      () => store.transaction(writes),
-      500,
-      'ERR_STATE_TRANSACTION',
-      'error while executing state transaction',
-    );
-  }
-
-  /** A write, or daprd's answer to a refused one (its wording: "possible etag mismatch"). */
-  private run(write: () => void, status: number, errorCode: string, what: string): Answer {
+    const messages: Array<{ entryId: string; message: PublishedMessage }> = [];
     try {
-      write();
-      return { status: 204 };
+      const rawCall = goBool(r.query.get('metadata.rawPayload') ?? undefined, 'rawPayload');
+      for (const entry of entries as Array<Record<string, unknown>>) {
+        const id = entry?.entryId;
+        if (typeof id !== 'string' || id === '' || ids.has(id)) {
+          return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'entryId is duplicated or not present for entry');
+        }
+        ids.add(id);
+        const body = bulkEventBody(entry.event, entry.contentType);
+        if (body === undefined) return failure(400, 'ERR_PUBSUB_EVENTS_SER', 'mismatch between contentType and event');
+        const metadata = { ...((entry.metadata ?? {}) as Record<string, string>) };
+        if (rawCall) metadata.rawPayload = 'true';
+        const headers = { 'content-type': String(entry.contentType) };
+        messages.push({ entryId: id, message: this.pubsub.make(pubsub, topic, body, headers, metadata) });
+      }
     } catch (error) {
-      if (!(error instanceof StateConflict)) throw error;
-      return failure(status, errorCode, `${what}: possible etag mismatch. error from state store: ${error.message}`);
+      if (!(error instanceof PublishRefused) || error.fault) throw error;
+      return failure(error.status, error.errorCode, error.message);
     }
+    const failed: Array<{ entryId: string; error: string }> = [];
+    for (const { entryId, message } of messages) {
+      if (this.faults.componentFails(pubsub) || this.faults.publishFails(pubsub, topic, message.data)) {
+        failed.push({ entryId, error: FAILED });
+      } else this.pubsub.record(message);
+    }
+    if (failed.length === 0) return { status: 204 };
+    const body = JSON.stringify({ failedEntries: failed, errorCode: 'ERR_PUBSUB_PUBLISH_MESSAGE' });
+    return { status: 500, headers: { 'content-type': 'application/json' }, body };
   }
 }
 
-/** One save item or transaction request as a `StateWrite` (`upsert`: it carries a value). */
-function writeOf(key: string, item: Record<string, unknown>, upsert: boolean): StateWrite {
-  const options = (item.options ?? {}) as { concurrency?: string };
-  const metadata = (item.metadata ?? {}) as Record<string, string>;
-  const write: StateWrite = { key, concurrency: options.concurrency };
-  if (typeof item.etag === 'string') write.etag = item.etag;
-  if (upsert) write.json = JSON.stringify(item.value ?? null);
-  if (metadata.ttlInSeconds !== undefined) write.ttlInSeconds = Number(metadata.ttlInSeconds);
-  return write;
+/** The error a component made to fail reports (its broker or store's own words, in daprd's answers). */
+const FAILED = 'the component is failing (kugel-comms/testing: failComponent / failPublish)';
+
+type StateOperation = 'save' | 'get' | 'delete' | 'bulk' | 'transaction';
+
+function stateOperation(method: string, second: string): StateOperation | undefined {
+  if (method === 'POST') return second === 'bulk' ? 'bulk' : second === 'transaction' ? 'transaction' : undefined;
+  return method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : undefined;
+}
+
+/** daprd's answer when the store behind `store` fails the operation (500, the operation's code). */
+function componentDown(store: string, op: StateOperation, key: string): SidecarAnswer {
+  switch (op) {
+    case 'save':
+      return failure(500, 'ERR_STATE_SAVE', `failed saving state in state store ${store}: ${FAILED}`);
+    case 'get':
+      return failure(500, 'ERR_STATE_GET', `fail to get ${key} from state store ${store}: ${FAILED}`);
+    case 'delete':
+      return failure(500, 'ERR_STATE_DELETE', `failed deleting state with key ${key}: ${FAILED}`);
+    case 'bulk':
+      return failure(500, 'ERR_STATE_BULK_GET', FAILED);
+    case 'transaction':
+      return failure(500, 'ERR_STATE_TRANSACTION', `error while executing state transaction: ${FAILED}`);
+  }
 }
 
 /** A bulk entry's event as the bytes daprd publishes, or `undefined` when its content type does not fit it. */
@@ -226,18 +251,6 @@ function bulkEventBody(event: unknown, contentType: unknown): string | undefined
     return Buffer.from(event, 'base64').toString('utf8');
   }
   return undefined;
-}
-
-function failure(status: number, errorCode: string, message: string): Answer {
-  return { status, headers: JSON_TYPE, body: JSON.stringify({ errorCode, message }) };
-}
-
-function parseJson(body: string | undefined): unknown {
-  try {
-    return body ? (JSON.parse(body) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `metadata.<k>=<v>` query parameters as `{ k: v }`. */

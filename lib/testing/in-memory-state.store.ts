@@ -1,46 +1,29 @@
-import { randomUUID } from 'node:crypto';
+import { Entry, STORE_KINDS, StateStoreKind, StateWrite, StoreRules } from './state-store-kinds';
 
-/** One stored entry: the value as the JSON text the sidecar was sent, its ETag, its expiry. */
-interface Entry {
-  json: string;
-  etag: string;
-  expiresAt?: number;
-}
-
-/** A write as the sidecar's state API takes it (one item of a save, one operation of a transaction). */
-export interface StateWrite {
-  key: string;
-  /** `undefined` for a delete. */
-  json?: string;
-  etag?: string;
-  concurrency?: string;
-  ttlInSeconds?: number;
-}
-
-/** Why a write was refused (daprd words it so; the sidecar wraps it per operation). */
-export class StateConflict extends Error {}
+export { StoreError } from './state-store-kinds';
+export type { Entry, StateStoreKind, StateWrite } from './state-store-kinds';
 
 /**
- * One state store with the semantics daprd v1.18's `state.in-memory` showed when this was written
- * (test/contract/dapr-contract.ts checks both against each other):
- *
- * - every write gives the key a new ETag (a UUID);
- * - a write or delete with an ETag succeeds only when the key exists with that ETag (a missing key
- *   is a conflict too), whatever the concurrency mode; under `first-write`, a write without an ETag
- *   succeeds only when the key does not exist; a delete without an ETag always succeeds;
- * - an entry saved with `ttlInSeconds` is gone once they have passed;
- * - a transaction is checked whole before anything is applied: all or nothing.
+ * One state store of the in-memory sidecar, with the rules of the component it stands for
+ * (`StateStoreKind`: daprd v1.18's `state.in-memory`, `state.redis` or `state.postgresql`; see
+ * `state-store-kinds.ts` for where they differ: ETags on missing keys, ETag forms, first-write,
+ * TTL forms, rollback). Every kind: a key expires `ttlInSeconds` after its write; a read of an
+ * expired key finds nothing.
  */
 export class InMemoryStateStore {
   private readonly entries = new Map<string, Entry>();
+  protected readonly rules: StoreRules;
 
   constructor(
-    /** Key prefix in conflict messages (daprd stores `<app-id>||<key>`). */
+    /** Key prefix in the stores' messages (daprd stores `<app-id>||<key>`). */
     private readonly appId: string,
+    readonly kind: StateStoreKind = 'in-memory',
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.rules = STORE_KINDS[kind];
+  }
 
-  get(key: string): { json: string; etag: string; expiresAt?: number } | undefined {
+  get(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt !== undefined && entry.expiresAt <= this.now()) {
       this.entries.delete(key);
@@ -49,22 +32,27 @@ export class InMemoryStateStore {
     return entry;
   }
 
-  /** Applies the writes in order (each one checked first); throws `StateConflict` at the first refused one. */
-  write(writes: StateWrite[]): void {
-    for (const w of writes) {
-      this.check(w, this.get(w.key));
-      this.put(w.key, this.entryOf(w));
-    }
+  /** A save: each write in order; throws `StoreError` at the first refused one. */
+  save(writes: StateWrite[]): void {
+    for (const w of writes) this.put(w.key, this.rules.set(w, this.get(w.key), this.context(w.key)));
   }
 
-  /** Checks every write against the store as the writes before it leave it, then applies them all. */
+  /** A delete; throws `StoreError` when refused. */
+  delete(w: StateWrite): void {
+    this.rules.delete(w, this.get(w.key), this.context(w.key));
+    this.put(w.key, undefined);
+  }
+
+  /** A transaction, all or nothing or op by op as the kind does it; throws `StoreError`. */
   transaction(writes: StateWrite[]): void {
-    const after = new Map<string, Entry | undefined>();
-    for (const w of writes) {
-      this.check(w, after.has(w.key) ? after.get(w.key) : this.get(w.key));
-      after.set(w.key, this.entryOf(w));
+    this.rules.transaction(writes, { get: (k) => this.get(k), put: (k, e) => this.put(k, e) }, (k) => this.context(k));
+  }
+
+  /** Values written with no rule applied (the state a test starts with). */
+  seed(values: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(values)) {
+      this.put(key, this.rules.set({ key, json: JSON.stringify(value) }, undefined, this.context(key)));
     }
-    for (const [key, entry] of after) this.put(key, entry);
   }
 
   /** Every live entry's value, parsed, by key (for assertions). */
@@ -81,34 +69,12 @@ export class InMemoryStateStore {
     this.entries.clear();
   }
 
-  /** What a write leaves under its key (`undefined` for a delete), with a new ETag. */
-  private entryOf(w: StateWrite): Entry | undefined {
-    if (w.json === undefined) return undefined;
-    const entry: Entry = { json: w.json, etag: randomUUID() };
-    if (w.ttlInSeconds !== undefined && w.ttlInSeconds >= 0) entry.expiresAt = this.now() + w.ttlInSeconds * 1000;
-    return entry;
+  private context(key: string) {
+    return { stored: `${this.appId}||${key}`, now: this.now() };
   }
 
   private put(key: string, entry: Entry | undefined): void {
     if (entry) this.entries.set(key, entry);
     else this.entries.delete(key);
-  }
-
-  /**
-   * Throws `StateConflict` when the write's ETag or concurrency mode does not allow it on the key's
-   * `current` entry: the one place concurrency is decided.
-   */
-  protected check(w: StateWrite, current: { etag: string } | undefined): void {
-    const stored = `${this.appId}||${w.key}`;
-    if (w.etag !== undefined && w.etag !== '') {
-      if (!current) throw new StateConflict(`state not exist or expired for key=${stored}`);
-      if (current.etag !== w.etag) {
-        throw new StateConflict(`state etag not match for key=${stored}: current=${current.etag}, expect=${w.etag}`);
-      }
-      return;
-    }
-    if (w.json !== undefined && w.concurrency === 'first-write' && current) {
-      throw new StateConflict('item already exists and no etag was passed');
-    }
   }
 }

@@ -7,6 +7,8 @@ export type { InMemoryFault } from './in-memory.adapter';
 export { InMemoryDapr } from './in-memory-dapr';
 export type { TestEventOptions } from './in-memory-dapr';
 export type { InMemorySidecarOptions } from './in-memory-sidecar';
+export type { StateStoreKind } from './state-store-kinds';
+export type { DeliveryFault, FaultOptions } from './in-memory-faults';
 export type { PublishedMessage } from './in-memory-pubsub';
 export type { DeliveryOutcome } from './in-memory-delivery';
 export { TestingBreakers } from './testing-breakers';

@@ -60,6 +60,12 @@ export interface Transport {
   /** The keep-alive agent (none when `send` replaced the node:http adapter). */
   agent?: http.Agent;
   /**
+   * What sends a health probe (`config.adapter` of the probe's request): the node:http adapter on an
+   * agent of its own without keep-alive, so that a probe of a server that accepts and never answers
+   * holds none of the sockets the calls share (`send` when it replaced the node:http adapter).
+   */
+  probeAdapter: AxiosAdapter;
+  /**
    * Closes the client (application shutdown): its sockets are destroyed, and from now on every
    * attempt, a retry of a call in flight included, fails with `ERR_CANCELED` before anything is
    * sent (a destroyed agent would open new sockets that outlive the shutdown).
@@ -76,6 +82,8 @@ export interface Transport {
  */
 export function createTransport(o: TransportOptions): Transport {
   const agent = o.send ? undefined : createAgent(o);
+  const probeAgent = o.send ? undefined : createAgent(o, false);
+  const probeSend = o.send ?? createNodeHttpAdapter(o.baseUrl, probeAgent!);
   const send =
     o.send ??
     createNodeHttpAdapter(o.baseUrl, agent!, {
@@ -90,6 +98,10 @@ export function createTransport(o: TransportOptions): Transport {
     if (state) state.attempts += 1;
     return send(config);
   };
+  const probeAdapter: AxiosAdapter = (config) =>
+    closed
+      ? Promise.reject(new CanceledError('the client is closed (shutdown): nothing was sent', config))
+      : probeSend(config);
 
   const headers = { Accept: 'application/json', ...o.headers };
   const instance = axios.create({
@@ -135,20 +147,26 @@ export function createTransport(o: TransportOptions): Transport {
   const destroy = () => {
     closed = true;
     agent?.destroy();
+    probeAgent?.destroy();
   };
-  return { runner, axios: instance, agent, destroy };
+  return { runner, axios: instance, agent, probeAdapter, destroy };
 }
 
-/** One keep-alive agent per client, bounded by `maxSockets`. */
-function createAgent(o: TransportOptions): http.Agent {
-  const agentOptions: https.AgentOptions = {
-    keepAlive: true,
-    maxSockets: o.maxSockets,
-    maxFreeSockets: o.maxSockets,
-    // Closes idle pooled sockets before a server's keep-alive timeout can close them under us.
-    timeout: o.idleSocketTimeoutMs,
-    scheduling: 'lifo',
-  };
+/**
+ * One keep-alive agent per client, bounded by `maxSockets`; with `keepAlive` false, the probes'
+ * agent: a socket per probe, closed when the probe ends (its deadline destroys it).
+ */
+function createAgent(o: TransportOptions, keepAlive = true): http.Agent {
+  const agentOptions: https.AgentOptions = keepAlive
+    ? {
+        keepAlive: true,
+        maxSockets: o.maxSockets,
+        maxFreeSockets: o.maxSockets,
+        // Closes idle pooled sockets before a server's keep-alive timeout can close them under us.
+        timeout: o.idleSocketTimeoutMs,
+        scheduling: 'lifo',
+      }
+    : { keepAlive: false };
   return o.baseUrl.startsWith('https:')
     ? new https.Agent({ ...agentOptions, rejectUnauthorized: !o.insecureSkipTlsVerify })
     : new http.Agent(agentOptions);

@@ -5,8 +5,10 @@ import { CircuitBreakerHealthIndicator, RepublisherHealthIndicator } from '../..
 /**
  * Kubernetes probes, by the convention the README explains:
  * - `GET /health/live` never depends on peers or the sidecar (a restart cannot fix them);
- * - `GET /health/ready` reports every breaker and the pod's own sidecar, and answers 503 with
- *   terminus' standard body when one is down, so the pod stops receiving traffic until it recovers;
+ * - `GET /health/ready` answers 503 with terminus' standard body when the pod's own sidecar is
+ *   down, so the pod stops receiving traffic until it recovers; it reports every breaker with its
+ *   details, but none is critical (`health.criticalBreakers` is left empty): the cart store and the
+ *   pub/sub are shared by every pod, and their outage must not take every pod out at once;
  * - `GET /health/backlog` reports the republishers (503 when an event has waited for its consumers
  *   too long): for dashboards and alerts, not a probe (restarting the pod fixes no backlog).
  */

@@ -67,7 +67,11 @@ describe('auth headers and service tokens', () => {
           is_service_account: true,
           is_superuser: false,
         });
-        expect(answer.claims.exp! - answer.claims.iat!).toBe(300);
+        // Issued 30 s back (a receiver whose clock is behind must not see a future iat), valid 300 s from now.
+        const now = Math.floor(Date.now() / 1000);
+        expect(answer.claims.iat!).toBeGreaterThanOrEqual(now - 31);
+        expect(answer.claims.iat!).toBeLessThanOrEqual(now - 29);
+        expect(answer.claims.exp! - answer.claims.iat!).toBe(300 + 30);
         expect(jwt.decode(tokens.createServiceToken('T1', 's'), { complete: true })?.header.alg).toBe('HS256');
       } finally {
         await peer.close();
@@ -83,7 +87,7 @@ describe('auth headers and service tokens', () => {
       expect(() => jwt.verify(token, SECRET, { algorithms: ['HS256'] })).toThrow(/invalid algorithm/);
       expect(() => jwt.verify(token, 'other', { algorithms: ['HS512'] })).toThrow(/invalid signature/);
       const claims = jwt.verify(token, SECRET, { algorithms: ['HS512'] }) as jwt.JwtPayload;
-      expect(claims.exp! - claims.iat!).toBe(60);
+      expect(claims.exp! - claims.iat!).toBe(60 + 30);
     });
 
     it("passes the Kugelpos services' own check (HS256, their claim names, no aud): a service account of the tenant", async () => {
@@ -125,24 +129,50 @@ describe('auth headers and service tokens', () => {
       expect((failed as Error).message).toMatch(/"auth\.serviceToken\.audience".*refuse a token with an "aud" claim/);
     });
 
-    it('falls back to the API key when no token can be made, without logging the key', async () => {
+    it('uses the API key only when no service token is configured at all, and logs nothing of it', async () => {
       const logs = captureLogs();
       try {
         app = await bootKugelComms({ auth: { apiKey: SECRETS.otherApiKey }, dapr: { waitForSidecarMs: 0 } });
         logs.reinstall();
         const headers = app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report');
         expect(headers).toEqual({ 'X-API-KEY': SECRETS.otherApiKey, 'X-Tenant-ID': 'T1' });
-        expect(logs.logger.text()).toMatch(/falling back to the API key/);
         expect(logs.logger.text()).not.toContain(SECRETS.otherApiKey);
       } finally {
         logs.restore();
       }
     });
 
+    it('with a service token configured, never the API key: a bad tenant or service name throws instead', async () => {
+      app = await bootKugelComms({
+        auth: { apiKey: SECRETS.otherApiKey, serviceToken: { secret: SECRET } },
+        dapr: { waitForSidecarMs: 0 },
+      });
+      const tokens = app.get(ServiceTokenService);
+      expect(tokens.serviceAuthHeaders('T1', 'report')).toEqual({
+        Authorization: expect.stringMatching(/^Bearer ey/),
+        'X-Tenant-ID': 'T1',
+      });
+      for (const [tenant, service] of [
+        ['', 'report'],
+        ['T1', ''],
+        ['T1\r\nX-Evil: 1', 'report'],
+        [undefined, 'report'],
+      ]) {
+        expect(() => tokens.serviceAuthHeaders(tenant as string, service as string)).toThrow(TypeError);
+      }
+    });
+
+    it('an empty tenant throws also without a service token (no X-API-KEY with an empty X-Tenant-ID)', async () => {
+      app = await bootKugelComms({ auth: { apiKey: SECRETS.otherApiKey }, dapr: { waitForSidecarMs: 0 } });
+      expect(() => app.get(ServiceTokenService).serviceAuthHeaders('', 'report')).toThrow(
+        'serviceAuthHeaders: tenantId must be a non-empty string',
+      );
+    });
+
     it('throws when neither a token nor an API key is available', async () => {
       app = await bootKugelComms({ dapr: { waitForSidecarMs: 0 } });
       expect(() => app.get(ServiceTokenService).serviceAuthHeaders('T1', 'report')).toThrow(
-        /no auth.apiKey is configured/,
+        /configure KugelCommsModule option auth.serviceToken \(a service token\) or auth.apiKey/,
       );
     });
   });

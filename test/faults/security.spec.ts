@@ -303,7 +303,8 @@ describe('security', () => {
         const decoded = jwt.decode(token, { complete: true })!;
         expect(decoded.header.alg).toBe('HS384');
         const claims = decoded.payload as jwt.JwtPayload;
-        expect(claims.exp! - claims.iat!).toBe(3600);
+        // iat is set 30 s back (a receiver's clock may be behind); the hour runs from now.
+        expect(claims.exp! - claims.iat!).toBe(3600 + 30);
         expect(() => jwt.verify(token, SECRETS.serviceTokenSecret, { algorithms: ['HS256'] })).toThrow(
           /invalid algorithm/,
         );

@@ -19,8 +19,8 @@ describe('CircuitBreakerHealthIndicator', () => {
     return { indicator: app.get(CircuitBreakerHealthIndicator), shared, own };
   };
 
-  it('reports an open breaker as down, with its details, and never throws', async () => {
-    const { indicator } = await boot();
+  it('reports an open breaker listed as critical as down, with its details, and never throws', async () => {
+    const { indicator } = await boot({ criticalBreakers: ['state:statestore', 'pubsub:pubsub'] });
     expect(indicator.isHealthy('breakers')).toEqual({
       breakers: {
         status: 'down',
@@ -39,8 +39,19 @@ describe('CircuitBreakerHealthIndicator', () => {
     });
   });
 
-  it("reports it up with the details under openCircuitIs: 'up' (liveness use)", async () => {
+  it('by default no breaker is critical: an open one is reported up, with its details', async () => {
     const { indicator } = await boot();
+    expect(indicator.isHealthy('breakers').breakers).toMatchObject({
+      status: 'up',
+      breakers: {
+        'state:statestore': { state: 'open', critical: false },
+        'pubsub:pubsub': { state: 'closed', critical: false },
+      },
+    });
+  });
+
+  it("reports it up with the details under openCircuitIs: 'up' (liveness use)", async () => {
+    const { indicator } = await boot({ criticalBreakers: ['state:statestore'] });
     const result = indicator.isHealthy('breakers', { openCircuitIs: 'up' });
     expect(result.breakers.status).toBe('up');
     expect(result.breakers.breakers['state:statestore'].state).toBe('open');

@@ -103,7 +103,7 @@ describe('DeliveryStatusWebRepository: consumer → publisher callbacks (real pe
     expect(last().url).toBe('/api/v1/terminals/T2-S%2F9-1/delivery-status?terminal_id=T2-S%2F9-1');
   });
 
-  it('falls back to the API key when no service token can be made, without logging either', async () => {
+  it('uses the API key when no service token is configured, without logging it', async () => {
     const logs = captureLogs();
     try {
       const repo = await boot({ apiKey: SECRETS.apiKey });
@@ -114,7 +114,6 @@ describe('DeliveryStatusWebRepository: consumer → publisher callbacks (real pe
       );
       expect(last().headers['x-api-key']).toBe(SECRETS.apiKey);
       expect(last().headers.authorization).toBeUndefined();
-      expect(logs.logger.text()).toMatch(/falling back to the API key/);
       expect(logs.logger.text()).not.toContain(SECRETS.apiKey);
     } finally {
       logs.restore();
@@ -154,6 +153,38 @@ describe('DeliveryStatusWebRepository: consumer → publisher callbacks (real pe
     expect(peer.requests).toHaveLength(before);
   });
 
+  it.each([
+    [{ tenantId: 'T1', storeCode: 'S1' }, 'context.terminalNo must be a number or a non-empty string'],
+    [{ tenantId: 'T1', storeCode: 'S1', terminalNo: '' }, 'context.terminalNo must be a number or a non-empty string'],
+    [{ tenantId: 'T-1', storeCode: 'S1', terminalNo: 3 }, 'context.tenantId must not contain "-"'],
+    [{ tenantId: 'T1', storeCode: 'S-1', terminalNo: 3 }, 'context.storeCode must not contain "-"'],
+    [{ tenantId: '', storeCode: 'S1', terminalNo: 3 }, 'context.tenantId must be a non-empty string'],
+    [{ terminalId: 'T1-S1' }, 'the terminal id must be "{tenant}-{store}-{no}"'],
+  ])('notifyTerminalLogDelivery refuses the terminal %j, naming the field, and sends nothing', async (origin, why) => {
+    const repo = await boot({ serviceToken: { secret: SECRETS.serviceTokenSecret } });
+    const before = peer.requests.length;
+    const error = await repo
+      .notifyTerminalLogDelivery(origin as never, { eventId: 'e', service: 'journal', status: 'received' })
+      .catch((e) => e);
+    expect(isRepositoryError(error)).toBe(true);
+    expect(error.message).toContain(`delivery status: notifyTerminalLogDelivery: ${why}`);
+    expect(error.message).toContain('(nothing was sent)');
+    expect(error.message).not.toContain('undefined');
+    expect(peer.requests).toHaveLength(before);
+  });
+
+  it('notifyTranlogDelivery refuses "-" in the tenant or store code of the terminal id it builds', async () => {
+    const repo = await boot({ serviceToken: { secret: SECRETS.serviceTokenSecret } });
+    const before = peer.requests.length;
+    await expect(
+      repo.notifyTranlogDelivery(
+        { tenantId: 'T1', storeCode: 'S-1', terminalNo: 3, transactionNo: 1 },
+        { eventId: 'e', service: 'report', status: 'received' },
+      ),
+    ).rejects.toThrow('context.storeCode must not contain "-"');
+    expect(peer.requests).toHaveLength(before);
+  });
+
   it('refuses when neither a service token nor an API key is configured, sending nothing', async () => {
     const repo = await boot({});
     const before = peer.requests.length;
@@ -162,7 +193,9 @@ describe('DeliveryStatusWebRepository: consumer → publisher callbacks (real pe
         { tenantId: 'T1', storeCode: 'S1', terminalNo: 3, transactionNo: 1 },
         { eventId: 'e', service: 'report', status: 'received' },
       ),
-    ).rejects.toThrow(/no auth.apiKey is configured \(nothing was sent\)/);
+    ).rejects.toThrow(
+      /configure KugelCommsModule option auth.serviceToken \(a service token\) or auth.apiKey \(nothing was sent\)/,
+    );
     expect(peer.requests).toHaveLength(before);
   });
 });

@@ -201,6 +201,24 @@ describe('repository errors (real peer)', () => {
         await lost.close();
       }
     });
+    it('a BASE_URL_<NAME> with a fragment → RepositoryError that never prints the fragment secret', async () => {
+      const secret = 'frag-secret-4f2a9c';
+      process.env.BASE_URL_MD_WITH_FRAGMENT = `http://127.0.0.1:1/api/v1#access_token=${secret}&state=xyz`;
+      const lost = await bootKugelComms({
+        dapr: { waitForSidecarMs: 0 },
+        repositories: { services: { masterData: 'md-with-fragment' } },
+      });
+      try {
+        const error = await failure(lost.get(StaffMasterWebRepository).getStaffById(jwtContext, 'ST-01'));
+        expect(error).toBeInstanceOf(RepositoryError);
+        expect(error.message).toContain('BASE_URL_MD_WITH_FRAGMENT');
+        expect(error.message).toContain('#access_token=***&state=xyz');
+        expect(everything(error)).not.toContain(secret);
+      } finally {
+        delete process.env.BASE_URL_MD_WITH_FRAGMENT;
+        await lost.close();
+      }
+    });
   });
 
   describe('an envelope not as promised → RepositoryError naming the missing part', () => {

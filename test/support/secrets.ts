@@ -14,8 +14,8 @@ export const SECRETS = {
   daprApiToken: 'dapr-tok-kugel-BBBB2222-scan',
   /** An `APP_API_TOKEN` value (what daprd sends the app as `dapr-api-token`). */
   appApiToken: 'app-tok-kugel-DDDD4444-scan',
-  /** The HMAC secret of service JWTs. */
-  serviceTokenSecret: 'service-secret-kugel-0123456789-scan',
+  /** The HMAC secret of service JWTs (64 bytes and more: long enough for HS512). */
+  serviceTokenSecret: 'service-secret-kugel-0123456789-0123456789-0123456789-0123456789-scan',
 } as const;
 
 export type SecretName = keyof typeof SECRETS;
