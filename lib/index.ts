@@ -134,7 +134,7 @@ export type {
   DedupeOptions,
   BulkSubscribeOptions,
 } from './subscriptions/dapr-subscribe.decorator';
-export type { DaprEvent, DaprEventStatus, BulkHandlerResult } from './subscriptions/dapr-event.interface';
+export type { DaprEvent, DaprEventStatus, BulkHandlerResult, EventTransaction } from './subscriptions/dapr-event.interface';
 export { DropEvent, isDropEvent } from './errors/drop-event.error';
 export { InvalidSubscriptionError, isInvalidSubscriptionError } from './errors/invalid-subscription.error';
 export { SubscriptionsService } from './subscriptions/subscriptions.service';

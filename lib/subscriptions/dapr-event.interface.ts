@@ -38,6 +38,30 @@ export interface DaprEvent<T = unknown> {
    * event built by hand (in a unit test) needs none.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The handler's state changes, committed with the event's dedupe done mark in one Dapr state
+   * transaction on the dedupe store (`dedupe: { transactional: true }` only; see
+   * `EventTransaction`). Not enumerable, like `signal`.
+   */
+  readonly transaction?: EventTransaction;
+}
+
+/**
+ * The state changes of one event's handler (`dedupe: { transactional: true }`). Nothing is written
+ * while the handler runs: when it returns, its changes and the event's done mark are sent as one
+ * state transaction to the dedupe store, so they land together or not at all (on a store that
+ * rolls a transaction back: PostgreSQL and the other SQL stores; state.redis applies the writes
+ * that hold even when another fails: README, "Exactly-once effects"). The event is answered
+ * `SUCCESS` only once that transaction committed; if it did not (a stale ETag of the handler's, the
+ * store down), the answer is `RETRY` and a redelivery runs the handler again from scratch.
+ */
+export interface EventTransaction {
+  /** Upserts `key` (of the dedupe store) to `value`; with `etag`, only while the key still has it. */
+  save(key: string, value: unknown, options?: { etag?: string; metadata?: Record<string, string> }): void;
+  /** Deletes `key` (of the dedupe store); with `etag`, only while the key still has it. */
+  delete(key: string, options?: { etag?: string }): void;
+  /** The changes so far, in order. */
+  readonly size: number;
 }
 
 /** The three answers daprd understands, in its own spelling. */

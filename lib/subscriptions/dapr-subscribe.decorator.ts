@@ -31,6 +31,12 @@ export interface DedupeOptions<T = unknown> {
    * Returning an empty value drops the event (it cannot be de-duplicated).
    */
   key?: (event: DaprEvent<T>) => string | undefined | null;
+  /**
+   * Exactly-once effects: the handler writes its state through `event.transaction` instead of the
+   * sidecar client, and those writes commit with the event's done mark in one state transaction on
+   * `store` (README, "Exactly-once effects"). Not with `bulk`. @default false
+   */
+  transactional?: boolean;
 }
 
 /** Options of `@DaprSubscribe`. */

@@ -3,6 +3,7 @@ import { KugelCommsEvents } from '../observability/comms-events';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
 import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { PendingEffects } from './dedupe/pending-effects';
 import { DeliveryLimit } from './delivery-limit';
 import { handlerSpan } from './event-trace';
 import { Answer, answerOf, bulkAnswers, lostClaim } from './handler-answers';
@@ -42,6 +43,9 @@ export class EventDispatcher {
     const cancel = new AbortController();
     const verdict = h.dedupe ? await this.consumer.begin(h, event, lostClaim(cancel)) : undefined;
     if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
+    // A transactional handler writes through `event.transaction`; committed with its done mark below.
+    const effects = verdict?.run && h.dedupe?.transactional ? new PendingEffects() : undefined;
+    if (effects) Object.defineProperty(event, 'transaction', { value: effects, enumerable: false, configurable: true });
 
     const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
     const run = await runHandler(
@@ -52,10 +56,24 @@ export class EventDispatcher {
       cancel,
       !verdict?.run,
     );
-    const answer = await this.bounded(h, event.id, answerOf(run));
+    let answer = answerOf(run);
+    let commitCalls = 0;
+    if (effects && verdict?.run && run.kind === 'returned') {
+      // SUCCESS only once the handler's writes and the done mark have landed together.
+      const commit = await verdict.commit(effects.operations);
+      commitCalls = commit.calls;
+      if (!commit.committed) {
+        answer = {
+          status: 'RETRY',
+          reason: 'failed',
+          error: new Error(`its state changes were not committed: ${commit.why}`),
+        };
+      }
+    }
+    answer = await this.bounded(h, event.id, answer);
     span.end(answer.status, answer.error);
-    if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict], cancel);
-    await this.settle(h, event.id, false, answer, run, verdict);
+    if (run.kind === 'timeout') this.finishLate(h, [event], run, [verdict], cancel, effects);
+    await this.settle(h, event.id, false, answer, run, verdict, commitCalls);
     return answer.status;
   }
 
@@ -150,6 +168,7 @@ export class EventDispatcher {
     run: HandlerRun & { kind: 'timeout' },
     verdicts: Array<DedupeVerdict | undefined>,
     cancel: AbortController,
+    effects?: PendingEffects,
   ): void {
     const letGo = holdLate(h, events, run, verdicts, cancel, this.logger);
     void run.late
@@ -164,6 +183,16 @@ export class EventDispatcher {
           `${h.name}: ${events.length === 1 ? `event ${events[0].id}` : `a batch of ${events.length} events`} on ${h.pubsub}/${h.topic} ` +
             `ended after ${after} (${late.ok ? 'returned' : `threw: ${messageOf(late.error)}`}); it had been answered RETRY`,
         );
+        const late0 = verdicts[0];
+        if (effects && late0?.run && answers[0]?.status === 'SUCCESS') {
+          const commit = await late0.commit(effects.operations);
+          if (!commit.committed) {
+            this.logger.error(
+              `${h.name}: event ${events[0].id}: the late handler's state changes were not committed (${commit.why}); a redelivery runs it again`,
+            );
+          }
+          return;
+        }
         await Promise.all(verdicts.map((v, i) => (v?.run ? v.finish(answers[i]?.status === 'SUCCESS') : 0)));
       })
       .catch((error: unknown) => this.logger.error(`${h.name}: settling a late handler failed: ${messageOf(error)}`));
@@ -180,8 +209,9 @@ export class EventDispatcher {
     answer: Answer,
     run: HandlerRun,
     verdict: DedupeVerdict | undefined,
+    commitCalls = 0,
   ): Promise<void> {
-    let calls = verdict?.calls ?? 0;
+    let calls = (verdict?.calls ?? 0) + commitCalls;
     if (verdict?.run && run.kind !== 'timeout') calls += await verdict.finish(answer.status === 'SUCCESS');
     this.log(h, id, answer, run);
     this.handled(h, id, bulk, {
@@ -240,7 +270,8 @@ export class EventDispatcher {
     if (answer.reason === 'handled') this.logger.debug(`${where} handled in ${run.durationMs.toFixed(1)} ms`);
     else if (answer.reason === 'dropped')
       this.logger.warn(`${where} dropped by the handler: ${messageOf(answer.error)} → DROP`);
-    else if (answer.reason === 'retries-exhausted') return; // DeliveryLimit logged it
+    else if (answer.reason === 'retries-exhausted')
+      return; // DeliveryLimit logged it
     else if (answer.reason === 'timeout')
       this.logger.error(`${where} still running after ${h.handlerTimeoutMs} ms → RETRY`);
     else if (answer.reason === 'shutdown') {

@@ -90,7 +90,7 @@ describe('defineSubscription', () => {
 
   it('fills bulk and dedupe defaults', () => {
     expect(define({ bulk: true }).bulk).toEqual(DEFAULTS.subscriptions.bulk);
-    expect(define({ dedupe: true }).dedupe).toEqual({ ...DEFAULTS.subscriptions.dedupe, key: undefined });
+    expect(define({ dedupe: true }).dedupe).toEqual({ ...DEFAULTS.subscriptions.dedupe, key: undefined, transactional: false });
     expect(define({ dedupe: false }).dedupe).toBeUndefined();
   });
 
@@ -110,6 +110,8 @@ describe('defineSubscription', () => {
     ['dedupe on raw payloads without a key', { dedupe: true, rawPayload: true }, 'needs dedupe.key'],
     ['a dedupe store that is no component name', { dedupe: { store: 'a b' } }, 'dedupe.store "a b"'],
     ['a negative handler timeout', { handlerTimeoutMs: -1 }, 'handlerTimeoutMs -1'],
+    ['dedupe.transactional with bulk', { dedupe: { transactional: true }, bulk: true }, 'not available with bulk'],
+    ['dedupe.transactional not a boolean', { dedupe: { transactional: 'yes' as never } }, 'dedupe.transactional "yes"'],
     ['maxDeliveries 0', { maxDeliveries: 0 }, "maxDeliveries 0 must be a whole number from 1, false or 'broker'"],
     ['maxDeliveries 2.5', { maxDeliveries: 2.5 }, 'maxDeliveries 2.5 must be a whole number'],
     ['maxDeliveries true', { maxDeliveries: true as never }, 'maxDeliveries true must be a whole number'],

@@ -11,6 +11,8 @@ export interface ResolvedDedupe {
   ttlSec: number;
   leaseSec: number;
   key?: (event: DaprEvent) => string | undefined | null;
+  /** The handler's writes and the done mark commit in one state transaction (`event.transaction`). */
+  transactional: boolean;
 }
 
 /** One `@DaprSubscribe` handler, validated, with its route. */
@@ -93,6 +95,9 @@ export function defineSubscription(
     (typeof maxDeliveries !== 'number' || !Number.isSafeInteger(maxDeliveries) || maxDeliveries < 1)
   ) {
     fail(`maxDeliveries ${JSON.stringify(maxDeliveries)} must be a whole number from 1, false or 'broker'`);
+  }
+  if (dedupe?.transactional && o.bulk) {
+    fail('dedupe.transactional is not available with bulk: each event commits its own transaction');
   }
   if (dedupe && o.rawPayload && !dedupe.key) {
     fail('dedupe with rawPayload needs dedupe.key: daprd gives a raw event a new id on every delivery');
@@ -203,7 +208,9 @@ function resolveDedupe(
     fail('dedupe without a handler timeout needs an explicit leaseSec longer than the longest handler run');
   }
   if (o.key !== undefined && typeof o.key !== 'function') fail('dedupe.key must be a function (event) => string');
-  return { store, ttlSec, leaseSec, key: o.key as ResolvedDedupe['key'] };
+  const transactional = o.transactional ?? false;
+  if (typeof transactional !== 'boolean') fail(`dedupe.transactional ${JSON.stringify(transactional)} must be true or false`);
+  return { store, ttlSec, leaseSec, key: o.key as ResolvedDedupe['key'], transactional };
 }
 
 /**

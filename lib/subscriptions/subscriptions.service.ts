@@ -112,23 +112,27 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
     if (this.handlers.length === 0) return;
     const topics = groupByTopic(this.handlers);
     this.metrics.start();
-    const consumer = new IdempotentConsumer(new DaprDedupeStore(this.dapr), new Logger(IdempotentConsumer.name), {
-      writeBudgetMs: this.options.dapr.timeoutMs,
-      onSettled: (c) => {
-        if (!this.events.claimSettled.hasListeners) return;
-        const { handler: h, event, key, outcome, calls, renewals } = c;
-        this.events.claimSettled.emit({
-          pubsub: h.pubsub,
-          topic: h.topic,
-          handler: h.name,
-          id: event.id,
-          key,
-          outcome,
-          calls,
-          renewals,
-        });
+    const consumer = new IdempotentConsumer(
+      new DaprDedupeStore(this.dapr, new Logger(IdempotentConsumer.name)),
+      new Logger(IdempotentConsumer.name),
+      {
+        writeBudgetMs: this.options.dapr.timeoutMs,
+        onSettled: (c) => {
+          if (!this.events.claimSettled.hasListeners) return;
+          const { handler: h, event, key, outcome, calls, renewals } = c;
+          this.events.claimSettled.emit({
+            pubsub: h.pubsub,
+            topic: h.topic,
+            handler: h.name,
+            id: event.id,
+            key,
+            outcome,
+            calls,
+            renewals,
+          });
+        },
       },
-    });
+    );
     this.consumer = consumer;
     const limit = new DeliveryLimit(() => this.dapr.componentTypes(), new Logger(EventDispatcher.name));
     const dispatcher = new EventDispatcher(

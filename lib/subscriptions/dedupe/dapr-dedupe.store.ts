@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DaprClientHelper } from '../../dapr/dapr-client.helper';
-import { DaprResult } from '../../dapr/dapr.interfaces';
+import { DaprResult, StateTransactionOperation } from '../../dapr/dapr.interfaces';
 import { UNKNOWN_OUTCOME } from '../../dapr/sidecar-calls';
 import {
   ClaimRecord,
@@ -28,6 +29,20 @@ import {
 const NO_SUCH_ETAG = '2147483647';
 
 /**
+ * State store kinds whose transactions are all or nothing: the SQL stores run them in one database
+ * transaction, and state.in-memory checks every ETag before it writes anything.
+ */
+const ROLLS_BACK = new Set([
+  'state.postgresql',
+  'state.mysql',
+  'state.sqlserver',
+  'state.sqlite',
+  'state.cockroachdb',
+  'state.oracledatabase',
+  'state.in-memory',
+]);
+
+/**
  * `DedupeStore` over the Dapr state API (`DaprClientHelper.detailed`): every operation is one
  * sidecar call (plus a one-off probe per store, below), and no write is sent again after it may
  * have reached the sidecar. Reads are single-key GETs: the bulk read reports a key it could not
@@ -41,7 +56,13 @@ export class DaprDedupeStore implements DedupeStore {
   /** How this store inserts a missing key (learnt once per store, see `NO_SUCH_ETAG`). */
   private readonly insertWithEtag = new Map<string, Promise<boolean | undefined>>();
 
-  constructor(private readonly dapr: DaprClientHelper) {}
+  /** Stores whose kind was looked at for transactional handlers (a WARN once where a transaction may apply in part). */
+  private readonly kindChecked = new Set<string>();
+
+  constructor(
+    private readonly dapr: DaprClientHelper,
+    private readonly logger?: Logger,
+  ) {}
 
   async insert(store: string, key: string, record: ClaimRecord, ttlSec: number): Promise<WriteOutcome> {
     const withEtag = await this.insertsWithEtag(store);
@@ -79,6 +100,38 @@ export class DaprDedupeStore implements DedupeStore {
 
   async remove(store: string, key: string, etag: string): Promise<WriteOutcome> {
     return outcome(await this.dapr.detailed.deleteState(store, key, { etag }));
+  }
+
+  async commit(
+    store: string,
+    key: string,
+    etag: string | undefined,
+    record: DoneRecord,
+    ttlSec: number,
+    effects: StateTransactionOperation[],
+  ): Promise<WriteOutcome> {
+    const done: StateTransactionOperation = {
+      operation: 'upsert',
+      request: { key, value: record, ...(etag ? { etag } : {}), metadata: { ttlInSeconds: String(ttlSec) } },
+    };
+    if (!this.kindChecked.has(store)) void this.checkRollback(store);
+    return outcome(await this.dapr.detailed.executeStateTransaction(store, [...effects, done]));
+  }
+
+  /**
+   * Once per store: a WARN when its kind does not roll a failed transaction back. A transactional
+   * handler's writes and done mark then land in part when one of them fails (a stale ETag).
+   */
+  private async checkRollback(store: string): Promise<void> {
+    const kind = (await this.dapr.componentTypes())?.get(store);
+    if (kind === undefined) return; // asked again at the next commit
+    this.kindChecked.add(store);
+    if (ROLLS_BACK.has(kind)) return;
+    this.logger?.warn(
+      `dedupe.transactional on ${store} (${kind}): ${kind === 'state.redis' ? 'Redis does' : 'this store may'} not roll a ` +
+        "transaction back: when one of a handler's writes fails (a stale ETag), the others and the done mark land anyway " +
+        '(README, "Exactly-once effects"); use a SQL store (state.postgresql) for all-or-nothing',
+    );
   }
 
   /**

@@ -1,3 +1,5 @@
+import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
+
 /**
  * A replica's claim on an event key: it runs the handler, and holds the claim until `until` (epoch
  * ms), renewing it while the handler runs. `token` names this one run of the handler.
@@ -53,4 +55,16 @@ export interface DedupeStore {
   markDone(store: string, key: string, record: DoneRecord, ttlSec: number): Promise<WriteOutcome>;
   /** Deletes the record of `key` only while it still has `etag`. */
   remove(store: string, key: string, etag: string): Promise<WriteOutcome>;
+  /**
+   * One state transaction: the handler's `effects`, then the done mark of `key` (by `etag` when
+   * given, else unconditionally, for a claim whose lease provably holds).
+   */
+  commit(
+    store: string,
+    key: string,
+    etag: string | undefined,
+    record: DoneRecord,
+    ttlSec: number,
+    effects: StateTransactionOperation[],
+  ): Promise<WriteOutcome>;
 }

@@ -1,8 +1,17 @@
+import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
 import { CLOCK_MARGIN_MS, ClaimOutcome, ClaimTerms } from './claim-terms';
 import { ClaimRecord, DoneRecord } from './dedupe-store.interface';
 
 /** A done mark written (`done`), or the claim found in other hands (`lost`), or not now (`retry`, why). */
 type DoneAttempt = 'done' | 'lost' | { retry: string };
+
+/** A transactional handler's commit: whether its writes and the done mark landed, and why not. */
+export interface CommitResult {
+  committed: boolean;
+  /** Round trips the commit took (reads, the transaction, a release). */
+  calls: number;
+  why?: string;
+}
 
 /** How the claim looked when read back: still ours (with its ETag), gone to someone else, or unreadable. */
 type OwnView = { mine: true; etag: string } | { mine: false; what: string } | { unreadable: string };
@@ -76,6 +85,63 @@ export class HeldClaim {
       this.settle('not-written');
     }
     return this.calls;
+  }
+
+  /**
+   * Settles the claim of a transactional handler that returned: its `effects` and the done mark in
+   * one state transaction (without an ETag on the done mark while the lease provably holds, else by
+   * the claim's ETag read just before). Only a commit seen to land counts: on any other answer the
+   * record is read back — the done mark of this run there → committed (on a store that does not roll
+   * back, a failed write of the handler's may have been left out: logged at ERROR); the claim still
+   * this run's → not committed, the claim released so the redelivery runs the handler again; else
+   * (lost, unreadable) → not committed, the redelivery finds out. Unlike `finish`, nothing is
+   * written again later: the writes live in this process only, so a commit that did not land is
+   * answered `RETRY` and daprd keeps the event. Exactly once; never rejects.
+   */
+  async commit(effects: StateTransactionOperation[]): Promise<CommitResult> {
+    if (this.settling) return { committed: false, calls: 0, why: 'the claim was settled already' };
+    this.settling = true;
+    this.stopTimers();
+    await this.renewing;
+    const start = this.calls;
+    const result = (committed: boolean, outcome: ClaimOutcome, why?: string): CommitResult => {
+      this.settle(outcome);
+      return { committed, calls: this.calls - start, why };
+    };
+    try {
+      if (this.lost) return result(false, 'lost', 'the claim was lost while the handler ran');
+      let etag: string | undefined;
+      if (this.t.now() + this.t.writeBudgetMs + CLOCK_MARGIN_MS > this.heldUntil) {
+        const view = await this.readOwn();
+        if ('unreadable' in view)
+          return result(false, 'not-written', `the claim could not be read: ${view.unreadable}`);
+        if (!view.mine) return result(false, 'lost', `the claim ${view.what}`);
+        etag = view.etag;
+      }
+      const wrote = await this.roundTrip(() =>
+        this.t.store.commit(this.t.storeName, this.t.key, etag, this.doneRecord(), this.t.doneTtlSec, effects),
+      );
+      if (wrote.ok) return result(true, 'done');
+      const after = await this.readOwn(true);
+      if ('unreadable' in after) {
+        return result(false, 'not-written', `${wrote.error}; reading the claim back failed too: ${after.unreadable}`);
+      }
+      if (!after.mine && after.what === 'done') {
+        if (wrote.reason !== 'unknown') {
+          this.t.logger.error(
+            `${this.t.where}: its transaction failed (${wrote.error}) yet its done mark landed: the store applied ` +
+              'part of the transaction (it does not roll back, as state.redis does not); a write of the handler may be missing',
+          );
+        }
+        return result(true, 'done');
+      }
+      if (!after.mine) return result(false, 'lost', `${wrote.error}; the claim ${after.what}`);
+      const removed = await this.roundTrip(() => this.t.store.remove(this.t.storeName, this.t.key, after.etag));
+      return result(false, removed.ok ? 'released' : 'not-written', wrote.error);
+    } catch (error) {
+      this.t.logger.error(`${this.t.where}: committing its transaction failed: ${(error as Error)?.message}`);
+      return result(false, 'not-written', (error as Error)?.message);
+    }
   }
 
   /**

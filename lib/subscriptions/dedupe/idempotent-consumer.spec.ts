@@ -10,6 +10,7 @@ import {
   WriteOutcome,
 } from './dedupe-store.interface';
 import { ClaimSettled, IdempotentConsumer } from './idempotent-consumer';
+import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
 
 type Entry = { record: DedupeRecord; etag: string };
 /**
@@ -85,6 +86,34 @@ class MemoryStore implements DedupeStore {
     });
   }
 
+  /** The handler's writes, as this store applied them (key → value; a delete removes it). */
+  readonly effects = new Map<string, unknown>();
+  /** Whether a transaction whose condition fails leaves nothing (SQL stores) or applies the rest (Redis). */
+  rollsBack = true;
+
+  commit(
+    _s: string,
+    key: string,
+    etag: string | undefined,
+    record: DoneRecord,
+    _ttl: number,
+    effects: StateTransactionOperation[],
+  ) {
+    return this.write('commit', () => {
+      const staleDone = etag !== undefined && this.entries.get(key)?.etag !== etag;
+      // A handler's write whose ETag names the value it read: the tests give 'stale' for a lost race.
+      const staleEffect = effects.some((op) => op.request.etag === 'stale');
+      if ((staleDone || staleEffect) && this.rollsBack) return this.conflict();
+      for (const op of effects) {
+        if (op.request.etag === 'stale') continue;
+        if (op.operation === 'upsert') this.effects.set(op.request.key, op.request.value);
+        else this.effects.delete(op.request.key);
+      }
+      if (!staleDone) this.put(key, record);
+      return staleDone || staleEffect ? this.conflict() : { ok: true };
+    });
+  }
+
   recordOf(key = KEY): DedupeRecord | undefined {
     return this.entries.get(key)?.record;
   }
@@ -110,6 +139,11 @@ const event = (id: string, data: unknown = {}): DaprEvent => ({
   source: 'cart',
   type: 'com.dapr.event.sent',
   raw: {},
+});
+
+const upsert = (key: string, value: unknown, etag?: string): StateTransactionOperation => ({
+  operation: 'upsert',
+  request: { key, value, ...(etag ? { etag } : {}) },
 });
 
 describe('IdempotentConsumer', () => {
@@ -556,5 +590,104 @@ describe('IdempotentConsumer', () => {
   it('encodes key parts, so no key can reach Dapr\'s reserved "||"', async () => {
     await consumer.begin(handler({ key: () => 'a||b|c' }), event('e1'));
     expect([...store.entries.keys()][0]).toBe('kugel-dedupe|pubsub|ledger|a%7C%7Cb%7Cc');
+  });
+});
+
+describe('IdempotentConsumer: a transactional handler commits its writes with the done mark', () => {
+  let store: MemoryStore;
+  let consumer: IdempotentConsumer;
+  const settled: ClaimSettled[] = [];
+
+  beforeEach(() => {
+    store = new MemoryStore();
+    settled.length = 0;
+    consumer = new IdempotentConsumer(store, new Logger('test'), {
+      writeBudgetMs: BUDGET_MS,
+      onSettled: (s) => settled.push(s),
+    });
+  });
+  afterEach(() => consumer.abandonAll());
+
+  const claimed = async () => {
+    const verdict = await consumer.begin(handler({ transactional: true }), event('e1'));
+    if (!verdict.run) throw new Error(`expected to run, got ${verdict.status}`);
+    return verdict;
+  };
+
+  it('one transaction while the lease holds: the writes and the done mark, no read (one round trip after the claim)', async () => {
+    const verdict = await claimed();
+    store.ops.length = 0;
+    expect(await verdict.commit([upsert('balance|A', 10)])).toEqual({ committed: true, calls: 1, why: undefined });
+    expect(store.ops).toEqual(['commit']);
+    expect(store.effects.get('balance|A')).toBe(10);
+    expect(store.recordOf()).toMatchObject({ state: 'done' });
+    expect(settled.map((s) => s.outcome)).toEqual(['done']);
+    // finish after commit is a no-op: the claim is settled once.
+    expect(await verdict.finish(true)).toBe(0);
+  });
+
+  it("a handler's stale ETag: nothing lands, the claim is released, not committed (the redelivery runs it again)", async () => {
+    const verdict = await claimed();
+    const result = await verdict.commit([upsert('balance|A', 10, 'stale')]);
+    expect(result).toMatchObject({ committed: false, why: 'etag mismatch' });
+    expect(store.effects.size).toBe(0);
+    expect(store.recordOf()).toBeUndefined(); // released
+    expect(settled.map((s) => s.outcome)).toEqual(['released']);
+  });
+
+  it('a store that does not roll back: the done mark landed though a write failed → committed, logged at ERROR', async () => {
+    store.rollsBack = false;
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const verdict = await claimed();
+      const result = await verdict.commit([upsert('balance|A', 10, 'stale'), upsert('balance|B', 5)]);
+      expect(result.committed).toBe(true);
+      expect(store.effects.get('balance|B')).toBe(5);
+      expect(store.effects.has('balance|A')).toBe(false);
+      expect(error).toHaveBeenCalledWith(expect.stringContaining('the store applied part of the transaction'));
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('an answer lost after the commit landed: read back, committed', async () => {
+    const verdict = await claimed();
+    store.next.push('lands');
+    expect(await verdict.commit([upsert('balance|A', 10)])).toMatchObject({ committed: true, calls: 2 });
+    expect(store.ops.slice(-2)).toEqual(['commit', 'read']);
+    expect(settled.map((s) => s.outcome)).toEqual(['done']);
+  });
+
+  it('a commit lost with its answer: read back (still claimed), released, not committed', async () => {
+    const verdict = await claimed();
+    store.next.push('lost');
+    expect(await verdict.commit([upsert('balance|A', 10)])).toMatchObject({ committed: false, calls: 3 });
+    expect(store.ops.slice(-3)).toEqual(['commit', 'read', 'remove']);
+    expect(store.effects.size).toBe(0);
+    expect(store.recordOf()).toBeUndefined();
+  });
+
+  it('a store down at commit and at the read back: not committed; the claim is left to its lease (nothing written later)', async () => {
+    const verdict = await claimed();
+    store.mode = 'silent';
+    expect(await verdict.commit([upsert('balance|A', 10)])).toMatchObject({ committed: false });
+    expect(settled.map((s) => s.outcome)).toEqual(['not-written']);
+    // Not held any more: no renewal, no later write of this run's outcome.
+    expect(consumer.heldClaims).toBe(0);
+  });
+
+  it('past the time fence, the done mark goes by the ETag of the claim read just before', async () => {
+    let now = 1_000_000;
+    const late = new IdempotentConsumer(store, new Logger('test'), { writeBudgetMs: BUDGET_MS, now: () => now });
+    try {
+      const verdict = await late.begin(handler({ transactional: true }), event('e1'));
+      if (!verdict.run) throw new Error('expected to run');
+      now += LEASE_SEC * 1000 - BUDGET_MS; // the lease no longer outlasts a write
+      store.ops.length = 0;
+      expect(await verdict.commit([upsert('balance|A', 10)])).toMatchObject({ committed: true, calls: 2 });
+      expect(store.ops).toEqual(['read', 'commit']);
+    } finally {
+      late.abandonAll();
+    }
   });
 });

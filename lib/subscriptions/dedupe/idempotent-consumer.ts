@@ -5,7 +5,8 @@ import { DaprEvent, DaprEventStatus } from '../dapr-event.interface';
 import { SubscriptionHandler } from '../subscription-definition';
 import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from './dedupe-store.interface';
 import { ClaimOutcome } from './claim-terms';
-import { HeldClaim } from './held-claim';
+import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
+import { CommitResult, HeldClaim } from './held-claim';
 
 /** Why an event did not reach its handler. */
 export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-unavailable' | 'no-dedupe-key';
@@ -20,6 +21,8 @@ export type DedupeVerdict =
       run: true;
       calls: number;
       finish: (handlerSucceeded: boolean) => Promise<number>;
+      /** Instead of `finish(true)`, for a transactional handler: its writes and the done mark in one transaction. */
+      commit: (effects: StateTransactionOperation[]) => Promise<CommitResult>;
       /** Stops renewing the claim while the handler still runs: it lapses with its lease. */
       letGo: () => void;
     }
@@ -277,7 +280,13 @@ class ClaimAttempt {
       },
     );
     held.set(this.recordKey, heldClaim);
-    return { run: true, calls: this.calls, finish: (ok) => heldClaim.finish(ok), letGo: () => heldClaim.letGo() };
+    return {
+      run: true,
+      calls: this.calls,
+      finish: (ok) => heldClaim.finish(ok),
+      commit: (effects) => heldClaim.commit(effects),
+      letGo: () => heldClaim.letGo(),
+    };
   }
 
   private claimRecord(): ClaimRecord {
