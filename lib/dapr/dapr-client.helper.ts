@@ -177,6 +177,11 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
     return (await this.detailed.executeStateTransaction(store, operations, metadata)).ok;
   }
 
+  /** `dapr.timeoutMs`: the longest one sidecar call can take. @internal */
+  get sidecarTimeoutMs(): number {
+    return this.dapr.timeoutMs;
+  }
+
   /** The breaker of a component (`state:<store>` or `pubsub:<pubsub>`). */
   breakerFor(kind: ComponentKind, component: string): CircuitBreaker {
     return this.breakers.get(`${kind}:${component}`, this.dapr.breaker);

@@ -318,6 +318,8 @@ describe('resolveRepublisherOptions', () => {
     ['intervalMs 0', 'r', { intervalMs: 0 }, 'republishers.r.intervalMs'],
     ['concurrency 1.5', 'r', { concurrency: 1.5 }, 'republishers.r.concurrency'],
     ['maxBackoffMs below the interval', 'r', { intervalMs: 1000, maxBackoffMs: 10 }, 'republishers.r.maxBackoffMs'],
+    ['a lease store that is no component name', 'r', { lease: { store: 'a b' } }, 'republishers.r.lease.store'],
+    ['a lease of 0 s', 'r', { lease: { store: 'statestore', leaseSec: 0 } }, 'republishers.r.lease.leaseSec'],
     [
       'a source without markFailed',
       'r',
@@ -347,6 +349,10 @@ describe('resolveRepublisherOptions', () => {
       maxUndeliveredAgeMs: 900_000,
       shutdownTimeoutMs: 5_000,
       firstPassAfterMs: 60_000,
+    });
+    expect(resolveRepublisherOptions('r', { source, lease: { store: 'statestore' } }).lease).toEqual({
+      store: 'statestore',
+      leaseMs: 30_000,
     });
   });
 });

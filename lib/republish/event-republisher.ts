@@ -4,6 +4,7 @@ import { within } from '../common/abandonable';
 import { EventSource } from '../common/event';
 import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
 import { describe, PassProgress, publishEvents } from './republish-pass';
+import { PassLease } from './pass-lease';
 import { ResolvedRepublisherOptions } from './republisher-options';
 import { UndeliveredEvent } from './republish-source.interface';
 import { RepublishPass, RepublisherStatus } from './republisher-status.interface';
@@ -15,6 +16,8 @@ export interface RepublisherDeps {
   logger: Logger;
   now?: () => number;
   random?: () => number;
+  /** One pass at a time across replicas (`RepublisherOptions.lease`). */
+  lease?: PassLease;
 }
 
 const STATS_TIMEOUT_MS = 1_000;
@@ -175,6 +178,30 @@ export class EventRepublisher {
       skipped: 0,
     };
     this.earliestTrial = undefined;
+    const lease = this.deps.lease;
+    if (!lease) return this.publishPass(pass, () => false);
+    let lost = false;
+    const attempt = await lease.take(() => (lost = true));
+    if (!attempt.held) {
+      if (attempt.by !== undefined) {
+        pass.leaseHeldBy = attempt.by;
+        this.deps.logger.debug(`republisher "${this.name}": the pass lease is held by ${attempt.by}; pass skipped`);
+      } else {
+        pass.error = `the pass lease could not be taken: ${attempt.error}`;
+        this.deps.logger.warn(`republisher "${this.name}": ${pass.error}`);
+      }
+      return this.finish(pass);
+    }
+    try {
+      return await this.publishPass(pass, () => lost);
+    } finally {
+      await attempt.release();
+    }
+  }
+
+  /** The pass proper: find, publish, mark. `leaseLost`: no new publish starts once it is true. */
+  private async publishPass(pass: RepublishPass, leaseLost: () => boolean): Promise<RepublishPass> {
+    const startedAt = pass.startedAt;
     let events: UndeliveredEvent[];
     const w = (this.waitingOn = new PassProgress());
     w.source = 'findUndelivered()';
@@ -195,7 +222,7 @@ export class EventRepublisher {
     w.source = '';
     const outcome = await publishEvents(events.slice(0, this.o.batchSize), {
       concurrency: this.o.concurrency,
-      stopped: () => this.phase === 'stopped',
+      stopped: () => this.phase === 'stopped' || leaseLost(),
       publish: (...args) => w.count('publishes', this.deps.publish(...args)),
       breakerFor: this.deps.breakerFor,
       mark: (what, event, error) => w.count('marks', this.mark(what, event, error)),

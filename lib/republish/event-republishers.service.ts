@@ -1,7 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventSource } from '../common/event';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
+import { DaprDedupeStore } from '../subscriptions/dedupe/dapr-dedupe.store';
 import { EventRepublisher } from './event-republisher';
+import { PassLease } from './pass-lease';
 import { RepublishPass } from './republisher-status.interface';
 import { RepublisherOptions, resolveRepublisherOptions } from './republisher-options';
 
@@ -37,11 +40,26 @@ export class EventRepublishers implements OnApplicationBootstrap, OnModuleDestro
     const resolved = resolveRepublisherOptions(name, options);
     if (this.byName.has(name)) throw new Error(`a republisher named "${name}" is registered already`);
     if (this.stopped) throw new Error(`republisher "${name}": the application is shutting down`);
+    if (resolved.lease && resolved.lease.leaseMs <= 3 * this.dapr.sidecarTimeoutMs) {
+      throw new InvalidOptionsError(
+        `republishers.${name}.lease.leaseSec`,
+        resolved.lease.leaseMs / 1000,
+        `must outlast three sidecar writes (3 × dapr.timeoutMs = ${3 * this.dapr.sidecarTimeoutMs} ms)`,
+      );
+    }
     const republisher = new EventRepublisher(resolved, {
       publish: (pubsub, topic, data, publishOptions) =>
         this.dapr.detailed.publishEvent(pubsub, topic, data, publishOptions),
       breakerFor: (pubsub) => this.dapr.breakerFor('pubsub', pubsub),
       logger: this.logger,
+      lease: resolved.lease
+        ? new PassLease(
+            name,
+            { store: resolved.lease.store, leaseMs: resolved.lease.leaseMs, writeBudgetMs: this.dapr.sidecarTimeoutMs },
+            new DaprDedupeStore(this.dapr),
+            this.logger,
+          )
+        : undefined,
     });
     republisher.onPass.on((pass) => this.onPass.emit(pass));
     this.byName.set(name, republisher);

@@ -29,6 +29,14 @@ export interface RepublisherOptions {
   shutdownTimeoutMs?: number;
   /** The first pass, this long after the application has started. @default intervalMs */
   firstPassAfterMs?: number;
+  /**
+   * One pass at a time across every replica of the service: each pass first takes a lease in this
+   * Dapr state store (shared by the replicas), renewed while the pass runs; a replica that finds it
+   * held skips its pass. Without it every replica runs its own passes, and an event still
+   * undelivered is republished once per replica. `leaseSec` (30) must outlast three sidecar
+   * writes; a replica that dies mid-pass holds it at most that long.
+   */
+  lease?: { store: string; leaseSec?: number };
 }
 
 /** A republisher's options with every default filled in. @internal */
@@ -43,6 +51,7 @@ export interface ResolvedRepublisherOptions {
   maxUndeliveredAgeMs: number;
   shutdownTimeoutMs: number;
   firstPassAfterMs: number;
+  lease?: { store: string; leaseMs: number };
 }
 
 export const REPUBLISHER_DEFAULTS = {
@@ -81,6 +90,14 @@ export function resolveRepublisherOptions(name: unknown, options: RepublisherOpt
     shutdownTimeoutMs: nonNegativeMs(at('shutdownTimeoutMs'), options.shutdownTimeoutMs ?? d.shutdownTimeoutMs),
     firstPassAfterMs: nonNegativeMs(at('firstPassAfterMs'), options.firstPassAfterMs ?? intervalMs),
   };
+  if (options.lease !== undefined) {
+    object(at('lease'), options.lease);
+    const store = options.lease.store;
+    if (typeof store !== 'string' || !SERVICE_NAME.test(store)) {
+      throw new InvalidOptionsError(at('lease.store'), store, 'must be a Dapr component name');
+    }
+    resolved.lease = { store, leaseMs: positiveInt(at('lease.leaseSec'), options.lease.leaseSec ?? 30) * 1000 };
+  }
   if (resolved.maxBackoffMs < intervalMs) {
     throw new InvalidOptionsError(at('maxBackoffMs'), resolved.maxBackoffMs, `must be ≥ intervalMs (${intervalMs})`);
   }

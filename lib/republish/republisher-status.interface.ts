@@ -10,8 +10,10 @@ export interface RepublishPass {
   failed: number;
   /** Not attempted: the pub/sub's breaker was open, or the republisher was stopping. */
   skipped: number;
-  /** Why the pass could not run (the source failed), when it could not. */
+  /** Why the pass could not run (the source failed, its lease could not be had), when it could not. */
   error?: string;
+  /** The replica that held the pass lease: this replica's pass was skipped (not a failure). */
+  leaseHeldBy?: string;
 }
 
 /** A republisher's state, for health and metrics. */
