@@ -46,6 +46,7 @@ async function failing(cases: ContractCase[], target: DaprContractTarget): Promi
 const target = (dapr: DaprClientHelper): DaprContractTarget => ({
   dapr,
   appId: 'kugel-comms-testing',
+  store: 'in-memory',
   deliver: async () => undefined,
   close: async () => undefined,
 });

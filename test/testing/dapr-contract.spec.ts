@@ -17,6 +17,7 @@ describeDaprContract('the in-memory stand-in (kugel-comms/testing)', async () =>
   return {
     dapr: moduleRef.get(DaprClientHelper),
     appId: 'kugel-contract',
+    store: 'in-memory',
     consumer: moduleRef.get(ContractConsumer),
     deliver: async () => {
       await kugel.dapr.flush();
