@@ -11,6 +11,12 @@ export interface InMemorySidecarOptions {
   pubsubs?: string[];
   /** The app id (the `source` of the CloudEvents it wraps). @default 'kugel-comms-testing' */
   appId?: string;
+  /**
+   * Which daprd state component each store answers like: `in-memory` (default) or `postgresql`
+   * (state.postgresql v2: a `first-write` save of a key that exists is 500 `ERR_STATE_SAVE` "no item
+   * was updated", not 409; docs/components.md). `{ statestore: 'postgresql' }`.
+   */
+  kinds?: Record<string, 'in-memory' | 'postgresql'>;
   /** Values in the stores at boot: `{ statestore: { 'cart-1': { ... } } }`. */
   state?: Record<string, Record<string, unknown>>;
 }
@@ -33,6 +39,7 @@ export class InMemorySidecar {
   readonly pubsub: InMemoryPubsub;
   private readonly stores = new Map<string, InMemoryStateStore>();
   private readonly initialState: Record<string, Record<string, unknown>>;
+  private readonly kinds: Record<string, 'in-memory' | 'postgresql'>;
   private isDown = false;
 
   constructor(options: InMemorySidecarOptions = {}, storeFactory = (appId: string) => new InMemoryStateStore(appId)) {
@@ -40,6 +47,7 @@ export class InMemorySidecar {
     for (const name of options.stores ?? ['statestore']) this.stores.set(name, storeFactory(this.appId));
     this.pubsub = new InMemoryPubsub(options.pubsubs ?? ['pubsub'], this.appId);
     this.initialState = options.state ?? {};
+    this.kinds = options.kinds ?? {};
     for (const store of Object.keys(this.initialState)) {
       if (!this.stores.has(store))
         throw new TypeError(`dapr.state names the store "${store}", which dapr.stores lacks`);
@@ -97,7 +105,7 @@ export class InMemorySidecar {
       if (!store) return failure(400, 'ERR_STATE_STORE_NOT_FOUND', `state store ${a} is not found`);
       if (parts.length === 4 && r.method === 'POST') return this.save(a, store, r);
       if (parts.length === 5 && b === 'bulk' && r.method === 'POST') return this.bulkGet(store, r);
-      if (parts.length === 5 && b === 'transaction' && r.method === 'POST') return this.transaction(store, r);
+      if (parts.length === 5 && b === 'transaction' && r.method === 'POST') return this.transaction(a, store, r);
       if (parts.length === 5 && r.method === 'GET') return this.get(store, b);
       if (parts.length === 5 && r.method === 'DELETE') return this.delete(store, b, r);
     }
@@ -153,7 +161,13 @@ export class InMemorySidecar {
       }
       writes.push(writeOf(item.key, item, true));
     }
-    return this.run(() => store.write(writes), 409, 'ERR_STATE_SAVE', `failed saving state in state store ${name}`);
+    return this.run(
+      () => store.write(writes),
+      409,
+      'ERR_STATE_SAVE',
+      `failed saving state in state store ${name}`,
+      this.kinds[name] === 'postgresql',
+    );
   }
 
   private get(store: InMemoryStateStore, key: string): Answer {
@@ -178,7 +192,7 @@ export class InMemorySidecar {
     return { status: 200, headers: JSON_TYPE, body: JSON.stringify(items) };
   }
 
-  private transaction(store: InMemoryStateStore, r: InMemoryRequest): Answer {
+  private transaction(name: string, store: InMemoryStateStore, r: InMemoryRequest): Answer {
     const body = parseJson(r.body) as { operations?: unknown } | undefined;
     if (!body || !Array.isArray(body.operations)) {
       return failure(400, 'ERR_MALFORMED_REQUEST', 'the transaction body has no "operations"');
@@ -191,16 +205,21 @@ export class InMemorySidecar {
       500,
       'ERR_STATE_TRANSACTION',
       'error while executing state transaction',
+      this.kinds[name] === 'postgresql',
     );
   }
 
-  /** A write, or daprd's answer to a refused one (its wording: "possible etag mismatch"). */
-  private run(write: () => void, status: number, errorCode: string, what: string): Answer {
+  /**
+   * A write, or daprd's answer to a refused one (its wording: "possible etag mismatch"; on
+   * PostgreSQL a `first-write` refusal is 500 "no item was updated").
+   */
+  private run(write: () => void, status: number, errorCode: string, what: string, postgres = false): Answer {
     try {
       write();
       return { status: 204 };
     } catch (error) {
       if (!(error instanceof StateConflict)) throw error;
+      if (postgres && error.firstWrite) return failure(500, errorCode, `${what}: no item was updated`);
       return failure(status, errorCode, `${what}: possible etag mismatch. error from state store: ${error.message}`);
     }
   }

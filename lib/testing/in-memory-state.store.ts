@@ -18,7 +18,10 @@ export interface StateWrite {
 }
 
 /** Why a write was refused (daprd words it so; the sidecar wraps it per operation). */
-export class StateConflict extends Error {}
+export class StateConflict extends Error {
+  /** A `first-write` save of a key that exists (no ETag): PostgreSQL answers it differently. */
+  firstWrite = false;
+}
 
 /**
  * One state store with the semantics daprd v1.18's `state.in-memory` showed when this was written
@@ -108,7 +111,7 @@ export class InMemoryStateStore {
       return;
     }
     if (w.json !== undefined && w.concurrency === 'first-write' && current) {
-      throw new StateConflict('item already exists and no etag was passed');
+      throw Object.assign(new StateConflict('item already exists and no etag was passed'), { firstWrite: true });
     }
   }
 }
