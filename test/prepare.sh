@@ -2,11 +2,14 @@
 # Makes sure the outside parts the tests and the bench use exist, and fails loudly, naming what is
 # missing, when they cannot be had (nothing quietly skips). Run by the npm scripts before they start
 # (`pretest`, `pretest:dapr`, `pretest:e2e`, `pretest:faults`, `prebench`):
-#   bash test/prepare.sh                 # all three (npm test)
-#   bash test/prepare.sh redis sidecar   # the Dapr suites and the faults
+#   bash test/prepare.sh                          # all four (npm test)
+#   bash test/prepare.sh redis postgres sidecar   # the Dapr suites and the faults
 #   bash test/prepare.sh sidecar         # the sidecar only (the bench, the sample-app e2e)
 #  - redis: Debian's redis-server (REDIS_SERVER_BIN to use another), for the tests whose state must
 #    survive a sidecar restart and the Redis pub/sub;
+#  - postgres: the machine's PostgreSQL server binaries (initdb, postgres, psql in PG_BIN_DIR or
+#    the newest /usr/lib/postgresql/<major>/bin) and the `postgres` user they run as (they refuse
+#    root); the Dapr suites start their own server from them (test/support/postgres.ts);
 #  - sidecar: a daprd: DAPRD_BIN, ~/.dapr/bin/daprd, or the project's own test sidecar built by
 #    test/dapr/build.sh (needs Go);
 #  - compat: the packed package installed into a Nest 11 and a Nest 12 app (test/compat/install.sh;
@@ -19,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(redis sidecar compat)
+[ ${#parts[@]} -gt 0 ] || parts=(redis postgres sidecar compat)
 
 prepare_redis() {
   if [ -n "${REDIS_SERVER_BIN:-}" ]; then
@@ -34,6 +37,27 @@ prepare_redis() {
   else
     echo "prepare: redis-server is missing: install Debian's redis-server package or set REDIS_SERVER_BIN" >&2
     exit 1
+  fi
+}
+
+prepare_postgres() {
+  local dir="${PG_BIN_DIR:-}"
+  if [ -z "$dir" ]; then
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -1 || true)
+  fi
+  if [ -z "$dir" ]; then
+    echo "prepare: PostgreSQL server binaries are missing (no /usr/lib/postgresql/<major>/bin): install Debian's postgresql package or set PG_BIN_DIR" >&2
+    exit 1
+  fi
+  local missing=()
+  for bin in initdb postgres psql; do [ -x "$dir/$bin" ] || missing+=("$bin"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "prepare: PostgreSQL binaries missing in $dir: ${missing[*]}" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" = "0" ]; then
+    id -u postgres >/dev/null 2>&1 || { echo "prepare: the postgres user is missing (PostgreSQL refuses to run as root; the tests run it as postgres)" >&2; exit 1; }
+    command -v runuser >/dev/null 2>&1 || { echo "prepare: runuser is missing (the tests run PostgreSQL as the postgres user through it)" >&2; exit 1; }
   fi
 }
 
@@ -77,11 +101,12 @@ prepare_rabbitmq() {
 for part in "${parts[@]}"; do
   case "$part" in
     redis) prepare_redis ;;
+    postgres) prepare_postgres ;;
     sidecar) prepare_sidecar ;;
     compat) bash test/compat/install.sh ;;
     kafka) prepare_kafka ;;
     rabbitmq) prepare_rabbitmq ;;
-    *) echo "prepare: unknown part \"$part\" (redis, sidecar, compat, kafka, rabbitmq)" >&2; exit 2 ;;
+    *) echo "prepare: unknown part \"$part\" (redis, postgres, sidecar, compat, kafka, rabbitmq)" >&2; exit 2 ;;
   esac
 done
 echo "prepare: ready: ${parts[*]}"

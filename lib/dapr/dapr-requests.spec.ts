@@ -1,5 +1,7 @@
 import { isInputError } from '../input/input.error';
 import {
+  isStateConflict,
+  isTransactionConflict,
   bulkStateRequest,
   deleteStateRequest,
   getStateRequest,
@@ -79,5 +81,38 @@ describe('publishRequest: one CloudEvent id for every attempt of a publish', () 
     const r = publishRequest('p', 't', { a: 1 }, { rawPayload: true });
     expect(idOf(r.url)).toBeNull();
     expect(r.repeatable).toBe(false);
+  });
+});
+
+describe('isStateConflict: one result for what each store answers to a condition that did not hold', () => {
+  const answer = (errorCode: string, message: string) => ({ errorCode, message });
+  const pgTx = 'error while executing state transaction: possible etag mismatch. error from state store';
+  const redisTx = 'error while executing state transaction: ERR user_script:14: failed to set key app||k script: x';
+  it.each([
+    ['a stale save (every store)', 409, answer('ERR_STATE_SAVE', 'possible etag mismatch')],
+    ['a stale delete (every store)', 409, answer('ERR_STATE_DELETE', 'possible etag mismatch')],
+    ['a stale transaction on PostgreSQL or in-memory', 500, answer('ERR_STATE_TRANSACTION', pgTx)],
+    ['a stale transaction on Redis', 500, answer('ERR_STATE_TRANSACTION', redisTx)],
+    [
+      'a first-write transaction on PostgreSQL',
+      500,
+      answer('ERR_STATE_TRANSACTION', 'error while executing state transaction: no item was updated'),
+    ],
+    ['a first-write save on PostgreSQL', 500, answer('ERR_STATE_SAVE', 'failed saving state: no item was updated')],
+    ['a first-write save on Redis', 500, answer('ERR_STATE_SAVE', 'ERR user_script:14: failed to set key app||k')],
+  ])('%s is a conflict', (_, status, body) => {
+    expect(isStateConflict(status, body)).toBe(true);
+  });
+  it.each([
+    ['a store that is down', 500, answer('ERR_STATE_TRANSACTION', 'error while executing state transaction: dial tcp: connection refused')],
+    ['a save that failed', 500, answer('ERR_STATE_SAVE', 'failed saving state: connection refused')],
+    ['an unknown store', 400, answer('ERR_STATE_STORE_NOT_FOUND', 'state store x is not found')],
+    ['a 409 of another API', 409, answer('ERR_OTHER', 'possible etag mismatch')],
+    ['an answer without a body', 409, undefined],
+  ])('%s is not', (_, status, body) => {
+    expect(isStateConflict(status, body)).toBe(false);
+  });
+  it('a first-write transaction on PostgreSQL does not count toward the breaker either', () => {
+    expect(isTransactionConflict(500, answer('ERR_STATE_TRANSACTION', 'no item was updated'))).toBe(true);
   });
 });

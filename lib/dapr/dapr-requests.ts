@@ -174,17 +174,33 @@ export function readBulkState<T>(body: unknown): Record<string, T> {
 /**
  * daprd answers a state transaction whose ETag does not match with 500 `ERR_STATE_TRANSACTION`
  * (save and delete answer 409). That is a stale read by one caller, not a broken store, so it must
- * not count toward the breaker. The store's own words tell the two apart: the in-memory store says
- * "etag mismatch", the Redis store's transaction script fails its version check with
- * "user_script:N: failed to set key" / "failed to delete". A store that is down answers with a
- * connection error instead, which still counts. (daprd gives the conflict no code of its own.)
+ * not count toward the breaker. The store's own words tell the two apart: the in-memory and
+ * PostgreSQL stores say "possible etag mismatch", the Redis store's transaction script fails its
+ * version check with "user_script:N: failed to set key" / "failed to delete"; a `first-write`
+ * condition that did not hold is "no item was updated" on PostgreSQL. A store that is down answers
+ * with a connection error instead, which still counts. (daprd gives the conflict no code of its own.)
  */
-const TRANSACTION_CONFLICT = /etag mismatch|user_script:\d+: failed to (set|delete)/i;
+const TRANSACTION_CONFLICT = /etag mismatch|user_script:\d+: failed to (set|delete)|no item was updated/i;
 
 export function isTransactionConflict(status: number, body: unknown): boolean {
   if (status !== 500 || typeof body !== 'object' || body === null) return false;
   const { errorCode, message } = body as { errorCode?: unknown; message?: unknown };
   return errorCode === 'ERR_STATE_TRANSACTION' && typeof message === 'string' && TRANSACTION_CONFLICT.test(message);
+}
+
+/**
+ * Whether daprd's answer says a state write's ETag or `first-write` condition did not hold, on any
+ * store: a 409 from a save or delete; a transaction's conflict (`isTransactionConflict`); a
+ * `first-write` save refused with 500 `ERR_STATE_SAVE` by Redis ("failed to set key") or
+ * PostgreSQL ("no item was updated"). One answer for the caller: `DaprFailure.conflict`.
+ */
+export function isStateConflict(status: number, body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const { errorCode, message } = body as { errorCode?: unknown; message?: unknown };
+  if (status === 409) return errorCode === 'ERR_STATE_SAVE' || errorCode === 'ERR_STATE_DELETE';
+  if (status === 500 && errorCode === 'ERR_STATE_SAVE' && typeof message === 'string')
+    return /user_script:\d+: failed to set key|no item was updated/i.test(message);
+  return isTransactionConflict(status, body);
 }
 
 /** Checks a state key and returns it encoded as one path segment. */

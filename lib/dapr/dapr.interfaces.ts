@@ -7,6 +7,12 @@
  * - `status` 4xx: the sidecar refused the request (an unknown store, a missing token; a stale
  *   ETag on save or delete is 409 `ERR_STATE_SAVE` / `ERR_STATE_DELETE`);
  * - `status` 500 with `code` `ERR_STATE_TRANSACTION`: a transaction's stale ETag or a failed store;
+ * - `conflict: true`: the write's ETag (or `first-write`) condition did not hold, whatever status
+ *   the store answered it with — 409 for a save or delete, 500 `ERR_STATE_TRANSACTION` for a
+ *   transaction (the outbox's included), 500 `ERR_STATE_SAVE` for a `first-write` save on Redis
+ *   and PostgreSQL. Read the key again before writing again. On stores whose transactions roll
+ *   back (in-memory, PostgreSQL) nothing of a conflicting transaction was written or published;
+ *   on Redis its other operations and its outbox event were (docs/components.md);
  * - no `status`: the sidecar could not be reached (`ECONNREFUSED`, `ECONNABORTED` for a timeout,
  *   ...) or the component's breaker is open (`ERR_CIRCUIT_OPEN`, nothing was sent);
  * - `ERR_UNKNOWN_OUTCOME` (no `status`): a write that is not safe to repeat — a save with an ETag
@@ -28,6 +34,8 @@ export type DaprResult<T> =
       code: string;
       /** HTTP status when the sidecar answered. */
       status?: number;
+      /** Set when the write's ETag or `first-write` condition did not hold (one result for every store's answer). */
+      conflict?: true;
     };
 
 /** The failure case of `DaprResult`. */

@@ -6,7 +6,7 @@ import { InputError, isInputError } from '../input/input.error';
 import { CallFailure, CallSuccess } from '../transport/call-result';
 import { CallRunner } from '../transport/call-runner';
 import { DaprFailure, DaprResult } from './dapr.interfaces';
-import { DaprRequest, isTransactionConflict } from './dapr-requests';
+import { DaprRequest, isStateConflict, isTransactionConflict } from './dapr-requests';
 
 /** The code of a write that may or may not have happened (see `DaprResult`). */
 export const UNKNOWN_OUTCOME = 'ERR_UNKNOWN_OUTCOME';
@@ -178,12 +178,14 @@ function daprFailure(what: string, f: CallFailure, repeatable: boolean): DaprFai
     const errorCode =
       typeof body === 'object' && body && typeof body.errorCode === 'string' ? body.errorCode : undefined;
     const detail = typeof body === 'object' && body?.message ? `: ${String(body.message).slice(0, 300)}` : '';
-    return {
+    const failure: DaprFailure = {
       ok: false,
       status: f.status,
       code: errorCode ?? f.code,
       error: `${what}: sidecar answered HTTP ${f.status}${errorCode ? ` ${errorCode}` : ''}${detail} (${attempts})`,
     };
+    if (isStateConflict(f.status, body)) failure.conflict = true;
+    return failure;
   }
   return { ok: false, code: f.code, error: `${what}: ${f.code} (${f.message}) after ${attempts}` };
 }

@@ -48,6 +48,7 @@ export const DAPR_STATE_CONTRACT: ContractCase[] = [
         ok: false,
         status: 409,
         code: 'ERR_STATE_SAVE',
+        conflict: true,
         error: expect.stringContaining('sidecar answered HTTP 409 ERR_STATE_SAVE'),
       });
       await expect(dapr.getState(STORE, k)).resolves.toBe('v2');

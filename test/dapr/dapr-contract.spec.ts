@@ -1,5 +1,6 @@
 import { DaprClientHelper } from '../../lib';
 import { bootKugelComms } from '../support/module-fixture';
+import { PostgresServer } from '../support/postgres';
 import { RedisServer } from '../support/redis';
 import { CONTRACT_MAX_BODY_BYTES, ContractConsumer, describeDaprContract } from '../contract/dapr-contract';
 import { rawOverHttp } from '../contract/raw-requests';
@@ -53,3 +54,36 @@ describeDaprContract(
   },
   { delivery: false },
 );
+
+// The state half on state.postgresql v2 (a PostgreSQL server of the test's own, on loopback).
+describeDaprContract(
+  'the test daprd (state.postgresql v2)',
+  async () => {
+    const postgres = await PostgresServer.start();
+    const daprd = await Daprd.start({
+      components: 'postgres',
+      postgresConnection: postgres.connectionString,
+      appId: 'kugel-contract',
+    }).catch(async (error: unknown) => {
+      await postgres.dispose();
+      throw error;
+    });
+    const app = await bootKugelComms({
+      dapr: { httpEndpoint: daprd.httpEndpoint, retries: 0, waitForSidecarMs: 5_000 },
+    });
+    return {
+      dapr: app.get(DaprClientHelper),
+      appId: 'kugel-contract',
+      storeKind: 'postgresql',
+      raw: rawOverHttp(daprd.httpEndpoint),
+      deliver: async () => undefined,
+      close: async () => {
+        await app.close();
+        await daprd.dispose();
+        await postgres.dispose();
+      },
+    };
+  },
+  { delivery: false },
+);
+

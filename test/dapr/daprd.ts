@@ -34,7 +34,9 @@ export type ComponentSet =
   | 'redis-streams-history'
   | 'redis-streams-serial'
   | 'redis-streams-batches'
-  | 'redis-outbox';
+  | 'redis-outbox'
+  | 'postgres'
+  | 'postgres-outbox';
 
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
@@ -43,6 +45,8 @@ export interface DaprdOptions {
   componentsDir?: string;
   /** `host:port` of Redis, substituted for `__REDIS_HOST__` in the component files. */
   redisHost?: string;
+  /** daprd's connection string for PostgreSQL, substituted for `__POSTGRES_CONNECTION__` (`PostgresServer.connectionString`). */
+  postgresConnection?: string;
   appId?: string;
   /** The app daprd delivers events to (omit when there is none). */
   appPort?: number;
@@ -209,17 +213,27 @@ export class Daprd {
   }
 }
 
-/** Copies `components/<set>/*.yaml` (or `componentsDir`'s) to `dir`, filling in the Redis host. */
+/**
+ * Copies `components/<set>/*.yaml` (or `componentsDir`'s) to `dir`, filling in the Redis host and
+ * the PostgreSQL connection string; a file that names one the options lack fails the start.
+ */
 function writeResources(options: DaprdOptions, dir: string): void {
   const set = options.components ?? 'in-memory';
   const source = options.componentsDir ?? path.join(COMPONENTS, set);
   if (!fs.existsSync(source)) throw new Error(`no component folder ${source}`);
-  if ((options.componentsDir || set !== 'in-memory') && !options.redisHost)
-    throw new Error(`components of ${source} need redisHost`);
+  const fills: Array<[string, string | undefined, string]> = [
+    ['__REDIS_HOST__', options.redisHost, 'redisHost'],
+    ['__POSTGRES_CONNECTION__', options.postgresConnection, 'postgresConnection'],
+  ];
   fs.mkdirSync(dir, { recursive: true });
   for (const file of fs.readdirSync(source)) {
     if (!file.endsWith('.yaml')) continue;
-    const text = fs.readFileSync(path.join(source, file), 'utf8').replace(/__REDIS_HOST__/g, options.redisHost ?? '');
+    let text = fs.readFileSync(path.join(source, file), 'utf8');
+    for (const [placeholder, value, option] of fills) {
+      if (!text.includes(placeholder)) continue;
+      if (!value) throw new Error(`components of ${source} need ${option} (${file} names ${placeholder})`);
+      text = text.split(placeholder).join(value);
+    }
     fs.writeFileSync(path.join(dir, file), text);
   }
 }

@@ -24,6 +24,7 @@ export async function startStack(o: {
   options?: KugelCommsModuleOptions;
   components?: ComponentSet;
   redisHost?: string;
+  postgresConnection?: string;
   appToken?: string;
   appId?: string;
   subscriptions: number;
@@ -32,6 +33,7 @@ export async function startStack(o: {
   const daprd = await Daprd.create({
     components: o.components ?? 'in-memory',
     redisHost: o.redisHost,
+    postgresConnection: o.postgresConnection,
     appPort,
     appToken: o.appToken,
     appId: o.appId,

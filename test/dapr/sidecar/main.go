@@ -1,6 +1,7 @@
 // Command daprd is the test sidecar of kugel-comms: the Dapr runtime with
-// only the four components the test suites use (state.in-memory,
-// state.redis, pubsub.in-memory, pubsub.redis).
+// only the components the test suites use (state.in-memory, state.redis,
+// state.postgresql, pubsub.in-memory, pubsub.redis, pubsub.kafka,
+// pubsub.rabbitmq).
 //
 // Upstream's cmd/daprd registers every component through build-tagged
 // init() files; compiling them all takes a long time and brings in the mDNS
@@ -18,12 +19,17 @@ import (
 
 	nrSqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
 	pubsubInMemory "github.com/dapr/components-contrib/pubsub/in-memory"
+	pubsubKafka "github.com/dapr/components-contrib/pubsub/kafka"
+	pubsubRabbitMQ "github.com/dapr/components-contrib/pubsub/rabbitmq"
 	pubsubRedis "github.com/dapr/components-contrib/pubsub/redis"
 	stateInMemory "github.com/dapr/components-contrib/state/in-memory"
+	statePostgresV1 "github.com/dapr/components-contrib/state/postgresql/v1"
+	statePostgresV2 "github.com/dapr/components-contrib/state/postgresql/v2"
 	stateRedis "github.com/dapr/components-contrib/state/redis"
 
 	"github.com/dapr/dapr/cmd/daprd/options"
 	"github.com/dapr/dapr/pkg/buildinfo"
+	"github.com/dapr/dapr/pkg/components"
 	bindingsLoader "github.com/dapr/dapr/pkg/components/bindings"
 	configurationLoader "github.com/dapr/dapr/pkg/components/configuration"
 	conversationLoader "github.com/dapr/dapr/pkg/components/conversation"
@@ -56,6 +62,19 @@ func registerComponents() {
 	stateLoader.DefaultRegistry.RegisterComponent(stateRedis.NewRedisStateStore, "redis")
 	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubInMemory.New, "in-memory")
 	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubRedis.NewRedisStreams, "redis")
+	// PostgreSQL as daprd's own cmd/daprd/components/state_postgres.go registers it: v2 preferred,
+	// v1 the default, so a component file saying either version (or none) starts.
+	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgresql", components.Versioning{
+		Preferred: components.VersionConstructor{
+			Version: "v2", Constructor: statePostgresV2.NewPostgreSQLStateStore,
+		},
+		Others: []components.VersionConstructor{
+			{Version: "v1", Constructor: statePostgresV1.NewPostgreSQLStateStore},
+		},
+		Default: "v1",
+	})
+	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubKafka.NewKafka, "kafka")
+	pubsubLoader.DefaultRegistry.RegisterComponent(pubsubRabbitMQ.NewRabbitMQ, "rabbitmq")
 	// The one name resolver: SQLite, a file on this machine that every sidecar of a test writes
 	// its app id, address and internal gRPC port to (service invocation between two test
 	// sidecars). Never mDNS, which multicasts beyond loopback. The registry's logger is nil by
