@@ -36,7 +36,8 @@ export type ComponentSet =
   | 'redis-streams-batches'
   | 'redis-outbox'
   | 'postgres'
-  | 'postgres-outbox';
+  | 'postgres-outbox'
+  | 'postgres-streams';
 
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
