@@ -574,7 +574,7 @@ describe('IdempotentConsumer', () => {
   });
 
   it('claims and runs an event without data (only an object can be a health check)', async () => {
-    expect((await consumer.begin(handler(), event('e1', undefined))).run).toBe(true);
+    expect((await consumer.begin(handler(), { ...event('e1'), data: undefined })).run).toBe(true);
     expect((await consumer.begin(handler(), event('e2', null))).run).toBe(true);
   });
 
