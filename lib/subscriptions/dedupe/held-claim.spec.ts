@@ -393,4 +393,98 @@ describe('HeldClaim', () => {
     expect(settled).toHaveLength(3);
     expect(ended).toBe(3);
   });
+  /** Holds the next read until `answer()` is called (an answer in flight). */
+  const slowRead = () => {
+    let answer!: () => void;
+    const read = store.read.bind(store);
+    jest.spyOn(store, 'read').mockImplementationOnce(() => new Promise((resolve) => (answer = () => resolve(read()))));
+    return () => answer();
+  };
+  /** A done mark the store could not take at finish: pending, written again every third of the lease. */
+  const pendingDone = async (claim: HeldClaim) => {
+    store.answers.markDone.push(unanswered);
+    store.answers.read.push(unreadable);
+    await claim.finish(true);
+  };
+
+  it('settling that throws something that is not an Error is logged all the same', async () => {
+    const claim = held();
+    jest.spyOn(store, 'markDone').mockRejectedValueOnce(undefined);
+    await expect(claim.finish(true)).resolves.toBe(1);
+    expect(lines('error')).toEqual([`${WHERE}: settling its claim failed: undefined`]);
+  });
+
+  it('letGo while its done mark is pending does not stop the mark being written', async () => {
+    const claim = held();
+    await pendingDone(claim);
+    claim.letGo();
+    await later(LEASE_MS / 3);
+    expect(settled).toEqual([['done', 4, 0]]);
+  });
+
+  it('letGo while a renewal is in flight: the renewal writes nothing and none follows', async () => {
+    const claim = held();
+    const answer = slowRead();
+    await later(LEASE_MS / 3);
+    claim.letGo();
+    answer();
+    await later(LEASE_MS);
+    expect(store.ops).toEqual(['read']);
+    expect(lost).toEqual([]);
+  });
+
+  it('a renewal write answered after finish began is not counted, and moves nothing', async () => {
+    const claim = held();
+    let answer!: () => void;
+    const replace = store.replace.bind(store);
+    jest
+      .spyOn(store, 'replace')
+      .mockImplementationOnce((...args) => new Promise((resolve) => (answer = () => resolve(replace(...args)))));
+    await later(LEASE_MS / 3);
+    const finishing = claim.finish(true);
+    answer();
+    await finishing;
+    expect(settled).toEqual([['done', 3, 0]]);
+  });
+
+  it('abandon after the pending done mark was written logs nothing more', async () => {
+    const claim = held();
+    await pendingDone(claim);
+    await later(LEASE_MS / 3);
+    expect(settled).toEqual([['done', 4, 0]]);
+    claim.abandon();
+    expect(lines('error')).toEqual([]);
+    expect(settled).toHaveLength(1);
+  });
+
+  it('finish after abandon writes nothing', async () => {
+    const claim = held();
+    claim.abandon();
+    expect(await claim.finish(true)).toBe(0);
+    expect(store.ops).toEqual([]);
+  });
+
+  it('abandon while a release is in flight: settled once, as abandoned', async () => {
+    const claim = held();
+    const answer = slowRead();
+    const finishing = claim.finish(false);
+    await Promise.resolve();
+    claim.abandon();
+    answer();
+    await finishing;
+    expect(settled).toEqual([['abandoned', 1, 0]]);
+    expect(ended).toBe(1);
+  });
+
+  it('abandon while a pending done mark is being written again: no "written now" after it', async () => {
+    const claim = held();
+    await pendingDone(claim);
+    const answer = slowRead();
+    await later(LEASE_MS / 3);
+    claim.abandon();
+    answer();
+    await later(LEASE_MS);
+    expect(lines('log')).toEqual([]);
+    expect(settled.map((e) => e[0])).toEqual(['not-written']);
+  });
 });
