@@ -83,5 +83,11 @@ describe('the repeat-safety rule (by kind, code and fault; never by message text
     expect(mayRepeat(new Error('boom'), true)).toBe(false);
     expect(mayHaveReached(new Error('boom'))).toBe(false);
     expect(neverLeft(new Error('boom'))).toBe(false);
+    // Even with a connect code on it (a socket error that reached the caller without axios): only
+    // the adapter's mark or axios' own network error proves the request never left.
+    const raw = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    expect(neverLeft(raw)).toBe(false);
+    expect(mayRepeat(raw, false)).toBe(false);
+    expect(mayHaveReached(raw)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { hostname } from 'node:os';
 import { DaprEvent } from '../dapr-event.interface';
 import { ResolvedDedupe, SubscriptionHandler } from '../subscription-definition';
 import {
@@ -164,6 +165,7 @@ describe('IdempotentConsumer', () => {
     jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
     jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     jest.spyOn(logger, 'log').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'debug').mockImplementation(() => undefined);
   });
   afterEach(() => {
     for (const c of consumers.splice(0)) c.abandonAll();
@@ -590,6 +592,156 @@ describe('IdempotentConsumer', () => {
   it('encodes key parts, so no key can reach Dapr\'s reserved "||"', async () => {
     await consumer.begin(handler({ key: () => 'a||b|c' }), event('e1'));
     expect([...store.entries.keys()][0]).toBe('kugel-dedupe|pubsub|ledger|a%7C%7Cb%7Cc');
+  });
+  /** Another replica's claim on KEY (`until` epoch ms), as if it had written it. */
+  const othersClaim = (until: number, owner = 'replica-b', etag = 'b1') =>
+    store.entries.set(KEY, { record: { state: 'claimed', owner, token: 'b-run', until }, etag });
+  const WHERE = 'Ledger.onEntry: event e1 (key "e1") on pubsub/ledger';
+
+  it('names itself host:pid:8 hex characters in its claims', () => {
+    expect(consumer.owner).toMatch(new RegExp(`^${hostname()}:${process.pid}:[0-9a-f]{8}$`));
+  });
+
+  it('refuses a handler without dedupe options, naming it', async () => {
+    const h = { ...handler(), dedupe: undefined } as SubscriptionHandler;
+    await expect(consumer.begin(h, event('e1'))).rejects.toThrow('Ledger.onEntry has no dedupe options');
+  });
+
+  it('claims and runs an event without data (only an object can be a health check)', async () => {
+    expect((await consumer.begin(handler(), { ...event('e1'), data: undefined })).run).toBe(true);
+    expect((await consumer.begin(handler(), event('e2', null))).run).toBe(true);
+  });
+
+  it('says why an event without a key is dropped: what the key function gave, or what it threw', async () => {
+    const gave = (key: unknown) => handler({ key: () => key as string });
+    await consumer.begin(gave(''), event('e1'));
+    await consumer.begin(gave(undefined), event('e2'));
+    await consumer.begin(gave(7), event('e3'));
+    const threw = (thrown: unknown) =>
+      handler({
+        key: () => {
+          throw thrown;
+        },
+      });
+    expect(await consumer.begin(threw(new Error('no data')), event('e4'))).toMatchObject({ status: 'DROP' });
+    expect(await consumer.begin(threw(undefined), event('e5'))).toMatchObject({ status: 'DROP' });
+    expect(jest.mocked(logger.error).mock.calls.map((c) => c[0])).toEqual([
+      'Ledger.onEntry: event e1 on pubsub/ledger has no dedupe key (dedupe.key gave an empty string) → DROP',
+      'Ledger.onEntry: event e2 on pubsub/ledger has no dedupe key (dedupe.key gave undefined) → DROP',
+      'Ledger.onEntry: event e3 on pubsub/ledger has no dedupe key (dedupe.key gave 7) → DROP',
+      'Ledger.onEntry: dedupe.key threw for event e4 on pubsub/ledger: no data → DROP',
+      'Ledger.onEntry: dedupe.key threw for event e5 on pubsub/ledger: undefined → DROP',
+    ]);
+    expect(store.ops).toEqual([]);
+  });
+
+  it('writes the claim to live the done mark’s life plus the lease', async () => {
+    const insert = jest.spyOn(store, 'insert');
+    await began(consumer, handler({ ttlSec: 60, leaseSec: 30 }));
+    expect(insert).toHaveBeenCalledWith('statestore', KEY, expect.objectContaining({ state: 'claimed' }), 90);
+  });
+
+  it('logs copies at DEBUG with the event, its key and the verdict', async () => {
+    othersClaim(Date.now() + 10_000);
+    await consumer.begin(handler(), event('e1'));
+    store.entries.set(KEY, { record: { state: 'done', owner: 'replica-b', token: 'b-run', at: 1 }, etag: 'b2' });
+    await consumer.begin(handler(), event('e1'));
+    expect(jest.mocked(logger.debug).mock.calls.map((c) => c[0])).toEqual([
+      `${WHERE} is being handled by replica-b → RETRY`,
+      `${WHERE} was already handled → SUCCESS`,
+    ]);
+  });
+
+  it('a lease is over at its until: the claim is taken over then, not a millisecond later', async () => {
+    othersClaim(Date.now());
+    expect((await consumer.begin(handler(), event('e1'))).run).toBe(true);
+    expect(logger.warn).toHaveBeenCalledWith(
+      `${WHERE}: the claim of replica-b expired unfinished; running the handler again`,
+    );
+  });
+
+  it('a claim taken over from a record without an owner names no owner', async () => {
+    othersClaim(Date.now() - 1, '');
+    expect((await consumer.begin(handler(), event('e1'))).run).toBe(true);
+    expect(logger.warn).toHaveBeenCalledWith(
+      `${WHERE}: the claim of another replica expired unfinished; running the handler again`,
+    );
+  });
+
+  it('an expired claim the store gives without an ETag is not taken over (RETRY)', async () => {
+    othersClaim(Date.now() - 1);
+    const read = store.read.bind(store);
+    jest.spyOn(store, 'read').mockImplementation(async (s, k) => ({ ...(await read(s, k)), etag: undefined }));
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'store-unavailable' });
+    expect(logger.warn).toHaveBeenCalledWith(
+      `${WHERE}: the dedupe store cannot be read (the store gave the claim no ETag) → RETRY`,
+    );
+    expect(store.ops).toEqual(['insert', 'read']);
+  });
+
+  it('a take-over whose outcome is unknown is read back: landed → run; not landed → RETRY', async () => {
+    othersClaim(Date.now() - 1);
+    store.next.push('ok', 'ok', 'lands');
+    expect((await consumer.begin(handler(), event('e1'))).run).toBe(true);
+    expect(store.ops).toEqual(['insert', 'read', 'replace', 'read']);
+    consumer.abandonAll();
+
+    store.ops.length = 0;
+    othersClaim(Date.now() - 1);
+    store.next.push('ok', 'ok', 'lost');
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });
+    expect(store.ops).toEqual(['insert', 'read', 'replace', 'read']);
+  });
+
+  it('a take-over refused (conflict, or an error answer) is RETRY in-progress without a read; unanswered, store-unavailable', async () => {
+    for (const [mode, reason] of [
+      ['answered', 'in-progress'],
+      ['silent', 'store-unavailable'],
+    ] as const) {
+      store.ops.length = 0;
+      othersClaim(Date.now() - 1);
+      store.next.push('ok', 'ok', mode);
+      expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, status: 'RETRY', reason });
+      expect(store.ops).toEqual(['insert', 'read', 'replace']);
+    }
+    // A conflict: another replica replaced the expired claim between this one's read and its write.
+    store.ops.length = 0;
+    othersClaim(Date.now() - 1);
+    const read = store.read.bind(store);
+    jest.spyOn(store, 'read').mockImplementationOnce(async (s, k) => {
+      const view = await read(s, k);
+      othersClaim(Date.now() + 30_000, 'replica-c', 'c1');
+      return view;
+    });
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });
+    expect(store.ops).toEqual(['insert', 'read', 'replace']);
+  });
+
+  it('a claim write with an unknown outcome, read back as another’s record, is decided as found', async () => {
+    othersClaim(Date.now() + 10_000);
+    store.next.push('lost');
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'in-progress' });
+    store.entries.set(KEY, { record: { state: 'done', owner: 'replica-b', token: 'b-run', at: 1 }, etag: 'b2' });
+    store.next.push('lost');
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'duplicate' });
+    // Not there at all when read back: the write did not land, RETRY.
+    store.entries.clear();
+    store.next.push('lost');
+    expect(await consumer.begin(handler(), event('e1'))).toMatchObject({ run: false, reason: 'store-unavailable' });
+    expect(logger.warn).toHaveBeenLastCalledWith(
+      `${WHERE}: the dedupe store cannot be read (timeout; not there when read back) → RETRY`,
+    );
+  });
+
+  it('letGo stops renewing a claim while its handler still runs: it lapses with its lease', async () => {
+    const lost: string[] = [];
+    const verdict = await consumer.begin(handler(), event('e1'), (why) => lost.push(why));
+    if (!verdict.run) throw new Error('expected to run');
+    verdict.letGo();
+    await later(LEASE_SEC * 1000 + 1);
+    expect(store.ops).toEqual(['insert']);
+    expect(lost).toEqual([]);
+    expect((await replica().begin(handler(), event('e1'))).run).toBe(true);
   });
 });
 
