@@ -34,7 +34,11 @@ export interface BrokerFacts {
    * every time (`true`), or in no order the broker promises (seen out of order at least once).
    */
   ordered: true | 'not-guaranteed';
-  /** Two replicas (same app id, each with its daprd) share the events: each handled by one. */
+  /**
+   * Two replicas (same app id, each with its daprd): the events published through the first one's
+   * daprd reach both (`shared`; on one Kafka partition only one replica gets any), or only the
+   * first (`not-shared`: the in-memory pub/sub lives inside one daprd).
+   */
   replicas: 'shared' | 'not-shared';
 }
 
@@ -126,7 +130,10 @@ const callsOf = (calls: Call[], topic: string, run: string) => calls.filter((c) 
 /** Figures measured by the suite, printed at its end (for docs/components.md). */
 export const figures: Record<string, unknown> = {};
 
-export function brokerMatrix(broker: Broker): void {
+export function brokerMatrix(
+  broker: Broker,
+  more?: (server: () => BrokerServer) => void,
+): void {
   const facts = EXPECTED[broker];
   describe(`pub/sub conformance on ${broker} (daprd v1.18.1)`, () => {
     let server: BrokerServer;
@@ -260,5 +267,34 @@ export function brokerMatrix(broker: Broker): void {
         expect(calls.find((c) => c.n === 2)!.at).toBeGreaterThanOrEqual(one[2].at);
       }
     }, 30_000);
+
+    it('two replicas of one app on the broker: each event handled once', async () => {
+      const second = subscriber('', true, 'b');
+      const replica = await startStack({ providers: [second], components: SETS[broker].policy, ...server.options, subscriptions: 3 });
+      try {
+        // Kafka hands the partition to one of the two after a rebalance: give it time to settle.
+        await new Promise((resolve) => setTimeout(resolve, broker === 'kafka' ? 3000 : 500));
+        const run = newRun();
+        for (let n = 1; n <= 10; n++) await publish(n % 2 ? stack : replica, 'retry', { run, n });
+        const all = () => [...callsOf(main.calls, 'retry', run), ...callsOf(second.calls, 'retry', run)];
+        const expected = facts.replicas === 'shared' ? 10 : 5;
+        await waitUntil(async () => all().length >= expected, 20_000, `${expected} events`, 20);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const ns = all()
+          .map((c) => c.n)
+          .sort((a, b) => a - b);
+        figures.replicaShares = { a: callsOf(main.calls, 'retry', run).length, b: callsOf(second.calls, 'retry', run).length };
+        if (facts.replicas === 'shared') expect(ns).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        else {
+          // Each daprd delivers what was published through it, to its own app only.
+          expect(callsOf(main.calls, 'retry', run).map((c) => c.n)).toEqual([1, 3, 5, 7, 9]);
+          expect(callsOf(second.calls, 'retry', run).map((c) => c.n)).toEqual([2, 4, 6, 8, 10]);
+        }
+      } finally {
+        await replica.close();
+      }
+    }, 60_000);
+
+    more?.(() => server);
   });
 }
