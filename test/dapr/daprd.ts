@@ -37,7 +37,14 @@ export type ComponentSet =
   | 'redis-outbox'
   | 'postgres'
   | 'postgres-outbox'
-  | 'postgres-streams';
+  | 'postgres-streams'
+  | 'kafka'
+  | 'kafka-bare'
+  | 'kafka-forever'
+  | 'rabbitmq'
+  | 'rabbitmq-bare'
+  | 'in-memory-bare'
+  | 'redis-streams-bare';
 
 export interface DaprdOptions {
   /** Component files from `test/dapr/components/<set>/`. @default 'in-memory' */
@@ -48,6 +55,10 @@ export interface DaprdOptions {
   redisHost?: string;
   /** daprd's connection string for PostgreSQL, substituted for `__POSTGRES_CONNECTION__` (`PostgresServer.connectionString`). */
   postgresConnection?: string;
+  /** `host:port` of Kafka, substituted for `__KAFKA_BROKERS__` (`KafkaBroker.bootstrap`). */
+  kafkaBrokers?: string;
+  /** The AMQP URL of RabbitMQ, substituted for `__RABBITMQ_URL__` (`RabbitNode.url`). */
+  rabbitmqUrl?: string;
   appId?: string;
   /** The app daprd delivers events to (omit when there is none). */
   appPort?: number;
@@ -215,8 +226,9 @@ export class Daprd {
 }
 
 /**
- * Copies `components/<set>/*.yaml` (or `componentsDir`'s) to `dir`, filling in the Redis host and
- * the PostgreSQL connection string; a file that names one the options lack fails the start.
+ * Copies `components/<set>/*.yaml` (or `componentsDir`'s) to `dir`, filling in the Redis host, the
+ * PostgreSQL connection string, the Kafka brokers and the RabbitMQ URL; a file that names one the
+ * options lack fails the start.
  */
 function writeResources(options: DaprdOptions, dir: string): void {
   const set = options.components ?? 'in-memory';
@@ -225,6 +237,8 @@ function writeResources(options: DaprdOptions, dir: string): void {
   const fills: Array<[string, string | undefined, string]> = [
     ['__REDIS_HOST__', options.redisHost, 'redisHost'],
     ['__POSTGRES_CONNECTION__', options.postgresConnection, 'postgresConnection'],
+    ['__KAFKA_BROKERS__', options.kafkaBrokers, 'kafkaBrokers'],
+    ['__RABBITMQ_URL__', options.rabbitmqUrl, 'rabbitmqUrl'],
   ];
   fs.mkdirSync(dir, { recursive: true });
   for (const file of fs.readdirSync(source)) {

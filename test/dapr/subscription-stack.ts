@@ -25,6 +25,8 @@ export async function startStack(o: {
   components?: ComponentSet;
   redisHost?: string;
   postgresConnection?: string;
+  kafkaBrokers?: string;
+  rabbitmqUrl?: string;
   appToken?: string;
   appId?: string;
   subscriptions: number;
@@ -34,6 +36,8 @@ export async function startStack(o: {
     components: o.components ?? 'in-memory',
     redisHost: o.redisHost,
     postgresConnection: o.postgresConnection,
+    kafkaBrokers: o.kafkaBrokers,
+    rabbitmqUrl: o.rabbitmqUrl,
     appPort,
     appToken: o.appToken,
     appId: o.appId,

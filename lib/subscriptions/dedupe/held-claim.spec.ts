@@ -53,6 +53,14 @@ class OneRecordStore implements DedupeStore {
     return { ok: true };
   }
 
+  /** A transaction of effects and the done mark (the consumer's spec covers `commit`). */
+  async commit(_s: string, _k: string, etag: string | undefined, record: DedupeRecord): Promise<WriteOutcome> {
+    this.ops.push('commit');
+    if (etag !== undefined && this.entry?.etag !== etag) return { ok: false, reason: 'conflict', error: 'etag mismatch' };
+    this.put(record);
+    return { ok: true };
+  }
+
   async remove(_s: string, _k: string, etag: string): Promise<WriteOutcome> {
     const answer = this.scripted<WriteOutcome>('remove');
     if (answer) return answer;

@@ -1,0 +1,3 @@
+import { brokerMatrix } from './matrix';
+
+brokerMatrix('rabbitmq');
