@@ -88,22 +88,13 @@ describe('RealtimeClient: shutdown', () => {
         'reconnecting',
         'connecting',
       ]);
-      // The comparison below is not vacuous: the connections' handles are counted now. Timers
-      // are counted one by one (heartbeats, the reconnect, the handshake, send deadlines); a
-      // socket only while libuv reads it, so not every one of them shows at every moment.
-      // Polled for up to 4 s (below the silent peer's 5 s heartbeat timeout): on a busy machine (the
-      // broker suites beside it) a socket may not be read at once.
-      let during = await leftOver(baseline, 1);
-      for (
-        let waited = 0;
-        waited < 4_000 && !((during.Timeout ?? 0) >= 4 && (during.TCPSocketWrap ?? 0) >= 1);
-        waited += 20
-      ) {
-        await new Promise((r) => setTimeout(r, 20));
-        during = await leftOver(baseline, 1);
-      }
+      // The comparison below is not vacuous: the connections' timers are counted now (heartbeats,
+      // the reconnect, the handshake, send deadlines). Sockets are not required here: they are
+      // counted against the worker's baseline, and a socket of an earlier suite in the same worker
+      // closing meanwhile hides one of ours (a loaded CI run saw it); after close() any socket left
+      // over above the baseline still fails the check below.
+      const during = await leftOver(baseline, 1);
       expect(during.Timeout).toBeGreaterThanOrEqual(4);
-      expect(during.TCPSocketWrap).toBeGreaterThanOrEqual(1);
 
       await app.close();
 
