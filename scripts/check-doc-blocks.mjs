@@ -10,6 +10,7 @@
 // - ```ts without an import: checked after the shared prelude (scripts/doc-blocks.prelude.ts: the
 //   Nest decorators, the package's names the snippets use, and the few injected values they call,
 //   such as `dapr` and `client`). Blocks are ES modules, so `await` works at their top level.
+//   A block that starts an app may import `{ AppModule } from './app.module'` (an empty module).
 // - ```ts partial: deliberately incomplete (an outline with `...`, a fragment of a class); not checked.
 // `kugel-comms` and `kugel-comms/testing` resolve to the built declarations (dist/lib/index.d.ts,
 // dist/lib/testing/index.d.ts), so a renamed option or export in the code turns a block red.
@@ -71,6 +72,11 @@ export function checkDocBlocks(files, { against = 'dist' } = {}) {
   const sources = new Map(); // temp file → { file, line, offset }
   let skipped = 0;
   try {
+    // What a `main.ts` block imports from its app: `import { AppModule } from './app.module'`.
+    fs.writeFileSync(
+      path.join(dir, 'app.module.ts'),
+      "import { Module } from '@nestjs/common';\n\n@Module({})\nexport class AppModule {}\n",
+    );
     files.forEach((file, f) => {
       extractBlocks(fs.readFileSync(file, 'utf8')).forEach((block, b) => {
         if (/\bpartial\b/.test(block.info)) {
