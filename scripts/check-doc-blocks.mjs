@@ -7,9 +7,9 @@
 //
 // Rules for a block:
 // - ```ts with an import: a module of its own, checked as it is.
-// - ```ts without an import: checked after the shared prelude (scripts/doc-blocks.prelude.ts: the
-//   Nest decorators, the package's names the snippets use, and the few injected values they call,
-//   such as `dapr` and `client`). Blocks are ES modules, so `await` works at their top level.
+// - ```ts without an import: checked after the shared prelude (scripts/doc-blocks.prelude.ts:
+//   `KugelCommsModule` and the injected `dapr` and `client`). Blocks are ES modules, so `await`
+//   works at their top level.
 //   A block that starts an app may import `{ AppModule } from './app.module'` (an empty module).
 // - ```ts partial: deliberately incomplete (an outline with `...`, a fragment of a class); not checked.
 // `kugel-comms` and `kugel-comms/testing` resolve to the built declarations (dist/lib/index.d.ts,
