@@ -15,7 +15,11 @@ function check(markdown: string): { status: number | null; output: string } {
   try {
     const file = join(dir, 'guide.md');
     writeFileSync(file, markdown);
-    const run = spawnSync(process.execPath, [checker, '--source', file], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [checker, '--source', file], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return { status: run.status, output: `${run.stdout}${run.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -71,7 +75,9 @@ describe('the documentation check (scripts/check-doc-blocks.mjs)', () => {
   });
 
   it('goes red on a statement block whose call does not fit the API', () => {
-    const { status, output } = check(['```ts', "const n: number = await dapr.publishEvent('pubsub', 'orders', {});", '```'].join('\n'));
+    const { status, output } = check(
+      ['```ts', "const n: number = await dapr.publishEvent('pubsub', 'orders', {});", '```'].join('\n'),
+    );
     expect(status).toBe(1);
     expect(output).toMatch(/guide\.md:2: Type 'boolean' is not assignable to type 'number'/);
   });
