@@ -1,13 +1,7 @@
 import { TestingModule } from '@nestjs/testing';
 import * as jwt from 'jsonwebtoken';
-import {
-  apiKeyHeaders,
-  bearerHeaders,
-  HttpClientHelper,
-  isInvalidOptionsError,
-  ServiceTokenService,
-  terminalAuth,
-} from '../../lib';
+import { apiKeyHeaders, bearerHeaders, HttpClientHelper, isInvalidOptionsError, ServiceTokenService } from '../../lib';
+import { terminalAuth } from '../../lib/kugelpos';
 import { verifyLikeKugelpos } from '../support/kugelpos-token';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';

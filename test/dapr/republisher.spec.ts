@@ -9,10 +9,10 @@ import {
   EventRepublisher,
   EventRepublishers,
   InjectRepublisher,
-  InMemoryRepublishSource,
   KugelCommsModule,
   RepublisherHealthIndicator,
 } from '../../lib';
+import { InMemoryRepublishSource } from '../../lib/testing';
 import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';
 import { startSubscriber, Subscriber } from './subscriber';

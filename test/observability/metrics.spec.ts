@@ -1,13 +1,13 @@
 import { TestingModule } from '@nestjs/testing';
 import { Counter, register, Registry } from 'prom-client';
 import {
-  BreakerStateChangedEvent,
   HttpClientHelper,
   KugelCommsEvents,
   KugelCommsMetrics,
   RequestCompletedEvent,
   RetryScheduledEvent,
 } from '../../lib';
+import { BreakerStateChangedEvent } from '../../lib/observability/comms-events';
 import { fakeDate } from '../support/fake-date';
 import { seriesValue } from '../support/metrics';
 import { bootKugelComms } from '../support/module-fixture';

@@ -1,23 +1,25 @@
 import { TestingModule } from '@nestjs/testing';
 import {
-  DeliveryAck,
   DeliveryStatusWebRepository,
   isNotFoundError,
-  ItemMasterDocument,
   ItemMasterWebRepository,
-  PaginatedResult,
-  PaymentMasterDocument,
   PaymentMasterWebRepository,
   SettingsMasterWebRepository,
-  StaffMasterDocument,
   StaffMasterWebRepository,
-  StoreInfoDocument,
   StoreInfoWebRepository,
-  TerminalInfoDocument,
   TerminalInfoWebRepository,
-  TransactionDocument,
   TranlogWebRepository,
 } from '../../lib';
+import {
+  DeliveryAck,
+  ItemMasterDocument,
+  PaginatedResult,
+  PaymentMasterDocument,
+  StaffMasterDocument,
+  StoreInfoDocument,
+  TerminalInfoDocument,
+  TransactionDocument,
+} from '../../lib/kugelpos';
 import { WIRE } from '../contract/kugelpos-wire';
 import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
