@@ -31,6 +31,7 @@ export type {
   RealtimeOptions,
   CircuitBreakerOptions,
 } from './interfaces/kugel-comms-options.interface';
+export type { BackoffOptions } from './interfaces/backoff-options.interface';
 
 // ---- REST ---------------------------------------------------------------------------------------
 export { HttpClientHelper } from './http/http-client.helper';

@@ -6,8 +6,7 @@ export const DEFAULTS = {
   http: {
     timeoutMs: 30_000,
     retries: 3,
-    retryDelayMs: 100,
-    maxRetryDelayMs: 10_000,
+    backoff: { initialDelayMs: 100, maxDelayMs: 10_000, multiplier: 2, jitter: 0.2 },
     maxSockets: 64,
     idleSocketTimeoutMs: 4_000,
     maxContentLength: 10 * 1024 * 1024,
@@ -16,7 +15,7 @@ export const DEFAULTS = {
   },
   retryBudget: { ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 },
   breaker: { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 },
-  /** The sidecar's transport options not listed here (`retryDelayMs`, `maxSockets`, ...) default to `http.*`. */
+  /** The sidecar's transport options not listed here (`backoff`, `maxSockets`, ...) default to `http.*`. */
   dapr: { port: 3500, timeoutMs: 5_000, retries: 1, waitForSidecarMs: 10_000, serviceInvocation: false },
   serviceToken: { algorithm: 'HS256' as const, expiresInSec: 300, maxExpiresInSec: 3_600 },
   health: { openCircuitIs: 'down' as const },

@@ -20,12 +20,14 @@ describe('resolveOptions', () => {
 
   it('takes the sidecar transport options from dapr.*, each defaulting to http.*', () => {
     const o = resolveOptions(
-      { http: { retryDelayMs: 7, maxRetryDelayMs: 70, maxSockets: 9 }, dapr: { maxSockets: 3, maxContentLength: 100 } },
+      {
+        http: { backoff: { initialDelayMs: 7, maxDelayMs: 70 }, maxSockets: 9 },
+        dapr: { maxSockets: 3, maxContentLength: 100, backoff: { jitter: 0 } },
+      },
       {},
     );
     expect(o.dapr).toMatchObject({
-      retryDelayMs: 7,
-      maxRetryDelayMs: 70,
+      backoff: { initialDelayMs: 7, maxDelayMs: 70, multiplier: 2, jitter: 0 },
       maxSockets: 3,
       idleSocketTimeoutMs: DEFAULTS.http.idleSocketTimeoutMs,
       maxContentLength: 100,

@@ -83,7 +83,7 @@ describe('republisher on a real daprd: breaker, backlog health, metrics, registr
             intervalMs: 200,
             minAgeMs: 0,
             concurrency: 2,
-            maxBackoffMs: 400,
+            backoff: { maxDelayMs: 400 },
             maxUndeliveredAgeMs: MAX_AGE_MS,
           }),
         }),

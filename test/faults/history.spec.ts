@@ -192,7 +192,7 @@ describe(`a randomized fault history (FAULT_SEED=${SEED})`, () => {
         retries: 2,
         breaker: { resetTimeoutMs: 500 },
       },
-      http: { retryDelayMs: 50, maxRetryDelayMs: 200 },
+      http: { backoff: { initialDelayMs: 50, maxDelayMs: 200 } },
     });
     quietLogs();
     [a, b] = await Promise.all([

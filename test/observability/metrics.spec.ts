@@ -62,7 +62,7 @@ describe('Prometheus metrics and events on real sockets', () => {
       registry = new Registry();
       app = await bootKugelComms({
         services: { peer: server.url },
-        http: { retryDelayMs: 1 },
+        http: { backoff: { initialDelayMs: 1 } },
         metrics: { enabled: true, registry, buckets: [0.5, 30] },
       });
       const events = app.get(KugelCommsEvents);

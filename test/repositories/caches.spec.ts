@@ -21,7 +21,7 @@ describe('repository caches (real peer)', () => {
   async function boot(repositories: KugelCommsModuleOptions['repositories'] = {}): Promise<TestingModule> {
     const app = await bootKugelComms({
       services: peer.services,
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
       repositories,
     });

@@ -69,6 +69,7 @@ const PINNED: Record<Entry, { values: string[]; types: string[] }> = {
       'pathOf',
     ],
     types: [
+      'BackoffOptions',
       'BulkHandlerResult',
       'BulkPublishEntry',
       'BulkPublishResult',
