@@ -8,7 +8,8 @@
  *
  * Units: every duration option of kugel-comms is in milliseconds and ends in `Ms`. The only
  * seconds are Dapr's own TTLs, which go to daprd as `ttlInSeconds` unchanged and end in `Sec`
- * (`dedupe.ttlSec`, `dedupe.leaseSec`, a republisher's `lease.leaseSec`).
+ * (`dedupe.ttlSec`, `dedupe.leaseSec`, a republisher's `lease.leaseSec`). (`metrics.buckets` are
+ * values of Prometheus `*_seconds` metrics, not durations.)
  */
 export interface BackoffOptions {
   /** The step of the first attempt, in milliseconds. Each area's default is on its `backoff` option. */

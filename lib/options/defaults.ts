@@ -17,10 +17,10 @@ export const DEFAULTS = {
   breaker: { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 },
   /** The sidecar's transport options not listed here (`backoff`, `maxSockets`, ...) default to `http.*`. */
   dapr: { port: 3500, timeoutMs: 5_000, retries: 1, waitForSidecarMs: 10_000, serviceInvocation: false },
-  serviceToken: { algorithm: 'HS256' as const, expiresInSec: 300, maxExpiresInSec: 3_600 },
+  serviceToken: { algorithm: 'HS256' as const, expiresInMs: 300_000, maxExpiresInMs: 3_600_000 },
   health: { openCircuitIs: 'down' as const },
   repositories: {
-    cacheTtlSec: 300,
+    cacheTtlMs: 300_000,
     cacheMaxEntries: 1_000,
     stateStore: 'statestore',
     services: { masterData: 'master-data', terminal: 'terminal', cart: 'cart' },

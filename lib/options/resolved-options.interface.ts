@@ -57,13 +57,13 @@ export interface ResolvedDaprOptions extends ResolvedTransportOptions {
 
 export interface ResolvedAuthOptions {
   apiKey?: string;
-  serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
+  serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInMs'>> &
     Pick<ServiceTokenOptions, 'issuer'>;
 }
 
 export interface ResolvedRepositoryOptions {
   enabled: RepositoryName[];
-  /** `cacheTtlSec` in milliseconds (0 = caches off). */
+  /** 0 = caches off. */
   cacheTtlMs: number;
   cacheMaxEntries: number;
   stateStore: string;

@@ -41,8 +41,9 @@ export interface RepublisherOptions {
    * One pass at a time across every replica of the service: each pass first takes a lease in this
    * Dapr state store (shared by the replicas), renewed while the pass runs; a replica that finds it
    * held skips its pass. Without it every replica runs its own passes, and an event still
-   * undelivered is republished once per replica. `leaseSec` (30) must outlast three sidecar
-   * writes; a replica that dies mid-pass holds it at most that long.
+   * undelivered is republished once per replica. `leaseSec` (30) is in seconds, as it goes to
+   * daprd (`ttlInSeconds` of the lease record); it must outlast three sidecar writes; a replica
+   * that dies mid-pass holds it at most that long.
    */
   lease?: { store: string; leaseSec?: number };
 }

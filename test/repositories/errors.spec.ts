@@ -68,7 +68,7 @@ describe('repository errors (real peer)', () => {
       services: peer.services,
       http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
     logs.reinstall();
   });

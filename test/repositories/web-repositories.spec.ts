@@ -53,7 +53,7 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
       http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
       // no caching here: every call must reach the peer
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
   });
   afterAll(async () => {

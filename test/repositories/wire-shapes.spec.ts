@@ -45,7 +45,7 @@ describe("repositories read the original services' answers (wire fixtures)", () 
       http: { retries: 0 },
       dapr: { waitForSidecarMs: 0 },
       auth: { serviceToken: { secret: SECRETS.serviceTokenSecret } },
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
   });
   afterAll(async () => {
