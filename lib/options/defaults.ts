@@ -56,5 +56,8 @@ export const DEFAULTS = {
   },
 } as const;
 
-/** Defaults of the WebSocket client (`realtime.*`), for apps that size their own settings from them. */
+/**
+ * Defaults of the WebSocket client (`realtime.*`), for the library, its tests and the bench (not
+ * exported: each option's `@default` says its value).
+ */
 export const REALTIME_DEFAULTS = DEFAULTS.realtime;
