@@ -11,11 +11,12 @@
  * - Internal providers, the constructors' `Init` shapes of the errors, the path encoder behind
  *   `pathOf`, and the defaults (the `@default` of each option says them).
  * - The Kugelpos document types (what the web repositories return and take: the master data, the
- *   transaction log, the envelope, `TerminalContext`) and the Kugelpos delivery-status rules live in
- *   `kugel-comms/kugelpos`. The repositories themselves stay here and stay registered by `forRoot`:
- *   an app that injects them imports the class from `kugel-comms` and, when it names the documents,
- *   their types from `kugel-comms/kugelpos`. An app that never talks to Kugelpos services never
- *   meets those 38 names.
+ *   transaction log, the envelope) and the Kugelpos delivery-status rules live in
+ *   `kugel-comms/kugelpos`. The repositories themselves stay here and stay registered by `forRoot`,
+ *   with `TerminalContext`, the argument of every call to them: an app that injects them imports
+ *   the classes and `TerminalContext` from `kugel-comms` and, when it names the documents, their
+ *   types from `kugel-comms/kugelpos`. An app that never talks to Kugelpos services never meets
+ *   those 37 names.
  * - The in-memory stand-ins (the testing module, `InMemoryRepublishSource`) live in
  *   `kugel-comms/testing`.
  */
@@ -91,6 +92,7 @@ export type {
 } from './observability/comms-events';
 export { KugelCommsMetrics } from './observability/comms-metrics.service';
 export { METRIC_NAMES } from './metric-names';
+export type { Unsubscribe } from './common/event';
 
 // ---- errors -------------------------------------------------------------------------------------
 export { HttpClientError, isHttpClientError } from './errors/http-client.error';
@@ -138,3 +140,4 @@ export { StaffMasterWebRepository } from './repositories/staff-master-web.reposi
 export { DeliveryStatusWebRepository } from './repositories/delivery-status-web.repository';
 export { PubsubManager } from './repositories/pubsub.manager';
 export { StateStoreManager } from './repositories/state-store.manager';
+export type { TerminalContext } from './repositories/repository.interfaces';

@@ -3,19 +3,14 @@
  * that talks to them through the web repositories.
  *
  * The repositories are classes of the main entry (`kugel-comms`) and are registered by `forRoot`;
- * this entry holds what they take and return (the caller's `TerminalContext`, the master-data
- * documents, the transaction log, the envelope of a Kugelpos answer), the terminal auth rule, and
- * the delivery-status rules of a publisher that keeps the Kugelpos delivery-status documents.
+ * `TerminalContext`, the caller argument of every repository call, is there too. This entry holds
+ * the rest of what they take and return (the master-data documents, the transaction log, the
+ * envelope of a Kugelpos answer), the terminal auth rule, and the delivery-status rules of a publisher that keeps the Kugelpos delivery-status documents.
  * An app that never talks to a Kugelpos service does not need this entry.
  */
 
 // ---- what the repositories take --------------------------------------------------------------------
-export type {
-  TerminalContext,
-  ApiEnvelope,
-  EnvelopeMetadata,
-  PaginatedResult,
-} from '../repositories/repository.interfaces';
+export type { ApiEnvelope, EnvelopeMetadata, PaginatedResult } from '../repositories/repository.interfaces';
 export type { TranlogQuery } from '../repositories/tranlog-web.repository';
 export type { DeliveryNotice, TranlogOrigin, TerminalLogOrigin } from '../repositories/delivery-status-web.repository';
 export type { StateReadResult } from '../repositories/state-store.manager';

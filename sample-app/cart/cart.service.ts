@@ -14,9 +14,10 @@ import {
   PubsubManager,
   SettingsMasterWebRepository,
   StoreInfoWebRepository,
+  TerminalContext,
   TerminalInfoWebRepository,
 } from '../../lib';
-import { TerminalContext, TerminalInfoDocument } from '../../lib/kugelpos';
+import { TerminalInfoDocument } from '../../lib/kugelpos';
 import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
 import { Cart, CartLine, CartStore } from './cart.store';
 import { externalTax, TAX_MASTER, taxLines } from './tax-master';

@@ -1,9 +1,8 @@
 import { ConflictException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { setTimeout as sleep } from 'node:timers/promises';
-// In an application: `from 'kugel-comms'` and `from 'kugel-comms/kugelpos'`.
-import { DaprClientHelper } from '../../lib';
-import { TerminalContext } from '../../lib/kugelpos';
+// In an application: `from 'kugel-comms'`.
+import { DaprClientHelper, TerminalContext } from '../../lib';
 
 /** The Dapr state store the original cart keeps its carts in. */
 export const CARTSTORE = 'cartstore';

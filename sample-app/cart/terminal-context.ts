@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-// In an application: `from 'kugel-comms/kugelpos'`.
-import { TerminalContext } from '../../lib/kugelpos';
+// In an application: `from 'kugel-comms'`.
+import { TerminalContext } from '../../lib';
 
 /**
  * The terminal's credentials come with each request, as in Kugelpos: `Authorization: Bearer <jwt>`

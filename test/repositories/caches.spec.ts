@@ -4,8 +4,8 @@ import {
   KugelCommsModuleOptions,
   PaymentMasterWebRepository,
   SettingsMasterWebRepository,
+  TerminalContext,
 } from '../../lib';
-import { TerminalContext } from '../../lib/kugelpos';
 import { fakeDate } from '../support/fake-date';
 import { bootKugelComms } from '../support/module-fixture';
 import { KugelPeer, PeerRoute, startKugelPeer } from './fixtures/kugel-peer';

@@ -11,10 +11,10 @@ import {
   SettingsMasterWebRepository,
   StaffMasterWebRepository,
   StoreInfoWebRepository,
+  TerminalContext,
   TerminalInfoWebRepository,
   TranlogWebRepository,
 } from '../../lib';
-import { TerminalContext } from '../../lib/kugelpos';
 import { captureLogs } from '../support/log-capture';
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort } from '../support/test-server';

@@ -5,10 +5,10 @@ import {
   SettingsMasterWebRepository,
   StaffMasterWebRepository,
   StoreInfoWebRepository,
+  TerminalContext,
   TerminalInfoWebRepository,
   TranlogWebRepository,
 } from '../../lib';
-import { TerminalContext } from '../../lib/kugelpos';
 import { bootKugelComms } from '../support/module-fixture';
 import { RecordedRequest } from '../support/test-server';
 import { KugelPeer, PeerService, startKugelPeer } from './fixtures/kugel-peer';

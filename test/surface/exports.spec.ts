@@ -114,9 +114,11 @@ const PINNED: Record<Entry, { values: string[]; types: string[] }> = {
       'ServiceOptions',
       'StateTransactionOperation',
       'SubscriptionOptions',
+      'TerminalContext',
       'UndeliveredEvent',
       'UndeliveredQuery',
       'UndeliveredStats',
+      'Unsubscribe',
     ],
   },
   testing: {
@@ -166,7 +168,6 @@ const PINNED: Record<Entry, { values: string[]; types: string[] }> = {
       'StaffMasterDocument',
       'StateReadResult',
       'StoreInfoDocument',
-      'TerminalContext',
       'TerminalCredentials',
       'TerminalInfoDocument',
       'TerminalLogOrigin',
@@ -255,6 +256,6 @@ describe('the exported names of each entry (pinned)', () => {
 
   it('the main entry stays about a hundred names', () => {
     const main = PINNED.main.values.length + PINNED.main.types.length;
-    expect(main).toBeLessThanOrEqual(105);
+    expect(main).toBeLessThanOrEqual(110);
   });
 });
