@@ -12,8 +12,8 @@
 //   works at their top level.
 //   A block that starts an app may import `{ AppModule } from './app.module'` (an empty module).
 // - ```ts partial: deliberately incomplete (an outline with `...`, a fragment of a class); not checked.
-// `kugel-comms` and `kugel-comms/testing` resolve to the built declarations (dist/lib/index.d.ts,
-// dist/lib/testing/index.d.ts), so a renamed option or export in the code turns a block red.
+// `kugel-comms`, `kugel-comms/testing` and `kugel-comms/kugelpos` resolve to the built declarations
+// (dist/lib/index.d.ts and the subpaths' index.d.ts), so a renamed option or export turns a block red.
 // All blocks are one TypeScript program (one compiler run). Exit code 1 on any error, each
 // reported as file:line of the markdown.
 import { createRequire } from 'node:module';
@@ -58,8 +58,16 @@ const hasImport = (code) => /^\s*import\s/m.test(code);
 export function checkDocBlocks(files, { against = 'dist' } = {}) {
   const target =
     against === 'source'
-      ? { main: path.join(repoRoot, 'lib/index.ts'), testing: path.join(repoRoot, 'lib/testing/index.ts') }
-      : { main: path.join(repoRoot, 'dist/lib/index.d.ts'), testing: path.join(repoRoot, 'dist/lib/testing/index.d.ts') };
+      ? {
+          main: path.join(repoRoot, 'lib/index.ts'),
+          testing: path.join(repoRoot, 'lib/testing/index.ts'),
+          kugelpos: path.join(repoRoot, 'lib/kugelpos/index.ts'),
+        }
+      : {
+          main: path.join(repoRoot, 'dist/lib/index.d.ts'),
+          testing: path.join(repoRoot, 'dist/lib/testing/index.d.ts'),
+          kugelpos: path.join(repoRoot, 'dist/lib/kugelpos/index.d.ts'),
+        };
   for (const entry of Object.values(target)) {
     if (!fs.existsSync(entry)) throw new Error(`${path.relative(repoRoot, entry)} is missing: run npm run build first`);
   }
@@ -110,7 +118,11 @@ export function checkDocBlocks(files, { against = 'dist' } = {}) {
       skipLibCheck: true,
       types: ['node', 'jest'],
       typeRoots: [path.join(repoRoot, 'node_modules/@types')],
-      paths: { 'kugel-comms': [target.main], 'kugel-comms/testing': [target.testing] },
+      paths: {
+        'kugel-comms': [target.main],
+        'kugel-comms/testing': [target.testing],
+        'kugel-comms/kugelpos': [target.kugelpos],
+      },
     };
     const program = ts.createProgram([...sources.keys()], options);
     const errors = [];
