@@ -179,16 +179,30 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR/redis" "$RUN_DIR/resources"
 echo $$ >"$RUN_DIR/run.pid"
 
-cleanup() {
-  trap - EXIT INT TERM
+# Stops every process of the run, including those `run.sh start|restart NAME` started: SIGTERM
+# (each service's own bounded shutdown), SIGKILL to what still runs after 30 s.
+stop_all() {
+  trap - EXIT
+  local pids=() f p alive
   for f in "$RUN_DIR"/*.pid; do
-    [ "$f" = "$RUN_DIR/run.pid" ] || { [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; } || true
+    if [ -f "$f" ] && [ "$f" != "$RUN_DIR/run.pid" ]; then pids+=("$(cat "$f")"); fi
   done
-  wait 2>/dev/null || true
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+      alive=()
+      for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive+=("$p"); fi; done
+      [ ${#alive[@]} -eq 0 ] && break
+      sleep 0.1
+    done
+    [ ${#alive[@]} -eq 0 ] || kill -9 "${alive[@]}" 2>/dev/null || true
+  fi
   rm -f "$RUN_DIR"/*.pid
   echo "run.sh: stopped"
 }
-trap cleanup EXIT INT TERM
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 redis="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
 if [ -z "$redis" ]; then
