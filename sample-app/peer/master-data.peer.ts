@@ -7,7 +7,8 @@
  * bearer token) like the real services.
  *
  * Run it alone with `node -r ts-node/register/transpile-only sample-app/peer/master-data.peer.ts`
- * (`PEER_PORT`, default 8002); the e2e tests start it in-process on port 0.
+ * (`PEER_PORT`, default 8002; `HOST`, default 127.0.0.1); the e2e tests start it in-process on port 0.
+ * `GET /health/live` and `/health/ready` answer 200 without a credential (the probes).
  */
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -64,6 +65,9 @@ const PAYMENTS: Record<string, PaymentMasterDocument> = {
   '11': payment('11', 'Credit card', false, 1_000_000),
 };
 
+/** The peer's liveness and readiness routes (terminus' body, no credential needed). */
+export const PEER_HEALTH_PATHS = ['/health/live', '/health/ready'];
+
 /** The value of the setting `INVOICE_REGISTRATION_NUMBER` for every store (the cart prints it on receipts). */
 export const INVOICE_REGISTRATION_NUMBER = 'T1234567890123';
 
@@ -107,6 +111,10 @@ export async function startMasterDataPeer(
       parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     } catch {
       return send(res, 400, failure(400, 'malformed percent-encoding in the path'));
+    }
+    // The probes' routes, without a credential as a kubelet calls them: the peer is up once it listens.
+    if (req.method === 'GET' && PEER_HEALTH_PATHS.includes(url.pathname)) {
+      return send(res, 200, { status: 'ok', info: {}, error: {}, details: {} });
     }
     const authed =
       typeof req.headers['x-api-key'] === 'string' || /^Bearer \S+/.test(String(req.headers.authorization ?? ''));
@@ -227,7 +235,7 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
 
 if (require.main === module) {
   const port = Number(process.env.PEER_PORT ?? 8002);
-  startMasterDataPeer(port).then(
+  startMasterDataPeer(port, process.env.HOST ?? '127.0.0.1').then(
     (peer) => process.stdout.write(`master-data and terminal peer listening on ${peer.url}/api/v1\n`),
     (error: Error) => {
       process.stderr.write(`master-data peer could not start: ${error.message}\n`);
