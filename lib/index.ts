@@ -107,13 +107,9 @@ export { ServiceTokenService } from './auth/service-token.service';
 export type { ServiceTokenClaims } from './auth/service-token.service';
 
 // ---- observability ------------------------------------------------------------------------------
-export { KugelCommsEvents } from './observability/comms-events';
-export type {
-  RequestCompletedEvent,
-  RetryScheduledEvent,
-  RetryBudgetExhaustedEvent,
-  BreakerStateChangedEvent,
-} from './observability/comms-events';
+export { KugelCommsEvents } from './kugel-comms.events';
+export type { RequestCompletedEvent, RetryScheduledEvent, RetryBudgetExhaustedEvent } from './transport/call-events';
+export type { BreakerStateChangedEvent } from './circuit-breaker/breaker-events';
 export { KugelCommsMetrics, METRIC_NAMES, CIRCUIT_STATE_GAUGE_VALUE } from './observability/comms-metrics.service';
 export type { Unsubscribe } from './common/event';
 

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { KugelCommsEvents } from '../observability/comms-events';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
 import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
@@ -10,7 +9,7 @@ import { Answer, answerOf, bulkAnswers, lostClaim } from './handler-answers';
 import { HandlerRun, messageOf, runHandler } from './handler-run';
 import { holdLate } from './late-runs';
 import { SubscriptionHandler } from './subscription-definition';
-import { EventHandledEvent } from './subscription-events';
+import { EventHandledEvent, SubscriptionEvents } from './subscription-events';
 
 /**
  * Runs handlers and maps how they went to daprd's answers (DESIGN §10): returned → `SUCCESS`;
@@ -24,7 +23,7 @@ export class EventDispatcher {
    * answered `RETRY`, and a delivery after it is answered `RETRY` without its handler or a claim.
    */
   constructor(
-    private readonly events: KugelCommsEvents,
+    private readonly events: SubscriptionEvents,
     private readonly consumer: IdempotentConsumer,
     private readonly logger: Logger,
     private readonly shutdown: { cut?: AbortSignal; graceMs: number } = { graceMs: 0 },

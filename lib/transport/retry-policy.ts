@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
 import { attemptAllowed } from '../circuit-breaker/breaker.interceptor';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { CallEvents } from './call-events';
 import { callStateOf } from './call-state';
 import { mayRepeat } from './repeat-safety';
 import { RetryBudget } from './retry-budget';
@@ -13,7 +13,7 @@ export interface RetryPolicyOptions {
   retryDelayMs: number;
   maxRetryDelayMs: number;
   budget?: RetryBudget;
-  events: KugelCommsEvents;
+  events: CallEvents;
   logger: Logger;
 }
 
