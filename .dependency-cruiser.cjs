@@ -40,7 +40,7 @@ const LAYERS = [
   {
     // What an app uses the library for, each in its folder with its own events, metrics and
     // health: receiving events (subscriptions), publishing without loss (republish), WebSocket
-    // connections (realtime), the Kugelpos web repositories (repositories), breaker health (health).
+    // connections (realtime), the Kugelpos web repositories (repositories), the breakers' health (health).
     name: 'features',
     paths: ['^lib/(subscriptions|republish|realtime|repositories|health)/'],
   },
@@ -78,12 +78,6 @@ const EXCEPTIONS = [
     from: '^lib/republish/',
     to: '^lib/subscriptions/dedupe/',
     why: 'the republisher\'s pass lease is a dedupe claim',
-  },
-  {
-    rule: 'health-imports-no-other-feature',
-    from: '^lib/health/republisher[.]health[.]ts$',
-    to: '^lib/republish/',
-    why: 'the republishers\' health indicator is kept apart from the republisher',
   },
 ];
 

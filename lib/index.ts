@@ -73,8 +73,8 @@ export type {
 export { InMemoryRepublishSource } from './republish/in-memory-republish.source';
 export type { DeliveryRecord } from './republish/in-memory-republish.source';
 export { InjectRepublisher, getRepublisherToken } from './republish/republisher.decorator';
-export { RepublisherHealthIndicator } from './health/republisher.health';
-export type { RepublisherHealthDetails, RepublisherCheckOptions } from './health/republisher.health';
+export { RepublisherHealthIndicator } from './republish/republisher.health';
+export type { RepublisherHealthDetails, RepublisherCheckOptions } from './republish/republisher.health';
 export { REPUBLISH_METRIC_NAMES } from './republish/republish-metrics.service';
 export { rollUpDeliveryStatus, applyDeliveryCallback, pendingConsumers } from './delivery/delivery-status';
 export type {

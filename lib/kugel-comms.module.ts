@@ -22,7 +22,7 @@ import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 import { EventRepublishers } from './republish/event-republishers.service';
 import { RepublishMetrics } from './republish/republish-metrics.service';
-import { RepublisherHealthIndicator } from './health/republisher.health';
+import { RepublisherHealthIndicator } from './republish/republisher.health';
 import { RepublisherAsyncOptions, republisherFeature } from './republish/republisher-feature';
 import { RepublisherOptions } from './republish/republisher-options';
 import { SubscriptionEvents } from './subscriptions/subscription-events';
