@@ -71,15 +71,7 @@ const FEATURES = ['subscriptions', 'republish', 'realtime', 'repositories', 'hea
  * Imports that break a rule and stay, each with its reason: `rule` is the rule's name, `from` and
  * `to` regular expressions on paths.
  */
-const EXCEPTIONS = [
-  // Known violations, each to be removed by the change that fixes it:
-  {
-    rule: 'republish-imports-no-other-feature',
-    from: '^lib/republish/',
-    to: '^lib/subscriptions/dedupe/',
-    why: 'the republisher\'s pass lease is a dedupe claim',
-  },
-];
+const EXCEPTIONS = [];
 
 const SPEC = '[.]spec[.]ts$';
 const any = (paths) => paths.join('|');

@@ -26,7 +26,7 @@ export default {
     'lib/transport/call-runner.ts',
     'lib/transport/repeat-safety.ts',
     'lib/subscriptions/dedupe/idempotent-consumer.ts',
-    'lib/subscriptions/dedupe/held-claim.ts',
+    'lib/claims/held-claim.ts',
     'lib/subscriptions/cloud-event.ts',
     'lib/common/redact.ts',
     'lib/input/path.ts',

@@ -141,7 +141,7 @@ export type {
   EventOutcomeReason,
   ClaimSettledEvent,
 } from './subscriptions/subscription-events';
-export type { ClaimOutcome } from './subscriptions/dedupe/claim-terms';
+export type { ClaimOutcome } from './claims/claim-terms';
 export { SUBSCRIPTION_METRIC_NAMES } from './subscriptions/subscription-metrics.service';
 
 // ---- real-time (WebSocket) ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { EventSource } from '../common/event';
 import { DaprEventStatus } from './dapr-event.interface';
-import { ClaimOutcome } from './dedupe/claim-terms';
+import { ClaimOutcome } from '../claims/claim-terms';
 import { SkipReason } from './dedupe/idempotent-consumer';
 
 /** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */

@@ -12,7 +12,7 @@ import { DaprClientHelper } from '../dapr/dapr-client.helper';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { TransportSender } from '../transport/transport-sender';
-import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../claims/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { DeliveriesInFlight } from './deliveries-in-flight';
 import { DeliveryLimit } from './delivery-limit';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { TestingModule } from '@nestjs/testing';
 import { DaprClientHelper, EventRepublisher, EventRepublishers, InMemoryRepublishSource } from '../../lib';
 import { PassLease } from '../../lib/republish/pass-lease';
-import { DaprDedupeStore } from '../../lib/subscriptions/dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../../lib/claims/dapr-dedupe.store';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';

@@ -9,7 +9,7 @@ import {
   DoneRecord,
   ReadOutcome,
   WriteOutcome,
-} from './dedupe-store.interface';
+} from '../../claims/dedupe-store.interface';
 import { ClaimSettled, IdempotentConsumer } from './idempotent-consumer';
 import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
 

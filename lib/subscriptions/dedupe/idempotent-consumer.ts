@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DaprEvent, DaprEventStatus } from '../dapr-event.interface';
 import { SubscriptionHandler } from '../subscription-definition';
-import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from './dedupe-store.interface';
-import { ClaimOutcome } from './claim-terms';
+import { ClaimRecord, DedupeStore, ReadOutcome, WriteOutcome } from '../../claims/dedupe-store.interface';
+import { ClaimOutcome } from '../../claims/claim-terms';
 import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
-import { CommitResult, HeldClaim } from './held-claim';
+import { CommitResult, HeldClaim } from '../../claims/held-claim';
 
 /** Why an event did not reach its handler. */
 export type SkipReason = 'health-check' | 'duplicate' | 'in-progress' | 'store-unavailable' | 'no-dedupe-key';

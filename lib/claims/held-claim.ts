@@ -1,4 +1,4 @@
-import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
+import { StateTransactionOperation } from '../dapr/dapr.interfaces';
 import { CLOCK_MARGIN_MS, ClaimOutcome, ClaimTerms } from './claim-terms';
 import { ClaimRecord, DoneRecord } from './dedupe-store.interface';
 
