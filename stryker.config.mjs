@@ -27,6 +27,7 @@ export default {
     'lib/transport/repeat-safety.ts',
     'lib/subscriptions/dedupe/idempotent-consumer.ts',
     'lib/claims/held-claim.ts',
+    'lib/claims/claim-writes.ts',
     'lib/subscriptions/cloud-event.ts',
     'lib/common/redact.ts',
     'lib/input/path.ts',
