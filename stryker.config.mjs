@@ -26,6 +26,7 @@ export default {
     'lib/transport/call-runner.ts',
     'lib/transport/repeat-safety.ts',
     'lib/subscriptions/dedupe/idempotent-consumer.ts',
+    'lib/subscriptions/dedupe/claim-attempt.ts',
     'lib/claims/held-claim.ts',
     'lib/claims/claim-writes.ts',
     'lib/subscriptions/cloud-event.ts',

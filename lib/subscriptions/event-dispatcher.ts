@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
-import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { DedupeVerdict } from './dedupe/consumer-terms';
+import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { PendingEffects } from './dedupe/pending-effects';
 import { DeliveryLimit } from './delivery-limit';
 import { handlerSpan } from './event-trace';

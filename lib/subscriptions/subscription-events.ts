@@ -1,7 +1,7 @@
 import { EventSource } from '../common/event';
 import { DaprEventStatus } from './dapr-event.interface';
 import { ClaimOutcome } from '../claims/claim-terms';
-import { SkipReason } from './dedupe/idempotent-consumer';
+import { SkipReason } from './dedupe/consumer-terms';
 
 /** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */
 export interface EventReceivedEvent {

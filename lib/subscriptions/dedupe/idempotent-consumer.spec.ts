@@ -10,7 +10,8 @@ import {
   ReadOutcome,
   WriteOutcome,
 } from '../../claims/dedupe-store.interface';
-import { ClaimSettled, IdempotentConsumer } from './idempotent-consumer';
+import { ClaimSettled } from './consumer-terms';
+import { IdempotentConsumer } from './idempotent-consumer';
 import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
 
 type Entry = { record: DedupeRecord; etag: string };
