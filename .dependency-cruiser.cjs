@@ -127,6 +127,13 @@ module.exports = {
       to: { path: '^lib/', pathNot: any(LAYERS.flatMap((l) => l.paths)) },
     },
     {
+      name: 'every-importing-file-is-in-a-layer',
+      comment: 'a new folder of lib/ gets its layer in LAYERS before its files can import anything of lib/',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: [...LAYERS.flatMap((l) => l.paths), SPEC] },
+      to: { path: '^lib/' },
+    },
+    {
       name: 'no-circular',
       comment: 'no import cycle between files of lib/',
       severity: 'error',
@@ -142,7 +149,8 @@ module.exports = {
     },
   ],
   options: {
-    includeOnly: '^lib/',
+    // Packages are leaves: their own imports are not followed.
+    doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
