@@ -5,8 +5,8 @@ import { CircuitBreaker } from './circuit-breaker';
 
 /**
  * Every breaker of the application, by name (`state:statestore`, `pubsub:pubsub`,
- * `http:master-data`). Logs each state change at WARN and re-emits it on `BreakerEvents` (gathered in `KugelCommsEvents`); the
- * health indicator and the metrics read from here.
+ * `http:master-data`). Logs each state change at WARN and re-emits it on `BreakerEvents` (which
+ * `KugelCommsEvents` gathers with the others); the health indicator and the metrics read from here.
  */
 @Injectable()
 export class CircuitBreakerRegistry {

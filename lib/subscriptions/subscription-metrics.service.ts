@@ -13,9 +13,9 @@ export const SUBSCRIPTION_METRIC_NAMES = {
 } as const;
 
 /**
- * Prometheus metrics of `@DaprSubscribe` handlers, built on `KugelCommsEvents` like the outgoing
- * ones and registered under the same `metrics` options (prefix, registry, buckets), when
- * `metrics.enabled` is true and the app has at least one handler:
+ * Prometheus metrics of `@DaprSubscribe` handlers, built on `SubscriptionEvents` as the outgoing
+ * ones are on `CallEvents`, and registered under the same `metrics` options (prefix, registry,
+ * buckets), when `metrics.enabled` is true and the app has at least one handler:
  *
  * | metric | type | labels |
  * |---|---|---|
