@@ -18,8 +18,9 @@ const LAYERS = [
     ],
   },
   {
-    // One call through the wire: the call runner, retries and their budget, the HTTP adapters and
-    // the call events (transport), and the circuit breaker with its registry and its events.
+    // One call through the wire: the call runner, retries and their budget, the HTTP adapters, the
+    // breaker's axios guard and the call events (transport), over the circuit breaker with its
+    // registry and its events (circuit-breaker, which imports nothing of transport).
     name: 'pipeline',
     paths: ['^lib/(transport|circuit-breaker)/'],
   },
@@ -112,6 +113,13 @@ function featureRules() {
 module.exports = {
   forbidden: [
     ...[...layerRules(), ...featureRules()].flatMap(withExceptions),
+    {
+      name: 'circuit-breaker-imports-no-transport',
+      comment: 'inside the pipeline, the breaker is plain TypeScript: the transport uses it, it knows no transport',
+      severity: 'error',
+      from: { path: '^lib/circuit-breaker/', pathNot: SPEC },
+      to: { path: '^lib/transport/' },
+    },
     {
       name: 'production-imports-no-testing',
       comment: 'production code never imports lib/testing (the kugel-comms/testing entry)',

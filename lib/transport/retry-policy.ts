@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry from 'axios-retry';
-import { attemptAllowed } from '../circuit-breaker/breaker.interceptor';
+import { attemptAllowed } from './breaker.interceptor';
 import { CallEvents } from './call-events';
 import { callStateOf } from './call-state';
 import { mayRepeat } from './repeat-safety';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import axios, { AxiosAdapter, AxiosInstance, CanceledError } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { installBreakerGuard } from '../circuit-breaker/breaker.interceptor';
+import { installBreakerGuard } from './breaker.interceptor';
 import { CallEvents } from './call-events';
 import { ResolvedTransportOptions } from '../options/resolved-options.interface';
 import { BodyParsing } from './call-result';
