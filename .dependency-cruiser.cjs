@@ -47,14 +47,17 @@ const LAYERS = [
   },
   {
     // Composition: the Nest module and its definition, the feature and republisher modules, the
-    // app-wide events object that gathers each feature's events, and the public barrel.
+    // app-wide events object that gathers each feature's events, the object that gathers each
+    // feature's metric names, and the public barrels (the main entry and `kugel-comms/kugelpos`).
     name: 'module',
     paths: [
       '^lib/kugel-comms[.]module[.]ts$',
       '^lib/kugel-comms[.]module-definition[.]ts$',
       '^lib/kugel-comms-feature[.]module[.]ts$',
       '^lib/kugel-comms[.]events[.]ts$',
+      '^lib/metric-names[.]ts$',
       '^lib/index[.]ts$',
+      '^lib/kugelpos/index[.]ts$',
     ],
   },
   {

@@ -22,7 +22,7 @@ export interface ServiceTokenClaims {
  * How far a token's `iat` is set before the time it is made, in seconds: a receiver whose clock is
  * a little behind ours must not see a token issued "in the future" (PyJWT, which the Kugelpos
  * services verify with, refuses that as not yet valid). The lifetime still runs from now: `exp`
- * is `expiresInSec` after the token is made.
+ * is `expiresInMs` (in whole seconds) after the token is made.
  */
 export const SERVICE_TOKEN_IAT_LEEWAY_SEC = 30;
 
@@ -42,8 +42,8 @@ export class ServiceTokenService {
 
   /**
    * A JWT `{ sub: "service:<name>", tenant_id, service, is_service_account: true, is_superuser: false }`
-   * issued `SERVICE_TOKEN_IAT_LEEWAY_SEC` (30) seconds back and valid for `auth.serviceToken.expiresInSec`
-   * (300 s by default, 3600 at most) from now. Throws for an empty or non-string `tenantId` or
+   * issued `SERVICE_TOKEN_IAT_LEEWAY_SEC` (30) seconds back and valid for `auth.serviceToken.expiresInMs`
+   * (300 s by default, an hour at most) from now. Throws for an empty or non-string `tenantId` or
    * `serviceName`, and when no service token is configured.
    *
    * @param token.audience An `aud` claim, only for a receiver that checks it (never for the
@@ -64,7 +64,7 @@ export class ServiceTokenService {
       is_service_account: true,
       is_superuser: false,
       iat: now - SERVICE_TOKEN_IAT_LEEWAY_SEC,
-      exp: now + config.expiresInSec,
+      exp: now + Math.floor(config.expiresInMs / 1000),
     };
     return jwt.sign(claims, config.secret, {
       algorithm: config.algorithm,

@@ -49,8 +49,9 @@ const ROLLS_BACK = new Set([
  * read as missing, which is the very confusion (an outage read as "not processed yet") this
  * consumer exists to avoid.
  *
- * Outcomes are told apart by status and code, never by message text: 409 is a conflict, another status a failure the caller settles by reading,
- * `ERR_UNKNOWN_OUTCOME` a write that may have happened, no status at all an unavailable store.
+ * Outcomes: a conflict is what `DaprFailure.conflict` says (a 409, or the 500 some stores give a
+ * refused ETag or first-write); another status is a failure the caller settles by reading;
+ * `ERR_UNKNOWN_OUTCOME` a write that may have happened; no status at all an unavailable store.
  */
 export class DaprDedupeStore implements DedupeStore {
   /** How this store inserts a missing key (learnt once per store, see `NO_SUCH_ETAG`). */
@@ -171,7 +172,7 @@ function outcome(result: DaprResult<unknown>): WriteOutcome {
   if (result.ok) return { ok: true };
   if (result.code === UNKNOWN_OUTCOME) return { ok: false, reason: 'unknown', error: result.error };
   if (result.status === undefined) return { ok: false, reason: 'unavailable', error: result.error };
-  return { ok: false, reason: result.status === 409 ? 'conflict' : 'failed', error: result.error };
+  return { ok: false, reason: result.conflict || result.status === 409 ? 'conflict' : 'failed', error: result.error };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -21,7 +21,7 @@ import {
   StateTransactionOperation,
 } from './dapr.interfaces';
 import { DaprDetailedClient } from './dapr-detailed.client';
-import { isTransactionConflict } from './dapr-requests';
+import { isStateConflict } from './dapr-requests';
 import { ComponentKind, SidecarCalls } from './sidecar-calls';
 
 /** How long a sidecar health probe waits by default (`checkSidecarHealth`, `isSidecarHealthy`). */
@@ -70,7 +70,9 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       // work on the other four made getState slower than the official client (docs/benchmarks.md).
       // A header the helper starts reading must be added here.
       responseHeaders: ['etag'],
-      isCallerError: isTransactionConflict,
+      // A write whose ETag or first-write condition did not hold is the caller's lost race, whatever
+      // status the store gives it (PostgreSQL: 500 "no item was updated"): it never opens the breaker.
+      isCallerError: isStateConflict,
       logFailures: false,
       propagateTrace: options.tracing.propagate,
       events,

@@ -6,7 +6,7 @@ import { InputError, isInputError } from '../input/input.error';
 import { CallFailure, CallSuccess } from '../transport/call-result';
 import { CallRunner } from '../transport/call-runner';
 import { DaprFailure, DaprResult } from './dapr.interfaces';
-import { DaprRequest, isStateConflict, isTransactionConflict } from './dapr-requests';
+import { DaprRequest, isStateConflict } from './dapr-requests';
 
 /** The code of a write that may or may not have happened (see `DaprResult`). */
 export const UNKNOWN_OUTCOME = 'ERR_UNKNOWN_OUTCOME';
@@ -143,15 +143,16 @@ export class SidecarCalls {
 
 /**
  * DEBUG for a call the breaker refused (the state change was logged at WARN; one line per refused
- * call would flood the log) and for an ETag conflict (409, or a transaction's ETag mismatch: the
- * expected end of an optimistic write that lost a race, which its caller handles: it gets `false`
- * or status 409 from `dapr.detailed`); WARN when the sidecar is fine but refused the request (a bad name, a
- * missing token); ERROR when the sidecar or its store failed.
+ * call would flood the log) and for a state conflict (`isStateConflict`: a 409, a transaction's ETag
+ * mismatch, a first-write refused with a 500: the expected end of an optimistic write that lost a
+ * race, which its caller handles: it gets `false` or `conflict: true` from `dapr.detailed`); WARN
+ * when the sidecar is fine but refused the request (a bad name, a missing token); ERROR when the
+ * sidecar or its store failed.
  */
 function levelOf(f: CallFailure): 'debug' | 'warn' | 'error' {
   if (f.kind === 'circuit-open') return 'debug';
-  if (f.status === 409 || (f.status !== undefined && isTransactionConflict(f.status, f.response))) return 'debug';
-  if (f.status !== undefined && (f.status < 500 || isTransactionConflict(f.status, f.response))) return 'warn';
+  if (f.status !== undefined && isStateConflict(f.status, f.response)) return 'debug';
+  if (f.status !== undefined && f.status < 500) return 'warn';
   return 'error';
 }
 

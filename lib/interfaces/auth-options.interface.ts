@@ -12,7 +12,16 @@ export interface ServiceTokenOptions {
   secret: string;
   /** Signing algorithm; `none` is refused. @default 'HS256' */
   algorithm?: 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
-  /** Lifetime in seconds, at most 3600. @default 300 */
+  /**
+   * Lifetime in milliseconds, from 1000 to 3600000 (an hour). A JWT's `exp` is in whole seconds:
+   * the lifetime is rounded down to a second.
+   * @default 300000
+   */
+  expiresInMs?: number;
+  /**
+   * @deprecated Use `expiresInMs` (in milliseconds: the old value × 1000); accepted, with a warning
+   * at boot, until the next minor version.
+   */
   expiresInSec?: number;
   /** `iss` claim (the Kugelpos services do not check it). @default none */
   issuer?: string;

@@ -1,3 +1,4 @@
+import { BackoffOptions } from './backoff-options.interface';
 import { CircuitBreakerOptions } from './circuit-breaker-options.interface';
 
 /** The Dapr sidecar (`dapr.*`). */
@@ -17,9 +18,11 @@ export interface DaprOptions {
    * @default 1
    */
   retries?: number;
-  /** Base delay of the backoff between sidecar retries. @default `http.retryDelayMs` */
+  /** The delays between sidecar retries; each value unset here is `http.backoff`'s. @default `http.backoff` */
+  backoff?: BackoffOptions;
+  /** @deprecated Use `backoff.initialDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   retryDelayMs?: number;
-  /** Upper bound of one sidecar retry delay. @default `http.maxRetryDelayMs` */
+  /** @deprecated Use `backoff.maxDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   maxRetryDelayMs?: number;
   /** Most sockets open at once to the sidecar. @default `http.maxSockets` */
   maxSockets?: number;

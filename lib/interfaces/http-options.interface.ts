@@ -1,3 +1,4 @@
+import { BackoffOptions } from './backoff-options.interface';
 import { CircuitBreakerOptions } from './circuit-breaker-options.interface';
 
 /** Per-service overrides of `HttpOptions` (`services[name]`). */
@@ -28,14 +29,15 @@ export interface HttpOptions {
    */
   retries?: number;
   /**
-   * Base delay of the exponential backoff: retry n waits about `2^n × retryDelayMs` plus 0–20 % jitter.
-   * @default 100
+   * The delays between retries: retry n waits `min(maxDelayMs, initialDelayMs × multiplier^(n−1))`
+   * minus up to `jitter` of it, or the peer's `Retry-After` when that is longer, never more than
+   * `maxDelayMs`. A step of 0 retries at once.
+   * @default { initialDelayMs: 100, maxDelayMs: 10000, multiplier: 2, jitter: 0.2 }
    */
+  backoff?: BackoffOptions;
+  /** @deprecated Use `backoff.initialDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   retryDelayMs?: number;
-  /**
-   * Upper bound of any one retry delay, `Retry-After` included.
-   * @default 10000
-   */
+  /** @deprecated Use `backoff.maxDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   maxRetryDelayMs?: number;
   /**
    * Retry budget per service, or `false` to turn it off.

@@ -29,7 +29,8 @@ export interface MetricsOptions {
    */
   registry?: MetricsRegistry;
   /**
-   * Upper bounds of the latency histograms' buckets, in seconds (increasing, > 0).
+   * Upper bounds of the latency histograms' buckets, in seconds (increasing, > 0): values of the
+   * `*_seconds` metrics, whose unit Prometheus fixes, not durations kugel-comms waits.
    * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
    */
   buckets?: number[];

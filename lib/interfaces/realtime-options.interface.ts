@@ -1,19 +1,13 @@
+import { BackoffOptions } from './backoff-options.interface';
 import { CircuitBreakerOptions } from './circuit-breaker-options.interface';
 
-/** Reconnect backoff: attempt n waits `min(maxDelayMs, initialDelayMs × multiplier^(n−1))`, minus up to `jitter` of it. */
-export interface ReconnectOptions {
-  /** Delay before the first reconnect attempt after a connection drops. @default 100 */
-  initialDelayMs?: number;
-  /** Upper bound of any one delay (an open breaker may hold attempts back longer). @default 30000 */
-  maxDelayMs?: number;
-  /** Growth of the delay per failed attempt (≥ 1). @default 2 */
-  multiplier?: number;
-  /**
-   * Fraction of each delay taken off at random (0 to 1), so that the clients of a restarted peer
-   * do not all come back at once. A delay never exceeds its step.
-   * @default 0.2
-   */
-  jitter?: number;
+/**
+ * The backoff between reconnect attempts (`BackoffOptions`: attempt n waits
+ * `min(maxDelayMs, initialDelayMs × multiplier^(n−1))`, minus up to `jitter` of it), and when it
+ * starts over. Steps are at least 1 ms. An open breaker may hold attempts back longer than `maxDelayMs`.
+ * @default { initialDelayMs: 100, maxDelayMs: 30000, multiplier: 2, jitter: 0.2, resetAfterMs: 2000 }
+ */
+export interface ReconnectOptions extends BackoffOptions {
   /**
    * A connection that stayed open this long counts as stable: the next drop starts again from
    * `initialDelayMs`. A peer that accepts and then closes at once (a refused token) is backed off.
@@ -59,7 +53,7 @@ export interface RealtimeSettings {
   heartbeatIntervalMs?: number;
   /** A ping not answered by a pong within this time marks the peer dead: the socket is dropped. @default 10000 */
   heartbeatTimeoutMs?: number;
-  /** Reconnect backoff. */
+  /** Reconnect backoff (`ReconnectOptions`: the `BackoffOptions` and `resetAfterMs`). */
   reconnect?: ReconnectOptions;
 }
 

@@ -20,10 +20,15 @@ export interface RepositoryOptions {
    */
   enabled?: RepositoryName[] | 'all';
   /**
-   * Lifetime of a cached item, payment or setting, in seconds (fractions allowed); 0 turns the
-   * caches off. The original cached items for 300 s and kept payments and settings with no expiry;
-   * here every cache expires.
-   * @default 300
+   * Lifetime of a cached item, payment or setting, in milliseconds; 0 turns the caches off. The
+   * original cached items for 300 s and kept payments and settings with no expiry; here every
+   * cache expires.
+   * @default 300000
+   */
+  cacheTtlMs?: number;
+  /**
+   * @deprecated Use `cacheTtlMs` (in milliseconds: the old value × 1000); accepted, with a warning at
+   * boot, until the next minor version.
    */
   cacheTtlSec?: number;
   /**

@@ -6,8 +6,7 @@ export const DEFAULTS = {
   http: {
     timeoutMs: 30_000,
     retries: 3,
-    retryDelayMs: 100,
-    maxRetryDelayMs: 10_000,
+    backoff: { initialDelayMs: 100, maxDelayMs: 10_000, multiplier: 2, jitter: 0.2 },
     maxSockets: 64,
     idleSocketTimeoutMs: 4_000,
     maxContentLength: 10 * 1024 * 1024,
@@ -16,12 +15,12 @@ export const DEFAULTS = {
   },
   retryBudget: { ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 },
   breaker: { failureThreshold: 3, resetTimeoutMs: 60_000, halfOpenMaxCalls: 1 },
-  /** The sidecar's transport options not listed here (`retryDelayMs`, `maxSockets`, ...) default to `http.*`. */
+  /** The sidecar's transport options not listed here (`backoff`, `maxSockets`, ...) default to `http.*`. */
   dapr: { port: 3500, timeoutMs: 5_000, retries: 1, waitForSidecarMs: 10_000, serviceInvocation: false },
-  serviceToken: { algorithm: 'HS256' as const, expiresInSec: 300, maxExpiresInSec: 3_600 },
+  serviceToken: { algorithm: 'HS256' as const, expiresInMs: 300_000, maxExpiresInMs: 3_600_000 },
   health: { openCircuitIs: 'down' as const },
   repositories: {
-    cacheTtlSec: 300,
+    cacheTtlMs: 300_000,
     cacheMaxEntries: 1_000,
     stateStore: 'statestore',
     services: { masterData: 'master-data', terminal: 'terminal', cart: 'cart' },
@@ -57,5 +56,8 @@ export const DEFAULTS = {
   },
 } as const;
 
-/** Defaults of the WebSocket client (`realtime.*`), for apps that size their own settings from them. */
+/**
+ * Defaults of the WebSocket client (`realtime.*`), for the library, its tests and the bench (not
+ * exported: each option's `@default` says its value).
+ */
 export const REALTIME_DEFAULTS = DEFAULTS.realtime;

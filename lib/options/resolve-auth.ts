@@ -2,6 +2,7 @@ import * as jwt from 'jsonwebtoken';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { AuthOptions, ServiceTokenOptions } from '../interfaces/auth-options.interface';
 import { DEFAULTS } from './defaults';
+import { renamedOption } from './deprecated-options';
 import { ResolvedAuthOptions } from './resolved-options.interface';
 import { headerValue, object, positiveInt } from './validators';
 
@@ -45,12 +46,18 @@ export function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
       `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)`,
     );
   }
-  const expiresInSec = positiveInt('auth.serviceToken.expiresInSec', t.expiresInSec ?? d.expiresInSec);
-  if (expiresInSec > d.maxExpiresInSec) {
+  const expiresInMs = positiveInt(
+    'auth.serviceToken.expiresInMs',
+    renamedOption('auth.serviceToken.expiresInSec', t.expiresInSec, 'auth.serviceToken.expiresInMs', t.expiresInMs, {
+      convert: (option, value) => positiveInt(option, value) * 1000,
+      how: 'in milliseconds: the old value × 1000',
+    }) ?? d.expiresInMs,
+  );
+  if (expiresInMs < 1000 || expiresInMs > d.maxExpiresInMs) {
     throw new InvalidOptionsError(
-      'auth.serviceToken.expiresInSec',
-      expiresInSec,
-      `must be at most ${d.maxExpiresInSec}`,
+      'auth.serviceToken.expiresInMs',
+      expiresInMs,
+      `must be from 1000 to ${d.maxExpiresInMs} (a second to an hour)`,
     );
   }
   if ('audience' in t && (t as { audience?: unknown }).audience !== undefined) {
@@ -64,7 +71,7 @@ export function resolveAuth(o: AuthOptions): ResolvedAuthOptions {
   }
   const issuer = claim('issuer', t.issuer);
   const secret = checkSecret(t.secret, algorithm);
-  return { apiKey, serviceToken: { secret, algorithm, expiresInSec, issuer } };
+  return { apiKey, serviceToken: { secret, algorithm, expiresInMs, issuer } };
 }
 
 /** `iss`: absent, or a non-empty string (jsonwebtoken would sign another type, or throw on the first call). */

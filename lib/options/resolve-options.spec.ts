@@ -20,12 +20,14 @@ describe('resolveOptions', () => {
 
   it('takes the sidecar transport options from dapr.*, each defaulting to http.*', () => {
     const o = resolveOptions(
-      { http: { retryDelayMs: 7, maxRetryDelayMs: 70, maxSockets: 9 }, dapr: { maxSockets: 3, maxContentLength: 100 } },
+      {
+        http: { backoff: { initialDelayMs: 7, maxDelayMs: 70 }, maxSockets: 9 },
+        dapr: { maxSockets: 3, maxContentLength: 100, backoff: { jitter: 0 } },
+      },
       {},
     );
     expect(o.dapr).toMatchObject({
-      retryDelayMs: 7,
-      maxRetryDelayMs: 70,
+      backoff: { initialDelayMs: 7, maxDelayMs: 70, multiplier: 2, jitter: 0 },
       maxSockets: 3,
       idleSocketTimeoutMs: DEFAULTS.http.idleSocketTimeoutMs,
       maxContentLength: 100,
@@ -60,7 +62,14 @@ describe('resolveOptions', () => {
     ],
     [{ health: { openCircuitIs: 'sideways' } }, 'health.openCircuitIs', 'got "sideways"'],
     [{ auth: { serviceToken: { secret: 's', algorithm: 'none' } } }, 'auth.serviceToken.algorithm', 'got "none"'],
-    [{ auth: { serviceToken: { secret: 's', expiresInSec: 86_400 } } }, 'auth.serviceToken.expiresInSec', 'got 86400'],
+    [
+      { auth: { serviceToken: { secret: 's', expiresInMs: 86_400_000 } } },
+      'auth.serviceToken.expiresInMs',
+      'got 86400000',
+    ],
+    [{ auth: { serviceToken: { secret: 's', expiresInMs: 999 } } }, 'auth.serviceToken.expiresInMs', 'got 999'],
+    [{ repositories: { cacheTtlMs: 1.5 } }, 'repositories.cacheTtlMs', 'got 1.5'],
+    [{ repositories: { cacheTtlMs: -1 } }, 'repositories.cacheTtlMs', 'got -1'],
     [{ auth: { serviceToken: { secret: 's', audience: 'cart' } } }, 'auth.serviceToken.audience', 'got "cart"'],
     [{ auth: { serviceToken: { secret: 's', issuer: 7 } } }, 'auth.serviceToken.issuer', 'got 7'],
   ])('%j → names %s and the value', (options, option, got) => {
@@ -91,14 +100,20 @@ describe('resolveOptions', () => {
     [2147483.648, 'must be at most 2147483.647 seconds'],
     [0.0004, 'must be 0 (off) or at least 0.0005 seconds'],
     [Number.MIN_VALUE, 'must be 0 (off) or at least 0.0005 seconds'],
-  ])('repositories.cacheTtlSec %p that overflows or rounds to nothing → InvalidOptionsError naming it', (ttl, why) => {
-    const error = thrownBy(() => resolveOptions({ repositories: { cacheTtlSec: ttl } }, {}));
-    expect(isInvalidOptionsError(error)).toBe(true);
-    expect(error.message).toContain('"repositories.cacheTtlSec"');
-    expect(error.message).toContain(why);
-  });
+  ])(
+    'the old repositories.cacheTtlSec %p that overflows or rounds to nothing → InvalidOptionsError naming it',
+    (ttl, why) => {
+      const error = thrownBy(() => resolveOptions({ repositories: { cacheTtlSec: ttl } }, {}));
+      expect(isInvalidOptionsError(error)).toBe(true);
+      expect(error.message).toContain('"repositories.cacheTtlSec"');
+      expect(error.message).toContain(why);
+    },
+  );
 
-  it('repositories.cacheTtlSec: 0 is off, 0.0005 one ms, 2147483.647 the longest', () => {
+  it('repositories.cacheTtlMs: 0 is off; the old cacheTtlSec: 0 is off, 0.0005 one ms, 2147483.647 the longest', () => {
+    expect(resolveOptions({ repositories: { cacheTtlMs: 0 } }, {}).repositories.cacheTtlMs).toBe(0);
+    expect(resolveOptions({ repositories: { cacheTtlMs: 1500 } }, {}).repositories.cacheTtlMs).toBe(1500);
+    expect(resolveOptions({}, {}).repositories.cacheTtlMs).toBe(300_000);
     const ttl = (cacheTtlSec: number) => resolveOptions({ repositories: { cacheTtlSec } }, {}).repositories.cacheTtlMs;
     expect(ttl(0)).toBe(0);
     expect(ttl(0.0005)).toBe(1);

@@ -5,6 +5,7 @@ import { MetricsOptions } from '../interfaces/metrics-options.interface';
 import { RepositoryName, RepositoryOptions } from '../interfaces/repository-options.interface';
 import { TracingOptions } from '../interfaces/tracing-options.interface';
 import { DEFAULTS } from './defaults';
+import { renamedOption } from './deprecated-options';
 import {
   ResolvedKugelCommsOptions,
   ResolvedMetricsOptions,
@@ -15,7 +16,7 @@ import { resolveAuth } from './resolve-auth';
 import { resolveRealtimeOptions } from './resolve-realtime';
 import { resolveSubscriptionOptions } from './resolve-subscriptions';
 import { resolveDapr, resolveHttp, resolveService } from './resolve-transport';
-import { bool, isStringArray, object, positiveInt, secondsToMs, SERVICE_NAME } from './validators';
+import { bool, isStringArray, nonNegativeMs, object, positiveInt, secondsToMs, SERVICE_NAME } from './validators';
 
 /** Every repository `forRoot` can register, by option name. */
 const REPOSITORY_NAMES: readonly RepositoryName[] = [
@@ -112,7 +113,13 @@ function resolveRepositories(o: RepositoryOptions): ResolvedRepositoryOptions {
       }
     }
   }
-  const cacheTtlMs = secondsToMs('repositories.cacheTtlSec', o.cacheTtlSec ?? d.cacheTtlSec);
+  const cacheTtlMs = nonNegativeMs(
+    'repositories.cacheTtlMs',
+    renamedOption('repositories.cacheTtlSec', o.cacheTtlSec, 'repositories.cacheTtlMs', o.cacheTtlMs, {
+      convert: secondsToMs,
+      how: 'in milliseconds: the old value × 1000',
+    }) ?? d.cacheTtlMs,
+  );
   const stateStore = o.stateStore ?? d.stateStore;
   if (typeof stateStore !== 'string' || !SERVICE_NAME.test(stateStore)) {
     throw new InvalidOptionsError('repositories.stateStore', stateStore, 'must be a Dapr component name');

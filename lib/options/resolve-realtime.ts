@@ -1,13 +1,13 @@
-import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { ReconnectOptions, RealtimeOptions, RealtimeSettings } from '../interfaces/realtime-options.interface';
 import { DEFAULTS } from './defaults';
+import { resolveBackoff } from './resolve-backoff';
 import { resolveBreaker } from './resolve-transport';
 import {
   ResolvedRealtimeOptions,
   ResolvedRealtimeSettings,
   ResolvedReconnectOptions,
 } from './resolved-options.interface';
-import { bool, nonNegativeMs, nonNegativeNumber, object, positiveInt, positiveMs } from './validators';
+import { bool, nonNegativeMs, object, positiveInt, positiveMs } from './validators';
 
 /** `realtime.*` merged over the defaults and validated (the module calls it at boot). */
 export function resolveRealtimeOptions(o: RealtimeOptions, p = 'realtime'): ResolvedRealtimeOptions {
@@ -47,22 +47,8 @@ export function resolveRealtimeSettings(
 
 function resolveReconnect(o: ReconnectOptions, base: ResolvedReconnectOptions, p: string): ResolvedReconnectOptions {
   object(p, o);
-  const initialDelayMs = positiveMs(`${p}.initialDelayMs`, o.initialDelayMs ?? base.initialDelayMs);
-  const maxDelayMs = positiveMs(`${p}.maxDelayMs`, o.maxDelayMs ?? base.maxDelayMs);
-  if (maxDelayMs < initialDelayMs) {
-    throw new InvalidOptionsError(`${p}.maxDelayMs`, maxDelayMs, `must be ≥ ${p}.initialDelayMs (${initialDelayMs})`);
-  }
-  const multiplier = nonNegativeNumber(`${p}.multiplier`, o.multiplier ?? base.multiplier);
-  if (multiplier < 1 || multiplier > 100) {
-    throw new InvalidOptionsError(`${p}.multiplier`, multiplier, 'must be a number from 1 to 100');
-  }
-  const jitter = nonNegativeNumber(`${p}.jitter`, o.jitter ?? base.jitter);
-  if (jitter > 1) throw new InvalidOptionsError(`${p}.jitter`, jitter, 'must be a number from 0 to 1');
   return {
-    initialDelayMs,
-    maxDelayMs,
-    multiplier,
-    jitter,
+    ...resolveBackoff(p, o, base),
     resetAfterMs: nonNegativeMs(`${p}.resetAfterMs`, o.resetAfterMs ?? base.resetAfterMs),
   };
 }

@@ -1,8 +1,11 @@
 import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { BackoffOptions } from '../interfaces/backoff-options.interface';
 import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
 import { DaprOptions } from '../interfaces/dapr-options.interface';
 import { HttpOptions, RetryBudgetOptions, ServiceOptions } from '../interfaces/http-options.interface';
 import { DEFAULTS } from './defaults';
+import { renamedOption } from './deprecated-options';
+import { resolveBackoff } from './resolve-backoff';
 import {
   ResolvedBreakerOptions,
   ResolvedDaprOptions,
@@ -59,9 +62,9 @@ export function resolveService(
 }
 
 /**
- * `dapr.*`. The sidecar client's transport options (`retryDelayMs`, `maxRetryDelayMs`,
- * `maxSockets`, `idleSocketTimeoutMs`, `maxContentLength`, `maxBodyLength`) default to the
- * resolved `http.*` values; its timeout and retries have defaults of their own.
+ * `dapr.*`. The sidecar client's transport options (`backoff`, `maxSockets`, `idleSocketTimeoutMs`,
+ * `maxContentLength`, `maxBodyLength`) default to the resolved `http.*` values (each `backoff` value
+ * on its own); its timeout and retries have defaults of their own.
  */
 export function resolveDapr(o: DaprOptions, http: ResolvedHttpOptions, env: NodeJS.ProcessEnv): ResolvedDaprOptions {
   object('dapr', o);
@@ -101,17 +104,16 @@ export function resolveBreaker(p: string, o: CircuitBreakerOptions = {}): Resolv
   };
 }
 
+/** What `http.*` and `dapr.*` have in common, as given. */
+type TransportInput = Omit<Partial<ResolvedTransportOptions>, 'backoff'> &
+  Pick<HttpOptions, 'backoff' | 'retryDelayMs' | 'maxRetryDelayMs'>;
+
 /** The options every pooled client has, each over `fallback`. */
-function resolveTransport(
-  p: string,
-  o: Partial<ResolvedTransportOptions>,
-  fallback: ResolvedTransportOptions,
-): ResolvedTransportOptions {
+function resolveTransport(p: string, o: TransportInput, fallback: ResolvedTransportOptions): ResolvedTransportOptions {
   return {
     timeoutMs: positiveMs(`${p}.timeoutMs`, o.timeoutMs ?? fallback.timeoutMs),
     retries: nonNegativeInt(`${p}.retries`, o.retries ?? fallback.retries),
-    retryDelayMs: nonNegativeMs(`${p}.retryDelayMs`, o.retryDelayMs ?? fallback.retryDelayMs),
-    maxRetryDelayMs: nonNegativeMs(`${p}.maxRetryDelayMs`, o.maxRetryDelayMs ?? fallback.maxRetryDelayMs),
+    backoff: resolveBackoff(`${p}.backoff`, retryBackoff(p, o), fallback.backoff, true),
     maxSockets: positiveInt(`${p}.maxSockets`, o.maxSockets ?? fallback.maxSockets),
     idleSocketTimeoutMs: positiveMs(`${p}.idleSocketTimeoutMs`, o.idleSocketTimeoutMs ?? fallback.idleSocketTimeoutMs),
     maxContentLength: positiveInt(`${p}.maxContentLength`, o.maxContentLength ?? fallback.maxContentLength),
@@ -121,6 +123,24 @@ function resolveTransport(
       o.insecureSkipTlsVerify ?? fallback.insecureSkipTlsVerify,
     ),
   };
+}
+
+/** `p.backoff`, with the old names `p.retryDelayMs` and `p.maxRetryDelayMs` mapped onto it. */
+function retryBackoff(p: string, o: TransportInput): BackoffOptions {
+  const backoff = object(`${p}.backoff`, o.backoff ?? {});
+  const initialDelayMs = renamedOption(
+    `${p}.retryDelayMs`,
+    o.retryDelayMs,
+    `${p}.backoff.initialDelayMs`,
+    backoff.initialDelayMs,
+  );
+  const maxDelayMs = renamedOption(
+    `${p}.maxRetryDelayMs`,
+    o.maxRetryDelayMs,
+    `${p}.backoff.maxDelayMs`,
+    backoff.maxDelayMs,
+  );
+  return { ...backoff, initialDelayMs, maxDelayMs };
 }
 
 function resolveBudget(p: string, o: RetryBudgetOptions): ResolvedRetryBudgetOptions {

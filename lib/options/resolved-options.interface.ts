@@ -1,3 +1,4 @@
+import { ResolvedBackoff } from '../common/backoff';
 import { ServiceTokenOptions } from '../interfaces/auth-options.interface';
 import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
 import { RetryBudgetOptions } from '../interfaces/http-options.interface';
@@ -28,8 +29,8 @@ export type ResolvedRetryBudgetOptions = Required<RetryBudgetOptions>;
 export interface ResolvedTransportOptions {
   timeoutMs: number;
   retries: number;
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
+  /** The delays between retries. */
+  backoff: ResolvedBackoff;
   maxSockets: number;
   idleSocketTimeoutMs: number;
   maxContentLength: number;
@@ -56,13 +57,13 @@ export interface ResolvedDaprOptions extends ResolvedTransportOptions {
 
 export interface ResolvedAuthOptions {
   apiKey?: string;
-  serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInSec'>> &
+  serviceToken?: Required<Pick<ServiceTokenOptions, 'secret' | 'algorithm' | 'expiresInMs'>> &
     Pick<ServiceTokenOptions, 'issuer'>;
 }
 
 export interface ResolvedRepositoryOptions {
   enabled: RepositoryName[];
-  /** `cacheTtlSec` in milliseconds (0 = caches off). */
+  /** 0 = caches off. */
   cacheTtlMs: number;
   cacheMaxEntries: number;
   stateStore: string;

@@ -5,7 +5,7 @@ import type { RawData } from 'ws';
 import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
 import { RealtimeError } from '../errors/realtime.error';
 import { redactUrl } from '../common/redact';
-import { Backoff } from './backoff';
+import { BackoffSequence } from '../common/backoff';
 import { Heartbeat } from './heartbeat';
 import { ConnectionSetup } from './realtime-connection.interface';
 import { SocketHooks } from './socket-hooks.interface';
@@ -43,7 +43,7 @@ export class ReconnectingSocket {
   private closeRequested = false;
   private ended = false;
   private endWaiter?: () => void;
-  private readonly backoff: Backoff;
+  private readonly backoff: BackoffSequence;
   private readonly now: () => number;
 
   constructor(
@@ -51,7 +51,7 @@ export class ReconnectingSocket {
     private readonly hooks: SocketHooks,
   ) {
     this.now = setup.now ?? Date.now;
-    this.backoff = new Backoff(setup.settings.reconnect, setup.random);
+    this.backoff = new BackoffSequence(setup.settings.reconnect, setup.random);
   }
 
   /** Failed attempts since the connection was last stable. */

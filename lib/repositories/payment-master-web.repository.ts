@@ -13,7 +13,7 @@ import { WebCall, WebRepository } from './web-repository';
  *
  * The original kept a pre-loaded list with no expiry and never added fetched payments to it.
  * Here every fetched payment is cached per tenant, store and code, and the entries expire after
- * `repositories.cacheTtlSec` (300 s by default) like the item cache, so a change in master-data
+ * `repositories.cacheTtlMs` (300 s by default) like the item cache, so a change in master-data
  * is seen without a restart. `preload` seeds the cache as the original's constructor list did.
  * Every call returns its own copy of the document.
  */

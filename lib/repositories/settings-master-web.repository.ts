@@ -21,7 +21,7 @@ import { WebCall, WebRepository } from './web-repository';
  *
  * As the original, a 404 is not an error here: the list is then empty and a value `null`. The list
  * is cached per tenant and store, a value per tenant, store, terminal and name, for
- * `repositories.cacheTtlSec`; 404s and failures are not cached.
+ * `repositories.cacheTtlMs`; 404s and failures are not cached.
  */
 @Injectable()
 export class SettingsMasterWebRepository extends WebRepository {

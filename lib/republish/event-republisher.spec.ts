@@ -67,7 +67,7 @@ describe('EventRepublisher (fake timers, the in-memory source)', () => {
         intervalMs: INTERVAL,
         minAgeMs: INTERVAL,
         concurrency: 2,
-        maxBackoffMs: 8 * INTERVAL,
+        backoff: { maxDelayMs: 8 * INTERVAL },
         shutdownTimeoutMs: 1_000,
         ...options,
       }),
@@ -200,7 +200,7 @@ describe('EventRepublisher (fake timers, the in-memory source)', () => {
   it('backs off after failing passes (interval × 2^n, capped), and goes back to the interval after a clean one', async () => {
     source.add(event(1), ['report']);
     sidecar.auto = () => DOWN;
-    republisher = make({ minAgeMs: 0 });
+    republisher = make({ minAgeMs: 0, backoff: { maxDelayMs: 8 * INTERVAL, jitter: 0 } });
     republisher.start();
     const starts: number[] = [];
     republisher.onPass.on((p) => starts.push(p.startedAt));
@@ -317,7 +317,19 @@ describe('resolveRepublisherOptions', () => {
     ['bad name', ' x', {}, 'republisher.name'],
     ['intervalMs 0', 'r', { intervalMs: 0 }, 'republishers.r.intervalMs'],
     ['concurrency 1.5', 'r', { concurrency: 1.5 }, 'republishers.r.concurrency'],
-    ['maxBackoffMs below the interval', 'r', { intervalMs: 1000, maxBackoffMs: 10 }, 'republishers.r.maxBackoffMs'],
+    [
+      'a backoff below the interval',
+      'r',
+      { intervalMs: 1000, backoff: { maxDelayMs: 10 } },
+      'republishers.r.backoff.maxDelayMs',
+    ],
+    [
+      'a first step below the interval',
+      'r',
+      { intervalMs: 1000, backoff: { initialDelayMs: 500 } },
+      'republishers.r.backoff.initialDelayMs',
+    ],
+    ['a jitter above 1', 'r', { backoff: { jitter: 1.5 } }, 'republishers.r.backoff.jitter'],
     ['a lease store that is no component name', 'r', { lease: { store: 'a b' } }, 'republishers.r.lease.store'],
     ['a lease of 0 s', 'r', { lease: { store: 'statestore', leaseSec: 0 } }, 'republishers.r.lease.leaseSec'],
     [
@@ -345,7 +357,7 @@ describe('resolveRepublisherOptions', () => {
       minAgeMs: 60_000,
       batchSize: 100,
       concurrency: 4,
-      maxBackoffMs: 300_000,
+      backoff: { initialDelayMs: 120_000, maxDelayMs: 300_000, multiplier: 2, jitter: 0.2 },
       maxUndeliveredAgeMs: 900_000,
       shutdownTimeoutMs: 5_000,
       firstPassAfterMs: 60_000,

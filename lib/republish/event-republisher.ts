@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
+import { backoffDelay } from '../common/backoff';
 import { within } from '../common/abandonable';
 import { EventSource } from '../common/event';
 import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
@@ -31,7 +32,7 @@ export interface RepublisherDeps {
  * - Republishes when the pub/sub breaker allows: an event whose pub/sub breaker is open is not
  *   attempted (nor marked), and that pub/sub is left alone for the rest of the pass; a half-open
  *   breaker gets one trial before the others follow.
- * - Backs off: after a pass with failures the next one waits longer (see `maxBackoffMs`), but
+ * - Backs off: after a pass with failures the next one waits longer (see `backoff`), but
  *   never much past the moment an open breaker lets its trial through.
  * - Stops cleanly: `stop()` clears the timer, lets no new publish start, and waits for the pass in
  *   flight at most `shutdownTimeoutMs`; a pass abandoned then still settles on its own (its marks
@@ -151,14 +152,12 @@ export class EventRepublisher {
     this.nextPassAt = undefined;
   }
 
-  /** `intervalMs` after a clean pass; exponential (±20 %) after failing ones, not past an open breaker's trial. */
+  /** `intervalMs` after a clean pass; the backoff after failing ones, not past an open breaker's trial. */
   private delayAfter(pass: RepublishPass): number {
     const failing = pass.error !== undefined || pass.failed > 0 || pass.skipped > 0;
     this.failingPasses = failing ? this.failingPasses + 1 : 0;
     if (!failing) return this.o.intervalMs;
-    const exponent = Math.min(this.failingPasses, 30);
-    const base = Math.min(this.o.maxBackoffMs, this.o.intervalMs * 2 ** exponent);
-    let delay = Math.min(this.o.maxBackoffMs, Math.round(base * (0.8 + 0.4 * this.random())));
+    let delay = backoffDelay(this.o.backoff, this.failingPasses, this.random());
     const retryAt = this.earliestTrial;
     if (retryAt !== undefined) delay = Math.min(delay, Math.max(0, retryAt - this.now()) + 10);
     return Math.max(1, delay);

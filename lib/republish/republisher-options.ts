@@ -1,4 +1,8 @@
+import { ResolvedBackoff } from '../common/backoff';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { BackoffOptions } from '../interfaces/backoff-options.interface';
+import { renamedOption } from '../options/deprecated-options';
+import { resolveBackoff } from '../options/resolve-backoff';
 import { MAX_TIMER_MS, nonNegativeMs, object, positiveInt, positiveMs, SERVICE_NAME } from '../options/validators';
 import { RepublishSource } from './republish-source.interface';
 
@@ -18,10 +22,14 @@ export interface RepublisherOptions {
   /** At most this many publishes in flight at once. @default 4 */
   concurrency?: number;
   /**
-   * After a pass with failures (a publish failed, the source failed, a breaker was open) the next
-   * pass waits `intervalMs × 2^n` (n failing passes in a row, ±20 % jitter), at most this long;
-   * a clean pass goes back to `intervalMs`. @default 5 × intervalMs
+   * After a pass with failures (a publish failed, the source failed, a breaker was open), the wait
+   * before the next pass: after n failing passes in a row, `min(maxDelayMs, initialDelayMs ×
+   * multiplier^(n−1))` minus up to `jitter` of it. A clean pass goes back to `intervalMs`.
+   * `initialDelayMs` is at least `intervalMs`.
+   * @default { initialDelayMs: 2 × intervalMs, maxDelayMs: 5 × intervalMs, multiplier: 2, jitter: 0.2 }
    */
+  backoff?: BackoffOptions;
+  /** @deprecated Use `backoff.maxDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   maxBackoffMs?: number;
   /** Health: `down` when the oldest undelivered event is older than this. (The original: 15 minutes.) @default 900000 */
   maxUndeliveredAgeMs?: number;
@@ -33,8 +41,9 @@ export interface RepublisherOptions {
    * One pass at a time across every replica of the service: each pass first takes a lease in this
    * Dapr state store (shared by the replicas), renewed while the pass runs; a replica that finds it
    * held skips its pass. Without it every replica runs its own passes, and an event still
-   * undelivered is republished once per replica. `leaseSec` (30) must outlast three sidecar
-   * writes; a replica that dies mid-pass holds it at most that long.
+   * undelivered is republished once per replica. `leaseSec` (30) is in seconds, as it goes to
+   * daprd (`ttlInSeconds` of the lease record); it must outlast three sidecar writes; a replica
+   * that dies mid-pass holds it at most that long.
    */
   lease?: { store: string; leaseSec?: number };
 }
@@ -47,7 +56,7 @@ export interface ResolvedRepublisherOptions {
   minAgeMs: number;
   batchSize: number;
   concurrency: number;
-  maxBackoffMs: number;
+  backoff: ResolvedBackoff;
   maxUndeliveredAgeMs: number;
   shutdownTimeoutMs: number;
   firstPassAfterMs: number;
@@ -78,6 +87,12 @@ export function resolveRepublisherOptions(name: unknown, options: RepublisherOpt
   }
   const d = REPUBLISHER_DEFAULTS;
   const intervalMs = positiveMs(at('intervalMs'), options.intervalMs ?? d.intervalMs);
+  const backoff = object(at('backoff'), options.backoff ?? {});
+  const maxDelayMs = positiveMs(
+    at('backoff.maxDelayMs'),
+    renamedOption(at('maxBackoffMs'), options.maxBackoffMs, at('backoff.maxDelayMs'), backoff.maxDelayMs) ??
+      Math.min(5 * intervalMs, MAX_TIMER_MS),
+  );
   const resolved: ResolvedRepublisherOptions = {
     name,
     source: options.source,
@@ -85,7 +100,18 @@ export function resolveRepublisherOptions(name: unknown, options: RepublisherOpt
     minAgeMs: nonNegativeMs(at('minAgeMs'), options.minAgeMs ?? d.minAgeMs),
     batchSize: positiveInt(at('batchSize'), options.batchSize ?? d.batchSize),
     concurrency: positiveInt(at('concurrency'), options.concurrency ?? d.concurrency),
-    maxBackoffMs: positiveMs(at('maxBackoffMs'), options.maxBackoffMs ?? Math.min(5 * intervalMs, MAX_TIMER_MS)),
+    // The first failing pass waits two intervals (not more than the largest step), as a doubling
+    // from the clean interval would.
+    backoff: resolveBackoff(
+      at('backoff'),
+      { ...backoff, maxDelayMs },
+      {
+        initialDelayMs: Math.min(2 * intervalMs, maxDelayMs),
+        maxDelayMs,
+        multiplier: 2,
+        jitter: 0.2,
+      },
+    ),
     maxUndeliveredAgeMs: positiveMs(at('maxUndeliveredAgeMs'), options.maxUndeliveredAgeMs ?? d.maxUndeliveredAgeMs),
     shutdownTimeoutMs: nonNegativeMs(at('shutdownTimeoutMs'), options.shutdownTimeoutMs ?? d.shutdownTimeoutMs),
     firstPassAfterMs: nonNegativeMs(at('firstPassAfterMs'), options.firstPassAfterMs ?? intervalMs),
@@ -98,8 +124,10 @@ export function resolveRepublisherOptions(name: unknown, options: RepublisherOpt
     }
     resolved.lease = { store, leaseMs: positiveInt(at('lease.leaseSec'), options.lease.leaseSec ?? 30) * 1000 };
   }
-  if (resolved.maxBackoffMs < intervalMs) {
-    throw new InvalidOptionsError(at('maxBackoffMs'), resolved.maxBackoffMs, `must be ≥ intervalMs (${intervalMs})`);
+  // A failing pass is never followed sooner than a clean one.
+  if (resolved.backoff.initialDelayMs < intervalMs) {
+    const option = resolved.backoff.initialDelayMs === maxDelayMs ? 'backoff.maxDelayMs' : 'backoff.initialDelayMs';
+    throw new InvalidOptionsError(at(option), resolved.backoff.initialDelayMs, `must be ≥ intervalMs (${intervalMs})`);
   }
   return resolved;
 }

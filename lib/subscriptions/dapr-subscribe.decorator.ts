@@ -18,11 +18,16 @@ export interface BulkSubscribeOptions {
 export interface DedupeOptions<T = unknown> {
   /** Dapr state store that keeps the keys. @default 'statestore' */
   store?: string;
-  /** How long a processed key is remembered, in seconds. @default 86400 */
+  /**
+   * How long a processed key is remembered, in seconds: it goes to daprd as the record's
+   * `ttlInSeconds` (Dapr's TTLs are the only seconds among the options; every other duration is in
+   * milliseconds). @default 86400
+   */
   ttlSec?: number;
   /**
    * How long a claim holds before another replica may take the event over (a claim by a crashed
-   * replica expires after it). Must be longer than the handler timeout. @default 60
+   * replica expires after it), in seconds: daprd's `ttlInSeconds` of the claim. Must be longer than
+   * the handler timeout. @default 60
    */
   leaseSec?: number;
   /**

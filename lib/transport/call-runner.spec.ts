@@ -23,12 +23,12 @@ async function server(answer: (path: string) => number) {
   return { url, seen, close: () => new Promise<void>((resolve) => s.close(() => resolve())) };
 }
 
-function transport(baseUrl: string, events: KugelCommsEvents, retryDelayMs: number): Transport {
+function transport(baseUrl: string, events: KugelCommsEvents, initialDelayMs: number): Transport {
   return createTransport({
     ...DEFAULTS.http,
     client: 'peer',
     baseUrl,
-    retryDelayMs,
+    backoff: { ...DEFAULTS.http.backoff, initialDelayMs },
     breakerGuard: true,
     parsing: 'json',
     propagateTrace: false,

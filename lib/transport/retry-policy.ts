@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AxiosError, AxiosInstance } from 'axios';
-import axiosRetry from 'axios-retry';
+import axiosRetry, { retryAfter } from 'axios-retry';
+import { backoffDelay, ResolvedBackoff } from '../common/backoff';
 import { attemptAllowed } from './breaker.interceptor';
 import { CallEvents } from './call-events';
 import { callStateOf } from './call-state';
@@ -10,17 +11,16 @@ import { RetryBudget } from './retry-budget';
 export interface RetryPolicyOptions {
   client: string;
   retries: number;
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
+  backoff: ResolvedBackoff;
   budget?: RetryBudget;
   events: CallEvents;
   logger: Logger;
 }
 
 /**
- * axios-retry on a pooled instance with the product's retry condition, backoff (exponential with
- * jitter, `Retry-After` honoured, capped by `maxRetryDelayMs`) and budget. A request made without
- * the call runner (a health probe) is never retried.
+ * axios-retry on a pooled instance with the product's retry condition, backoff (the package's one
+ * `backoffDelay`; a longer `Retry-After` is waited instead, both capped by `backoff.maxDelayMs`) and
+ * budget. A request made without the call runner (a health probe) is never retried.
  */
 export function installRetries(instance: AxiosInstance, o: RetryPolicyOptions): void {
   axiosRetry(instance, {
@@ -28,7 +28,7 @@ export function installRetries(instance: AxiosInstance, o: RetryPolicyOptions): 
     shouldResetTimeout: true,
     retryCondition: (error) => shouldRetry(error, o),
     retryDelay: (retryCount, error) => {
-      const delay = Math.min(o.maxRetryDelayMs, axiosRetry.exponentialDelay(retryCount - 1, error, o.retryDelayMs));
+      const delay = retryDelay(o.backoff, retryCount, retryAfter(error), Math.random());
       const state = callStateOf(error.config);
       if (state) state.nextDelayMs = delay;
       return delay;
@@ -52,6 +52,14 @@ export function installRetries(instance: AxiosInstance, o: RetryPolicyOptions): 
       }
     },
   });
+}
+
+/**
+ * The delay before retry `retry` (1 for the first): the backoff's, or the peer's `Retry-After` (in
+ * milliseconds, 0 when absent) when that is longer, never more than `maxDelayMs`.
+ */
+export function retryDelay(backoff: ResolvedBackoff, retry: number, retryAfterMs: number, random: number): number {
+  return Math.min(backoff.maxDelayMs, Math.max(backoffDelay(backoff, retry, random), retryAfterMs));
 }
 
 /**

@@ -128,8 +128,7 @@ export function createTransport(o: TransportOptions): Transport {
   installRetries(instance, {
     client: o.client,
     retries: o.retries,
-    retryDelayMs: o.retryDelayMs,
-    maxRetryDelayMs: o.maxRetryDelayMs,
+    backoff: o.backoff,
     budget: o.budget,
     events: o.events,
     logger: o.logger,

@@ -1,7 +1,8 @@
 import { ConfigModule } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
-// In an application: `from 'kugel-comms'` and `from 'kugel-comms/testing'`.
-import { ItemMasterDocument, KugelCommsModule, TerminalContext, TerminalInfoDocument } from '../../lib';
+// In an application: `from 'kugel-comms'`, `'kugel-comms/kugelpos'` and `'kugel-comms/testing'`.
+import { KugelCommsModule, TerminalContext } from '../../lib';
+import { ItemMasterDocument, TerminalInfoDocument } from '../../lib/kugelpos';
 import { KugelCommsTesting, KugelCommsTestingModule, StubRequest } from '../../lib/testing';
 import { Tranlog, TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
 import { CartService } from './cart.service';

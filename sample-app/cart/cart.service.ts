@@ -6,7 +6,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-// In an application: `from 'kugel-comms'`.
+// In an application: `from 'kugel-comms'` and `from 'kugel-comms/kugelpos'`.
 import {
   isNotFoundError,
   ItemMasterWebRepository,
@@ -15,9 +15,9 @@ import {
   SettingsMasterWebRepository,
   StoreInfoWebRepository,
   TerminalContext,
-  TerminalInfoDocument,
   TerminalInfoWebRepository,
 } from '../../lib';
+import { TerminalInfoDocument } from '../../lib/kugelpos';
 import { TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
 import { Cart, CartLine, CartStore } from './cart.store';
 import { externalTax, TAX_MASTER, taxLines } from './tax-master';

@@ -1,5 +1,5 @@
-// In an application: `from 'kugel-comms'`.
-import { TerminalInfoDocument } from '../../lib';
+// In an application: `from 'kugel-comms/kugelpos'`.
+import { TerminalInfoDocument } from '../../lib/kugelpos';
 import { Tranlog } from '../shared/tranlog';
 import { Cart } from './cart.store';
 import { externalTax, taxLines } from './tax-master';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-// In an application: `from 'kugel-comms'`.
-import { DeliveryRecord, InMemoryRepublishSource } from '../../lib';
+// In an application: `from 'kugel-comms/testing'` (the in-memory stand-in; a real service keeps
+// these records in its database).
+import { DeliveryRecord, InMemoryRepublishSource } from '../../lib/testing';
 import { Tranlog, TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
 
 /** The services that consume the cart's transaction logs and call back (the original: report, journal, stock). */

@@ -1,5 +1,5 @@
-// In an application: `from 'kugel-comms'`.
-import type { TransactionDiscount, TransactionDocument } from '../../lib';
+// In an application: `from 'kugel-comms/kugelpos'`.
+import type { TransactionDiscount, TransactionDocument } from '../../lib/kugelpos';
 import { Tranlog, TranlogDiscount } from '../shared/tranlog';
 
 /**

@@ -11,8 +11,13 @@
  */
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-// In an application: `from 'kugel-comms'`.
-import type { ItemMasterDocument, PaymentMasterDocument, StoreInfoDocument, TerminalInfoDocument } from '../../lib';
+// In an application: `from 'kugel-comms/kugelpos'`.
+import type {
+  ItemMasterDocument,
+  PaymentMasterDocument,
+  StoreInfoDocument,
+  TerminalInfoDocument,
+} from '../../lib/kugelpos';
 
 /** When the demo's master data was entered, as master-data writes the date. */
 const ENTERED = '2026-11-01 09:00:00';

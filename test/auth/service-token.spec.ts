@@ -1,13 +1,7 @@
 import { TestingModule } from '@nestjs/testing';
 import * as jwt from 'jsonwebtoken';
-import {
-  apiKeyHeaders,
-  bearerHeaders,
-  HttpClientHelper,
-  isInvalidOptionsError,
-  ServiceTokenService,
-  terminalAuth,
-} from '../../lib';
+import { apiKeyHeaders, bearerHeaders, HttpClientHelper, isInvalidOptionsError, ServiceTokenService } from '../../lib';
+import { terminalAuth } from '../../lib/kugelpos';
 import { verifyLikeKugelpos } from '../support/kugelpos-token';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
@@ -80,7 +74,7 @@ describe('auth headers and service tokens', () => {
 
     it('a token signed with another algorithm or secret is refused by the verifier (pinned algorithm)', async () => {
       app = await bootKugelComms({
-        auth: { serviceToken: { secret: SECRET, algorithm: 'HS512', expiresInSec: 60 } },
+        auth: { serviceToken: { secret: SECRET, algorithm: 'HS512', expiresInMs: 60_000 } },
         dapr: { waitForSidecarMs: 0 },
       });
       const token = app.get(ServiceTokenService).createServiceToken('T1', 'cart');

@@ -76,6 +76,9 @@ describe('one package for Nest 11 and Nest 12', () => {
         const cjsTesting = require('kugel-comms/testing');
         const names = Object.keys(esm).sort();
         const testingNames = Object.keys(esmTesting).sort();
+        import * as esmKugelpos from 'kugel-comms/kugelpos';
+        const cjsKugelpos = require('kugel-comms/kugelpos');
+        const kugelposNames = Object.keys(esmKugelpos).sort();
         console.log(JSON.stringify({
           importPath: import.meta.resolve('kugel-comms'),
           requirePath: require.resolve('kugel-comms'),
@@ -87,6 +90,10 @@ describe('one package for Nest 11 and Nest 12', () => {
           notSame: names.filter((n) => esm[n] !== cjs[n]),
           testingNames,
           testingNotSame: testingNames.filter((n) => esmTesting[n] !== cjsTesting[n]),
+          kugelposImportPath: import.meta.resolve('kugel-comms/kugelpos'),
+          kugelposRequirePath: require.resolve('kugel-comms/kugelpos'),
+          kugelposNames,
+          kugelposNotSame: kugelposNames.filter((n) => esmKugelpos[n] !== cjsKugelpos[n]),
         }));
         `,
       );
@@ -110,6 +117,11 @@ describe('one package for Nest 11 and Nest 12', () => {
       expect(r.testingRequirePath).toMatch(/\/node_modules\/kugel-comms\/dist\/lib\/testing\/index\.js$/);
       expect(r.testingNames).toEqual(expect.arrayContaining(['KugelCommsTestingModule', 'KugelCommsTesting']));
       expect(r.testingNotSame).toEqual([]);
+      // The kugelpos subpath, the same way.
+      expect(r.kugelposImportPath).toMatch(/\/node_modules\/kugel-comms\/dist\/lib\/kugelpos\/index\.mjs$/);
+      expect(r.kugelposRequirePath).toMatch(/\/node_modules\/kugel-comms\/dist\/lib\/kugelpos\/index\.js$/);
+      expect(r.kugelposNames).toEqual(expect.arrayContaining(['terminalAuth', 'rollUpDeliveryStatus']));
+      expect(r.kugelposNotSame).toEqual([]);
     });
 
     it("an app's own unit test with kugel-comms/testing: peers stubbed, Dapr in memory, a breaker forced open", async () => {

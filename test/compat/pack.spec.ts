@@ -35,6 +35,8 @@ describe('npm pack without a build', () => {
         'package/dist/lib/index.mjs',
         'package/dist/lib/index.d.ts',
         'package/dist/lib/testing/index.js',
+        'package/dist/lib/kugelpos/index.js',
+        'package/dist/lib/kugelpos/index.mjs',
       ]),
     );
   }, 120_000);

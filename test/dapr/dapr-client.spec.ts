@@ -275,7 +275,7 @@ describe('DaprClientHelper circuit breaker against a killed and restarted daprd'
         timeoutMs: 2000,
         breaker: { failureThreshold: 3, resetTimeoutMs: RESET_MS },
       },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
     });
     const dapr = app.get(DaprClientHelper);
     const changes: string[] = [];

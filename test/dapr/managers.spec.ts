@@ -109,7 +109,7 @@ describe('StateStoreManager and PubsubManager with the sidecar killed', () => {
         timeoutMs: 2000,
         breaker: { failureThreshold: 3, resetTimeoutMs: RESET_MS },
       },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       repositories: { stateStore: 'statestore' },
     });
     const state = app.get(StateStoreManager);

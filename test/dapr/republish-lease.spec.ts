@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { TestingModule } from '@nestjs/testing';
-import { DaprClientHelper, EventRepublisher, EventRepublishers, InMemoryRepublishSource } from '../../lib';
+import { DaprClientHelper, EventRepublisher, EventRepublishers } from '../../lib';
+import { InMemoryRepublishSource } from '../../lib/testing';
 import { PassLease } from '../../lib/republish/pass-lease';
 import { DaprDedupeStore } from '../../lib/claims/dapr-dedupe.store';
 import { bootKugelComms } from '../support/module-fixture';

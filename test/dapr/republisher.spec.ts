@@ -9,10 +9,10 @@ import {
   EventRepublisher,
   EventRepublishers,
   InjectRepublisher,
-  InMemoryRepublishSource,
   KugelCommsModule,
   RepublisherHealthIndicator,
 } from '../../lib';
+import { InMemoryRepublishSource } from '../../lib/testing';
 import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';
 import { startSubscriber, Subscriber } from './subscriber';
@@ -83,7 +83,7 @@ describe('republisher on a real daprd: breaker, backlog health, metrics, registr
             intervalMs: 200,
             minAgeMs: 0,
             concurrency: 2,
-            maxBackoffMs: 400,
+            backoff: { maxDelayMs: 400 },
             maxUndeliveredAgeMs: MAX_AGE_MS,
           }),
         }),

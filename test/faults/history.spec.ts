@@ -2,7 +2,8 @@ import { TestingModule } from '@nestjs/testing';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClaimOutcome, DaprClientHelper } from '../../lib';
+import { DaprClientHelper } from '../../lib';
+import { ClaimOutcome } from '../../lib/claims/claim-terms';
 import { Daprd } from '../dapr/daprd';
 import { waitForSubscriptions } from '../dapr/subscription-stack';
 import { FaultProxy, FaultKind } from '../support/fault-proxy';
@@ -191,7 +192,7 @@ describe(`a randomized fault history (FAULT_SEED=${SEED})`, () => {
         retries: 2,
         breaker: { resetTimeoutMs: 500 },
       },
-      http: { retryDelayMs: 50, maxRetryDelayMs: 200 },
+      http: { backoff: { initialDelayMs: 50, maxDelayMs: 200 } },
     });
     quietLogs();
     [a, b] = await Promise.all([

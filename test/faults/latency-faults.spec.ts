@@ -49,7 +49,7 @@ describe('latency faults: the other side is slow, or dies after reading the requ
       proxy = await FaultProxy.start({ upstream: { host: '127.0.0.1', port: peer.port } });
       app = await bootKugelComms({
         services: { peer: proxy.url },
-        http: { timeoutMs: TIMEOUT_MS, retryDelayMs: 10, retryBudget: false },
+        http: { timeoutMs: TIMEOUT_MS, backoff: { initialDelayMs: 10 }, retryBudget: false },
         dapr: { waitForSidecarMs: 0 },
       });
       quietLogs();
@@ -108,7 +108,7 @@ describe('latency faults: the other side is slow, or dies after reading the requ
       proxy = await FaultProxy.start({ upstream: { host: '127.0.0.1', port: daprd.httpPort } });
       app = await bootKugelComms({
         dapr: { httpEndpoint: proxy.url, waitForSidecarMs: 5_000, timeoutMs: TIMEOUT_MS, retries: 2 },
-        http: { retryDelayMs: 10 },
+        http: { backoff: { initialDelayMs: 10 } },
       });
       quietLogs();
       dapr = app.get(DaprClientHelper);
@@ -195,7 +195,7 @@ describe('latency faults: the other side is slow, or dies after reading the requ
       proxy = await FaultProxy.start({ upstream: { host: '127.0.0.1', port: writer.httpPort } });
       app = await bootKugelComms({
         dapr: { httpEndpoint: proxy.url, waitForSidecarMs: 5_000, timeoutMs: TIMEOUT_MS, retries: 2 },
-        http: { retryDelayMs: 10 },
+        http: { backoff: { initialDelayMs: 10 } },
       });
       quietLogs();
       dapr = app.get(DaprClientHelper);

@@ -82,7 +82,7 @@ describe('faults: a misbehaving peer', () => {
         malformed: server.url,
         big: server.url,
       },
-      http: { retryDelayMs: 5, maxRetryDelayMs: 20, maxContentLength: MAX_CONTENT },
+      http: { backoff: { initialDelayMs: 5, maxDelayMs: 20 }, maxContentLength: MAX_CONTENT },
       dapr: { waitForSidecarMs: 0 },
     });
     quietLogs();

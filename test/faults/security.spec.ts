@@ -265,15 +265,15 @@ describe('security', () => {
       ['an unknown algorithm', { algorithm: 'HS1' }, /"auth\.serviceToken\.algorithm".*got "HS1"/],
       [
         'a lifetime over an hour',
-        { expiresInSec: 3601 },
-        /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 3601/,
+        { expiresInMs: 3_601_000 },
+        /"auth\.serviceToken\.expiresInMs" must be from 1000 to 3600000 \(a second to an hour\); got 3601000/,
       ],
       [
         'a day-long lifetime',
-        { expiresInSec: 86_400 },
-        /"auth\.serviceToken\.expiresInSec" must be at most 3600; got 86400/,
+        { expiresInMs: 86_400_000 },
+        /"auth\.serviceToken\.expiresInMs" must be from 1000 to 3600000 \(a second to an hour\); got 86400000/,
       ],
-      ['a zero lifetime', { expiresInSec: 0 }, /"auth\.serviceToken\.expiresInSec".*got 0/],
+      ['a zero lifetime', { expiresInMs: 0 }, /"auth\.serviceToken\.expiresInMs".*got 0/],
     ])('boot refuses %s', async (_what, extra, message) => {
       let error: unknown;
       try {
@@ -294,7 +294,7 @@ describe('security', () => {
 
     it('the longest allowed token lives one hour, signed with the configured algorithm only', async () => {
       const app = await bootKugelComms({
-        auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, algorithm: 'HS384', expiresInSec: 3600 } },
+        auth: { serviceToken: { secret: SECRETS.serviceTokenSecret, algorithm: 'HS384', expiresInMs: 3_600_000 } },
         dapr: { waitForSidecarMs: 0 },
       });
       quietLogs();

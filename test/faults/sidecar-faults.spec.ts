@@ -65,7 +65,7 @@ describe('faults: the sidecar and its state store', () => {
         retries: 1,
         breaker: { resetTimeoutMs: 300 },
       },
-      http: { retryDelayMs: 10, maxRetryDelayMs: 50 },
+      http: { backoff: { initialDelayMs: 10, maxDelayMs: 50 } },
     });
     quietLogs();
     const changes: CircuitStateChange[] = [];

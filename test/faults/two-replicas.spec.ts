@@ -35,6 +35,7 @@ class Replica {
       topic: string;
       dedupe: boolean;
       crashAfter?: number;
+      handlerMs?: number;
       redisHost: string;
       dir: string;
     },
@@ -51,12 +52,16 @@ class Replica {
       REPLICA_TOPIC: o.topic,
       REPLICA_DEDUPE: o.dedupe ? '1' : '0',
       REPLICA_CRASH_AFTER: String(o.crashAfter ?? 0),
+      REPLICA_HANDLER_MS: String(o.handlerMs ?? 0),
       REPLICA_LOG: log,
     });
     const replica = new Replica(name, daprd, app, log);
     // When the app process dies, its daprd dies with it (the pod is gone): a daprd left running would
-    // answer its pending deliveries with errors and, after its retries, acknowledge them.
-    app.child.once('exit', () => void daprd.kill());
+    // answer its pending deliveries with errors and, after its retries, acknowledge them. Not when the
+    // pod is being terminated: then each got its SIGTERM and ends on its own, as in Kubernetes.
+    app.child.once('exit', () => {
+      if (!replica.terminating) void daprd.kill();
+    });
     try {
       await waitUntil(
         async () => (await probeStatus(`http://127.0.0.1:${appPort}/dapr/subscribe`)) === 200,
@@ -73,6 +78,19 @@ class Replica {
       });
     }
     return replica;
+  }
+
+  /** Set by `terminate()`: the app and its daprd were both sent SIGTERM. */
+  terminating = false;
+
+  /**
+   * The pod terminated: SIGTERM to the app and its daprd at the same moment, each given `graceMs`
+   * to end before a SIGKILL (Kubernetes' terminationGracePeriodSeconds). Resolves to how the app ended.
+   */
+  async terminate(graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.terminating = true;
+    await Promise.all([stopProcess(this.app.child, 'SIGTERM', graceMs), this.daprd.stop()]);
+    return { code: this.app.child.exitCode, signal: this.app.child.signalCode };
   }
 
   facts(): string[] {
@@ -145,16 +163,37 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
   async function run(
     scenario: string,
     topic: string,
-    o: { dedupe: boolean; crashAfter?: number },
-  ): Promise<DeliveryRow & { effects: Map<string, number>; byReplica: number[]; pending: number }> {
+    o: { dedupe: boolean; crashAfter?: number; termAfter?: number; handlerMs?: number },
+  ): Promise<
+    DeliveryRow & {
+      effects: Map<string, number>;
+      byReplica: number[];
+      pending: number;
+      deadLettered: number;
+      terminated?: { code: number | null; signal: NodeJS.Signals | null };
+    }
+  > {
     const started = Date.now();
     const components: ComponentSet = o.crashAfter ? 'redis-streams-serial' : 'redis-streams';
-    const common = { components, topic, dedupe: o.dedupe, redisHost: redis.host, dir };
+    const common = { components, topic, dedupe: o.dedupe, handlerMs: o.handlerMs, redisHost: redis.host, dir };
     replicas = await Promise.all([
       Replica.start('A', { ...common, platform: 'express', crashAfter: o.crashAfter }),
       Replica.start('B', { ...common, platform: 'fastify' }),
     ]);
+    // The pod of A terminated once it has handled `termAfter` events, while daprd still delivers.
+    let terminated: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const termination = o.termAfter
+      ? waitUntil(
+          async () => replicas[0].facts().filter((f) => f.startsWith('effect ')).length >= o.termAfter!,
+          60_000,
+          `replica A to handle ${o.termAfter} events`,
+          10,
+        ).then(async () => {
+          terminated = await replicas[0].terminate(20_000);
+        })
+      : Promise.resolve();
     await publishAll(topic);
+    await termination;
     const facts = () => replicas.flatMap((r) => r.facts());
     const effects = () => {
       const m = new Map<string, number>();
@@ -190,10 +229,15 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
       effects: final,
       byReplica: replicas.map((r) => r.facts().filter((f) => f.startsWith('effect ')).length),
       pending: await pendingEntries(redis, topic),
+      deadLettered: all.filter((f) => f.startsWith('dead-letter ')).length,
+      terminated,
     };
     const crashNote = replicas[0].crashed
       ? `A (app and daprd) SIGKILLed after handling its ${o.crashAfter}th event, before answering it; `
-      : '';
+      : terminated
+        ? `A's app and daprd SIGTERMed together after ${o.termAfter} events (app exit ${terminated.code ?? terminated.signal}); ` +
+          `dead-lettered ${row.deadLettered}; `
+        : '';
     const inProgress = all.filter((f) => f.startsWith('answer RETRY in-progress')).length;
     row.notes =
       `${crashNote}effects A ${row.byReplica[0]} / B ${row.byReplica[1]}` +
@@ -204,6 +248,8 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
       effects: undefined,
       byReplica: undefined,
       pending: undefined,
+      deadLettered: undefined,
+      terminated: undefined,
     } as unknown as DeliveryRow);
     return row;
   }
@@ -235,6 +281,22 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
     expect(row.handled).toBe(EVENTS);
     expect(row.handledTwice).toBe(0);
     expect(row.duplicatesSuppressed).toBeGreaterThanOrEqual(1);
+    expect(row.pending).toBe(0);
+  }, 180_000);
+
+  it("replica A's pod SIGTERMed (app and daprd together) while daprd delivers, with dedupe: nothing lost, nothing dead-lettered, each effect once", async () => {
+    const row = await run('A SIGTERMed with its daprd while delivering, dedupe', 'replicated-4', {
+      dedupe: true,
+      termAfter: EVENTS / 4,
+      handlerMs: 20,
+    });
+    // A ended on its own, inside the grace, through the module's shutdown.
+    expect(row.terminated).toEqual({ code: null, signal: 'SIGTERM' }); // Nest re-raises the signal once closed; a SIGKILL would mean the grace ran out
+    expect(replicas[0].facts()).toContain('sigterm');
+    expect(row.lost).toBe(0);
+    expect(row.handled).toBe(EVENTS);
+    expect(row.handledTwice).toBe(0);
+    expect(row.deadLettered).toBe(0);
     expect(row.pending).toBe(0);
   }, 180_000);
 });

@@ -2,7 +2,8 @@ import { Controller, Get, INestApplication, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { AddressInfo } from 'node:net';
-import { CircuitBreakerHealthIndicator, CircuitBreakerRegistry, HealthOptions, KugelCommsModule } from '../../lib';
+import { CircuitBreakerHealthIndicator, CircuitBreakerRegistry, KugelCommsModule } from '../../lib';
+import { HealthOptions } from '../../lib/interfaces/kugel-comms-options.interface';
 import { closedPort, startTestServer, TestServer } from '../support/test-server';
 
 /** The README's probes: liveness on nothing, readiness on the pod's sidecar and the breakers. */

@@ -1,5 +1,6 @@
 import { TestingModule } from '@nestjs/testing';
-import { envVariableFor, HttpClientError, HttpClientHelper } from '../../lib';
+import { HttpClientError, HttpClientHelper } from '../../lib';
+import { envVariableFor } from '../../lib/http/service-discovery';
 import { bootKugelComms } from '../support/module-fixture';
 import { json, startTestServer, TestServer } from '../support/test-server';
 

@@ -33,7 +33,7 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     });
     app = await bootKugelComms({
       services: { peer: server.url },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
     });
   });
@@ -174,7 +174,7 @@ describe('errors, timeouts, abort, redirects, redaction and path encoding', () =
     await client().get('/ok', { headers });
     const local = await bootKugelComms({
       services: { down: `http://127.0.0.1:${port}` },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { httpEndpoint: server.url, apiToken: secrets[2], waitForSidecarMs: 0, retries: 0 },
     });
     logs.reinstall();
@@ -207,7 +207,7 @@ describe('what counts toward a REST breaker', () => {
     const server = await startTestServer((req, res) => json(res, 200, { big: 'x'.repeat(500) }));
     const app = await bootKugelComms({
       services: { peer: { baseUrl: server.url, breaker: { failureThreshold: 1 } } },
-      http: { maxBodyLength: 100, maxContentLength: 200, retryDelayMs: 1 },
+      http: { maxBodyLength: 100, maxContentLength: 200, backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
     });
     try {

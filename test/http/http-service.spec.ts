@@ -80,7 +80,7 @@ describe('HttpService (@nestjs/axios) over a service pooled client', () => {
       registry = new Registry();
       ({ app, client, http, completed } = await boot({
         services: { peer: { baseUrl: server.url, retries: 2 } },
-        http: { retryDelayMs: 1 },
+        http: { backoff: { initialDelayMs: 1 } },
         metrics: { enabled: true, registry },
       }));
     });
@@ -212,7 +212,7 @@ describe('HttpService (@nestjs/axios) over a service pooled client', () => {
     // A floor of one retry per window and no ratio: one retry in all.
     const { app, client, http } = await boot({
       services: { peer: { baseUrl: server.url, retries: 3 } },
-      http: { retryDelayMs: 1, retryBudget: { ratio: 0, minRetriesPerSecond: 0.1, windowMs: 10_000 } },
+      http: { backoff: { initialDelayMs: 1 }, retryBudget: { ratio: 0, minRetriesPerSecond: 0.1, windowMs: 10_000 } },
     });
     const exhausted: RetryBudgetExhaustedEvent[] = [];
     app.get(KugelCommsEvents).retryBudgetExhausted.on((e) => exhausted.push(e));

@@ -55,7 +55,7 @@ describe('connection pooling (keep-alive agent per service)', () => {
     });
     app = await bootKugelComms({
       services: { peer: server.url },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
     });
     const client = app.get(HttpClientHelper).getServiceClient('peer');
@@ -78,7 +78,7 @@ describe('connection pooling (keep-alive agent per service)', () => {
     server = await startTestServer((req) => void req.socket.destroy());
     app = await bootKugelComms({
       services: { peer: server.url },
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
     });
     const error = await app

@@ -23,7 +23,7 @@ describe('REST repeat safety: slow and dying peers (real sockets)', () => {
   const boot = (http: KugelCommsModuleOptions['http'] = {}, peer: Record<string, unknown> = {}) =>
     bootKugelComms({
       services: { peer: { baseUrl: server!.url, ...peer } },
-      http: { retryDelayMs: 1, retryBudget: false, ...http },
+      http: { backoff: { initialDelayMs: 1 }, retryBudget: false, ...http },
       dapr: { waitForSidecarMs: 0 },
     });
   const client = () => app!.get(HttpClientHelper).getServiceClient('peer');
@@ -102,7 +102,7 @@ describe('REST repeat safety: slow and dying peers (real sockets)', () => {
     server = await startTestServer((req, res) =>
       req.url === '/slow' ? void setTimeout(() => json(res, 200, {}), 600) : json(res, 201, { ok: true }),
     );
-    app = await boot({ retryDelayMs: 100, maxRetryDelayMs: 200 }, { maxSockets: 1 });
+    app = await boot({ backoff: { initialDelayMs: 100, maxDelayMs: 200 } }, { maxSockets: 1 });
     const slow = client().get('/slow', { timeoutMs: 5_000 });
     // The one socket is busy for 600 ms: the POST's first attempts time out before they get it.
     await expect(client().post('/orders', { id: 1 }, { timeoutMs: 150, retries: 10 })).resolves.toEqual({ ok: true });

@@ -11,9 +11,9 @@ import {
   KugelCommsModule,
   KugelCommsModuleOptions,
   RepublishSource,
-  SubscriptionsService,
   UndeliveredEvent,
 } from '../../lib';
+import { SubscriptionsService } from '../../lib/subscriptions/subscriptions.service';
 import { KugelCommsTesting, KugelCommsTestingModule } from '../../lib/testing';
 import { closesWithin, handlesFromNow } from '../support/handles';
 import { captureLogs } from '../support/log-capture';

@@ -1,13 +1,13 @@
 import { TestingModule } from '@nestjs/testing';
 import { Counter, register, Registry } from 'prom-client';
 import {
-  BreakerStateChangedEvent,
   HttpClientHelper,
   KugelCommsEvents,
   KugelCommsMetrics,
   RequestCompletedEvent,
   RetryScheduledEvent,
 } from '../../lib';
+import { BreakerStateChangedEvent } from '../../lib/circuit-breaker/breaker-events';
 import { fakeDate } from '../support/fake-date';
 import { seriesValue } from '../support/metrics';
 import { bootKugelComms } from '../support/module-fixture';
@@ -62,7 +62,7 @@ describe('Prometheus metrics and events on real sockets', () => {
       registry = new Registry();
       app = await bootKugelComms({
         services: { peer: server.url },
-        http: { retryDelayMs: 1 },
+        http: { backoff: { initialDelayMs: 1 } },
         metrics: { enabled: true, registry, buckets: [0.5, 30] },
       });
       const events = app.get(KugelCommsEvents);

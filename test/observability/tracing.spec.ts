@@ -18,7 +18,7 @@ describe('W3C trace context on outgoing REST calls', () => {
       if (req.url === '/flaky' && flaky++ % 2 === 0) return json(res, 503, {});
       json(res, 200, { ok: true });
     });
-    app = await bootKugelComms({ services: { peer: server.url }, http: { retryDelayMs: 1 } });
+    app = await bootKugelComms({ services: { peer: server.url }, http: { backoff: { initialDelayMs: 1 } } });
   });
 
   afterAll(async () => {

@@ -21,7 +21,7 @@ describe('repository caches (real peer)', () => {
   async function boot(repositories: KugelCommsModuleOptions['repositories'] = {}): Promise<TestingModule> {
     const app = await bootKugelComms({
       services: peer.services,
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
       repositories,
     });
@@ -65,7 +65,7 @@ describe('repository caches (real peer)', () => {
 
   it('fetches again once the TTL has passed', async () => {
     const clock = fakeDate();
-    const items = (await boot({ cacheTtlSec: 60 })).get(ItemMasterWebRepository);
+    const items = (await boot({ cacheTtlMs: 60_000 })).get(ItemMasterWebRepository);
     await items.getItemByCode(jwtContext, '4901');
     clock.advance(59_999);
     await items.getItemByCode(jwtContext, '4901');
@@ -167,8 +167,8 @@ describe('repository caches (real peer)', () => {
     expect(peer.requestsTo('master-data').map((r) => r.url.split('/')[6])).toEqual(['A', 'B', 'C', 'B']);
   });
 
-  it('cacheTtlSec 0 turns caching off', async () => {
-    const items = (await boot({ cacheTtlSec: 0 })).get(ItemMasterWebRepository);
+  it('cacheTtlMs 0 turns caching off', async () => {
+    const items = (await boot({ cacheTtlMs: 0 })).get(ItemMasterWebRepository);
     await items.getItemByCode(jwtContext, '4901');
     await items.getItemByCode(jwtContext, '4901');
     expect(itemRequests(peer)).toBe(2);
@@ -176,7 +176,7 @@ describe('repository caches (real peer)', () => {
 
   it('caches payments per tenant with a TTL (the original never expired them)', async () => {
     const clock = fakeDate();
-    const payments = (await boot({ cacheTtlSec: 60 })).get(PaymentMasterWebRepository);
+    const payments = (await boot({ cacheTtlMs: 60_000 })).get(PaymentMasterWebRepository);
     const t2: TerminalContext = { ...jwtContext, tenantId: 'T2' };
     await expect(payments.getPaymentByCode(jwtContext, '01')).resolves.toMatchObject({
       description: 'Cash',

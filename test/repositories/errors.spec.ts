@@ -66,9 +66,9 @@ describe('repository errors (real peer)', () => {
     peer = await startKugelPeer(sampleData());
     app = await bootKugelComms({
       services: peer.services,
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
     logs.reinstall();
   });
@@ -171,7 +171,7 @@ describe('repository errors (real peer)', () => {
       const port = await closedPort();
       const down = await bootKugelComms({
         services: { 'master-data': `http://127.0.0.1:${port}/api/v1` },
-        http: { retryDelayMs: 1 },
+        http: { backoff: { initialDelayMs: 1 } },
         dapr: { waitForSidecarMs: 0 },
       });
       try {

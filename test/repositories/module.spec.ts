@@ -98,7 +98,7 @@ describe('repository registration', () => {
   it.each([
     [{ enabled: ['itemMaster', 'nope'] }, /"repositories.enabled" is not a repository name.*got "nope"/],
     [{ enabled: 'some' }, /repositories.enabled/],
-    [{ cacheTtlSec: -1 }, /repositories.cacheTtlSec/],
+    [{ cacheTtlMs: -1 }, /repositories.cacheTtlMs/],
     [{ cacheMaxEntries: 0 }, /repositories.cacheMaxEntries/],
     [{ stateStore: '' }, /repositories.stateStore/],
     [{ services: { cart: 'a b' } }, /repositories.services.cart/],

@@ -50,10 +50,10 @@ describe('web repositories: endpoints, query parameters and auth (real peer)', (
     peer = await startKugelPeer(sampleData());
     app = await bootKugelComms({
       services: peer.services,
-      http: { retryDelayMs: 1 },
+      http: { backoff: { initialDelayMs: 1 } },
       dapr: { waitForSidecarMs: 0 },
       // no caching here: every call must reach the peer
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
   });
   afterAll(async () => {

@@ -1,23 +1,25 @@
 import { TestingModule } from '@nestjs/testing';
 import {
-  DeliveryAck,
   DeliveryStatusWebRepository,
   isNotFoundError,
-  ItemMasterDocument,
   ItemMasterWebRepository,
-  PaginatedResult,
-  PaymentMasterDocument,
   PaymentMasterWebRepository,
   SettingsMasterWebRepository,
-  StaffMasterDocument,
   StaffMasterWebRepository,
-  StoreInfoDocument,
   StoreInfoWebRepository,
-  TerminalInfoDocument,
   TerminalInfoWebRepository,
-  TransactionDocument,
   TranlogWebRepository,
 } from '../../lib';
+import {
+  DeliveryAck,
+  ItemMasterDocument,
+  PaginatedResult,
+  PaymentMasterDocument,
+  StaffMasterDocument,
+  StoreInfoDocument,
+  TerminalInfoDocument,
+  TransactionDocument,
+} from '../../lib/kugelpos';
 import { WIRE } from '../contract/kugelpos-wire';
 import { bootKugelComms } from '../support/module-fixture';
 import { SECRETS } from '../support/secrets';
@@ -43,7 +45,7 @@ describe("repositories read the original services' answers (wire fixtures)", () 
       http: { retries: 0 },
       dapr: { waitForSidecarMs: 0 },
       auth: { serviceToken: { secret: SECRETS.serviceTokenSecret } },
-      repositories: { cacheTtlSec: 0 },
+      repositories: { cacheTtlMs: 0 },
     });
   });
   afterAll(async () => {

@@ -6,8 +6,8 @@ import {
   isInvalidOptionsError,
   isInvalidSubscriptionError,
   KugelCommsModule,
-  SubscriptionsService,
 } from '../../lib';
+import { SubscriptionsService } from '../../lib/subscriptions/subscriptions.service';
 import { captureLogs } from '../support/log-capture';
 import { SECRETS } from '../support/secrets';
 import { cloudEvent, post, startSubscriberApp, SubscriberApp } from './support/subscriber-app';

@@ -40,7 +40,7 @@ describe('KugelCommsTestingModule: stubbed peers', () => {
       {
         // A configured service keeps its options (retries here); 'pricing' is found through its stubs only.
         services: { 'master-data': { baseUrl: 'http://master-data:8000/api/v1', retries: 2 } },
-        http: { retryDelayMs: 1 },
+        http: { backoff: { initialDelayMs: 1 } },
       },
       {
         stubs: {

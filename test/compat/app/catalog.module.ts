@@ -6,8 +6,8 @@ import {
   InjectServiceClient,
   KugelCommsModule,
   ServiceClient,
-  encodePathSegment,
   isHttpClientError,
+  pathOf,
 } from 'kugel-comms';
 
 /** A feature module: the pooled clients (and an HttpService) are injected by service name. */
@@ -22,24 +22,24 @@ class CatalogController {
 
   @Get('items/:code')
   item(@Param('code') code: string) {
-    return this.masterData.get(`/items/${encodePathSegment(code)}`);
+    return this.masterData.get(pathOf`/items/${code}`);
   }
 
   /** The same peer through its HttpService (@nestjs/axios, Observables) over the same pooled client. */
   @Get('items-rx/:code')
   async itemRx(@Param('code') code: string) {
-    const res = await firstValueFrom(this.masterDataRx.get(`/items/${encodePathSegment(code)}`));
+    const res = await firstValueFrom(this.masterDataRx.get(pathOf`/items/${code}`));
     return res.data;
   }
 
   @Get('prices/:code')
   price(@Param('code') code: string) {
-    return relay(this.pricing.get(`/prices/${encodePathSegment(code)}`));
+    return relay(this.pricing.get(pathOf`/prices/${code}`));
   }
 
   @Get('stock/:code')
   stockLevel(@Param('code') code: string) {
-    return relay(this.stock.get(`/stock/${encodePathSegment(code)}`));
+    return relay(this.stock.get(pathOf`/stock/${code}`));
   }
 }
 
