@@ -70,7 +70,7 @@ export type {
   UndeliveredStats,
 } from './republish/republish-source.interface';
 export { InjectRepublisher, getRepublisherToken } from './republish/republisher.decorator';
-export { RepublisherHealthIndicator } from './health/republisher.health';
+export { RepublisherHealthIndicator } from './republish/republisher.health';
 
 // ---- circuit breakers and health ----------------------------------------------------------------
 export { CircuitBreaker } from './circuit-breaker/circuit-breaker';
@@ -84,12 +84,8 @@ export { apiKeyHeaders, bearerHeaders } from './auth/auth-headers';
 export { ServiceTokenService } from './auth/service-token.service';
 
 // ---- observability ------------------------------------------------------------------------------
-export { KugelCommsEvents } from './observability/comms-events';
-export type {
-  RequestCompletedEvent,
-  RetryScheduledEvent,
-  RetryBudgetExhaustedEvent,
-} from './observability/comms-events';
+export { KugelCommsEvents } from './kugel-comms.events';
+export type { RequestCompletedEvent, RetryScheduledEvent, RetryBudgetExhaustedEvent } from './transport/call-events';
 export { KugelCommsMetrics } from './observability/comms-metrics.service';
 export { METRIC_NAMES } from './metric-names';
 export type { Unsubscribe } from './common/event';

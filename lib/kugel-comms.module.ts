@@ -2,12 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ServiceTokenService } from './auth/service-token.service';
+import { BreakerEvents } from './circuit-breaker/breaker-events';
 import { CircuitBreakerRegistry } from './circuit-breaker/circuit-breaker.registry';
 import { DaprClientHelper } from './dapr/dapr-client.helper';
 import { CircuitBreakerHealthIndicator } from './health/circuit-breaker.health';
 import { HttpClientHelper } from './http/http-client.helper';
 import { serviceClientFeature, withFeatureHost } from './kugel-comms-feature.module';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from './kugel-comms.constants';
+import { KugelCommsEvents } from './kugel-comms.events';
 import {
   KUGEL_COMMS_ASYNC_OPTIONS_TYPE,
   KUGEL_COMMS_OPTIONS_TYPE,
@@ -15,24 +17,33 @@ import {
   KugelCommsConfigurableModule,
 } from './kugel-comms.module-definition';
 import { KugelCommsModuleOptions } from './interfaces/kugel-comms-options.interface';
-import { KugelCommsEvents } from './observability/comms-events';
 import { KugelCommsMetrics } from './observability/comms-metrics.service';
 import { resolveOptions } from './options/resolve-options';
 import { REPOSITORY_PROVIDERS, repositoryProviders } from './repositories/repository.providers';
 import { EventRepublishers } from './republish/event-republishers.service';
 import { RepublishMetrics } from './republish/republish-metrics.service';
-import { RepublisherHealthIndicator } from './health/republisher.health';
+import { RepublisherHealthIndicator } from './republish/republisher.health';
 import { RepublisherAsyncOptions, republisherFeature } from './republish/republisher-feature';
 import { RepublisherOptions } from './republish/republisher-options';
+import { SubscriptionEvents } from './subscriptions/subscription-events';
 import { SubscriptionMetrics } from './subscriptions/subscription-metrics.service';
 import { PromptHttpShutdown } from './subscriptions/http/prompt-http-shutdown';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 import { RealtimeClient } from './realtime/realtime-client.service';
+import { RealtimeEvents } from './realtime/realtime-events';
 import { RealtimeMetrics } from './realtime/realtime-metrics.service';
 import { RealtimeHealthIndicator } from './realtime/realtime.health';
+import { CallEvents } from './transport/call-events';
+
+/**
+ * Each part's events, one instance each in the app, and `KugelCommsEvents`, which gathers them
+ * for the app (its properties are these same sources). The listeners are wired here too: the
+ * metrics providers below subscribe to the events they count.
+ */
+const EVENTS = [CallEvents, BreakerEvents, SubscriptionEvents, RealtimeEvents, KugelCommsEvents];
 
 const PROVIDERS = [
-  KugelCommsEvents,
+  ...EVENTS,
   CircuitBreakerRegistry,
   HttpClientHelper,
   DaprClientHelper,

@@ -1,19 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CircuitBreakerOptions } from '../interfaces/circuit-breaker-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { BreakerEvents } from './breaker-events';
 import { CircuitBreaker } from './circuit-breaker';
 
 /**
  * Every breaker of the application, by name (`state:statestore`, `pubsub:pubsub`,
- * `http:master-data`). Logs each state change at WARN and re-emits it on `KugelCommsEvents`; the
- * health indicator and the metrics read from here.
+ * `http:master-data`). Logs each state change at WARN and re-emits it on `BreakerEvents` (which
+ * `KugelCommsEvents` gathers with the others); the health indicator and the metrics read from here.
  */
 @Injectable()
 export class CircuitBreakerRegistry {
   private readonly logger = new Logger(CircuitBreakerRegistry.name);
   private readonly breakers = new Map<string, CircuitBreaker>();
 
-  constructor(private readonly events: KugelCommsEvents) {}
+  constructor(private readonly events: BreakerEvents) {}
 
   /** The breaker of that name, created with `options` the first time. */
   get(name: string, options: CircuitBreakerOptions): CircuitBreaker {

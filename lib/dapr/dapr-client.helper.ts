@@ -4,7 +4,7 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { stopSignalSource } from '../common/abandonable';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { CallEvents } from '../transport/call-events';
 import { ResolvedDaprOptions, ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { nonNegativeMs, probeTimeoutMs } from '../options/validators';
 import { createTransport, Transport } from '../transport/transport';
@@ -53,7 +53,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) options: ResolvedKugelCommsOptions,
-    events: KugelCommsEvents,
+    events: CallEvents,
     private readonly breakers: CircuitBreakerRegistry,
     @Optional() @Inject(KUGEL_COMMS_SENDER) sender?: TransportSender,
   ) {

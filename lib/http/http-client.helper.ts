@@ -3,7 +3,7 @@ import type { HttpService } from '@nestjs/axios';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { CallEvents } from '../transport/call-events';
 import { resolveService } from '../options/resolve-transport';
 import { RetryBudget } from '../transport/retry-budget';
 import { createTransport, Transport } from '../transport/transport';
@@ -27,7 +27,7 @@ export class HttpClientHelper implements OnApplicationShutdown {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
-    private readonly events: KugelCommsEvents,
+    private readonly events: CallEvents,
     private readonly breakers: CircuitBreakerRegistry,
     @Optional() @Inject(KUGEL_COMMS_SENDER) private readonly sender?: TransportSender,
   ) {}

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BreakerEvents } from '../circuit-breaker/breaker-events';
 import { CircuitBreakerRegistry } from '../circuit-breaker/circuit-breaker.registry';
 import { CircuitState } from '../circuit-breaker/circuit-state';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
 import { MetricsRegistry } from '../interfaces/metrics-options.interface';
 import { Unsubscribe } from '../common/event';
-import { KugelCommsEvents, RequestCompletedEvent } from './comms-events';
+import { CallEvents, RequestCompletedEvent } from '../transport/call-events';
 import { PromMetrics } from './prom-metrics';
 
 /** Metric names, without the prefix (`metrics.prefix`, `kugel_comms_` by default). */
@@ -26,7 +27,7 @@ export const CIRCUIT_STATE_GAUGE_VALUE: Readonly<Record<CircuitState, number>> =
 };
 
 /**
- * Prometheus metrics, built on `KugelCommsEvents` and the breakers, when `metrics.enabled` is true
+ * Prometheus metrics, built on the call pipeline's and the breakers' events and on the breakers, when `metrics.enabled` is true
  * (otherwise this provider does nothing and prom-client is never loaded).
  *
  * | metric | type | labels |
@@ -55,7 +56,8 @@ export class KugelCommsMetrics implements OnModuleDestroy {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
-    private readonly events: KugelCommsEvents,
+    private readonly calls: CallEvents,
+    private readonly breakerEvents: BreakerEvents,
     private readonly breakers: CircuitBreakerRegistry,
   ) {
     // In the constructor rather than onModuleInit: calls other providers make in their own
@@ -111,14 +113,14 @@ export class KugelCommsMetrics implements OnModuleDestroy {
             g.set({ breaker: breaker.name }, CIRCUIT_STATE_GAUGE_VALUE[breaker.state]);
         },
       ),
-      this.events.requestCompleted.on((e) => {
+      this.calls.requestCompleted.on((e) => {
         const labels = { service: e.client, method: e.method, status_class: statusClass(e) };
         requests.inc(labels);
         if (e.outcome !== 'success') errors.inc(labels);
         if (e.outcome !== 'rejected') duration.observe(labels, e.durationMs / 1000);
       }),
-      this.events.retryScheduled.on((e) => retries.inc({ service: e.client, method: e.method })),
-      this.events.breakerStateChanged.on((e) => transitions.inc({ breaker: e.breaker, from: e.from, to: e.to })),
+      this.calls.retryScheduled.on((e) => retries.inc({ service: e.client, method: e.method })),
+      this.breakerEvents.breakerStateChanged.on((e) => transitions.inc({ breaker: e.breaker, from: e.from, to: e.to })),
     );
     this.logger.log(`Prometheus metrics ${this.options.metrics.prefix}* enabled`);
   }

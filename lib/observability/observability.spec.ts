@@ -4,7 +4,7 @@ import { isInvalidOptionsError } from '../errors/invalid-options.error';
 import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
 import { DEFAULTS } from '../options/defaults';
 import { resolveOptions } from '../options/resolve-options';
-import { KugelCommsEvents } from './comms-events';
+import { KugelCommsEvents } from '../kugel-comms.events';
 import { statusClass } from './comms-metrics.service';
 
 function optionError(options: KugelCommsModuleOptions): string {
@@ -99,7 +99,12 @@ describe('optional peers', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { KugelCommsMetrics } = require('./comms-metrics.service') as typeof import('./comms-metrics.service');
       const events = new KugelCommsEvents();
-      service = new KugelCommsMetrics(resolveOptions({ metrics }, {}), events, new CircuitBreakerRegistry(events));
+      service = new KugelCommsMetrics(
+        resolveOptions({ metrics }, {}),
+        events,
+        events,
+        new CircuitBreakerRegistry(events),
+      );
     });
     return service!;
   }
@@ -122,8 +127,9 @@ describe('optional peers', () => {
   it('adds no trace headers (and does not throw) when @opentelemetry/api is missing', () => {
     jest.doMock('@opentelemetry/api', notInstalled('@opentelemetry/api'));
     jest.isolateModules(() => {
+      type TraceContext = typeof import('../transport/trace-context');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { activeTraceHeaders } = require('./trace-context') as typeof import('./trace-context');
+      const { activeTraceHeaders } = require('../transport/trace-context') as TraceContext;
       expect(activeTraceHeaders()).toBeUndefined();
       expect(activeTraceHeaders()).toBeUndefined();
     });
@@ -133,8 +139,9 @@ describe('optional peers', () => {
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      type TraceContext = typeof import('../transport/trace-context');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { activeTraceHeaders } = require('./trace-context') as typeof import('./trace-context');
+      const { activeTraceHeaders } = require('../transport/trace-context') as TraceContext;
       // A context manager that always reports one fixed context: enough for a synchronous check.
       const span = {
         traceId: 'a'.repeat(32),

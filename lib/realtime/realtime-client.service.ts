@@ -7,7 +7,7 @@ import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { resolveRealtimeSettings } from '../options/resolve-realtime';
 import { isStringArray } from '../options/validators';
 import { ResolvedKugelCommsOptions, ResolvedRealtimeSettings } from '../options/resolved-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { RealtimeEvents } from './realtime-events';
 import { RealtimeConnection } from './realtime-connection';
 import { handshakeBuilder } from './realtime-handshake';
 import { RealtimeConnectOptions } from './realtime-connect-options.interface';
@@ -29,7 +29,7 @@ export class RealtimeClient implements OnApplicationShutdown {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
-    private readonly events: KugelCommsEvents,
+    private readonly events: RealtimeEvents,
     private readonly breakers: CircuitBreakerRegistry,
     private readonly tokens: ServiceTokenService,
   ) {}
@@ -72,7 +72,7 @@ export class RealtimeClient implements OnApplicationShutdown {
       handshake,
       protocols: options.protocols,
       breaker: breakerOptions ? this.breakers.get(`ws:${serviceName}`, breakerOptions) : undefined,
-      events: this.events.realtime,
+      events: this.events,
       logger: new Logger(`${RealtimeClient.name}:${serviceName}`),
       onEnded: (id) => this.live.delete(id),
     });

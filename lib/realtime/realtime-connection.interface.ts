@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker';
-import { Handshake } from './realtime-handshake';
 import { RealtimeEvents } from './realtime-events';
 import { ResolvedRealtimeSettings } from '../options/resolved-options.interface';
 import { RealtimeTarget } from './realtime-target';
@@ -37,6 +36,12 @@ export interface RealtimeConnectionSnapshot {
   /** Messages written and not yet confirmed by the peer. */
   unconfirmed: number;
   lastError?: { code: string; message: string; at: number };
+}
+
+/** What one opening handshake sends besides the URL. */
+export interface Handshake {
+  headers: Record<string, string>;
+  query: Record<string, string>;
 }
 
 /** @internal What `RealtimeClient` gives each connection. */

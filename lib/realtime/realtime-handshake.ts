@@ -3,14 +3,8 @@ import { ServiceTokenService } from '../auth/service-token.service';
 import { untilAborted } from '../common/abandonable';
 import { isRealtimeError, RealtimeError } from '../errors/realtime.error';
 import { PerAttempt, RealtimeAuth, RealtimeConnectOptions } from './realtime-connect-options.interface';
-import { ConnectionSetup } from './realtime-connection.interface';
+import { ConnectionSetup, Handshake } from './realtime-connection.interface';
 import { SocketHooks } from './socket-hooks.interface';
-
-/** What one opening handshake sends besides the URL. */
-export interface Handshake {
-  headers: Record<string, string>;
-  query: Record<string, string>;
-}
 
 /**
  * Checks the auth, header and query options of `connect()` and returns the function that builds

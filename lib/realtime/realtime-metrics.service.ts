@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Unsubscribe } from '../common/event';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { RealtimeEvents } from './realtime-events';
 import { PromMetrics } from '../observability/prom-metrics';
 import { RealtimeState } from './realtime-connection.interface';
 import { RealtimeClient } from './realtime-client.service';
@@ -39,7 +39,7 @@ export class RealtimeMetrics implements OnModuleDestroy {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
-    private readonly events: KugelCommsEvents,
+    private readonly events: RealtimeEvents,
     private readonly client: RealtimeClient,
   ) {
     if (options.metrics.enabled) this.start();
@@ -77,7 +77,7 @@ export class RealtimeMetrics implements OnModuleDestroy {
       'service',
       'code',
     ]);
-    const ws = this.events.realtime;
+    const ws = this.events;
     this.subscriptions.push(
       ws.reconnectScheduled.on((e) => reconnects.inc({ service: e.service, reason: e.reason })),
       ws.message.on((e) => messages.inc({ service: e.service, direction: e.direction })),

@@ -1,6 +1,5 @@
 import type { ClientOptions } from 'ws';
-import { ConnectionSetup } from './realtime-connection.interface';
-import { Handshake } from './realtime-handshake';
+import { ConnectionSetup, Handshake } from './realtime-connection.interface';
 
 /** How long a closing handshake may take before `ws` drops the socket. */
 const CLOSE_TIMEOUT_MS = 2_000;

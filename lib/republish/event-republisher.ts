@@ -4,6 +4,7 @@ import { backoffDelay } from '../common/backoff';
 import { within } from '../common/abandonable';
 import { EventSource } from '../common/event';
 import { DaprResult, PublishOptions } from '../dapr/dapr.interfaces';
+import { BacklogStats } from './backlog-stats';
 import { describe, PassProgress, publishEvents } from './republish-pass';
 import { PassLease } from './pass-lease';
 import { ResolvedRepublisherOptions } from './republisher-options';
@@ -20,8 +21,6 @@ export interface RepublisherDeps {
   /** One pass at a time across replicas (`RepublisherOptions.lease`). */
   lease?: PassLease;
 }
-
-const STATS_TIMEOUT_MS = 1_000;
 
 /**
  * Republishes what the app's database still holds as undelivered (`RepublishSource`), on a
@@ -52,7 +51,8 @@ export class EventRepublisher {
   private waitingOn = new PassProgress();
   private failingPasses = 0;
   private last?: RepublishPass;
-  private known: { undelivered?: number; oldest: number | null } = { oldest: null };
+  /** How many events wait, and since when. */
+  private readonly backlog: BacklogStats;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -63,6 +63,7 @@ export class EventRepublisher {
   ) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.backlog = new BacklogStats(o.source, deps.logger, o.name);
   }
 
   get name(): string {
@@ -116,8 +117,8 @@ export class EventRepublisher {
     return {
       name: this.name,
       running: this.inFlight !== undefined,
-      undelivered: this.known.undelivered,
-      oldestUndeliveredAgeMs: this.known.oldest === null ? null : Math.max(0, this.now() - this.known.oldest),
+      undelivered: this.backlog.undelivered,
+      oldestUndeliveredAgeMs: this.backlog.oldestAgeMs(this.now()),
       maxUndeliveredAgeMs: this.o.maxUndeliveredAgeMs,
       lastPass: this.last,
       nextPassAt: this.nextPassAt,
@@ -129,7 +130,7 @@ export class EventRepublisher {
    * `stats()`, or one that fails or is slow, leaves the last known figures.
    */
   async refreshStatus(): Promise<RepublisherStatus> {
-    await this.refreshStats();
+    await this.backlog.refresh();
     return this.status();
   }
 
@@ -217,7 +218,7 @@ export class EventRepublisher {
     }
     pass.found = events.length;
     w.source = 'stats()';
-    await this.refreshStats(events);
+    await this.backlog.refresh(events);
     w.source = '';
     const outcome = await publishEvents(events.slice(0, this.o.batchSize), {
       concurrency: this.o.concurrency,
@@ -240,34 +241,6 @@ export class EventRepublisher {
       else await this.o.source.markFailed(event, error ?? 'failed');
     } catch (e) {
       this.deps.logger.error(`republisher "${this.name}": ${what}(${String(event.eventId)}) failed: ${describe(e)}`);
-    }
-  }
-
-  /** The source's stats when it has `stats()` (1 s at most), else what a pass found. */
-  private async refreshStats(found?: UndeliveredEvent[]): Promise<void> {
-    const source = this.o.source;
-    if (typeof source.stats === 'function') {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const stats = await Promise.race([
-          source.stats(),
-          new Promise<undefined>((resolve) => {
-            timer = setTimeout(() => resolve(undefined), STATS_TIMEOUT_MS);
-          }),
-        ]);
-        if (stats && typeof stats.undelivered === 'number') {
-          this.known = { undelivered: stats.undelivered, oldest: epochOf(stats.oldestCreatedAt) };
-          return;
-        }
-      } catch (error) {
-        this.deps.logger.warn(`republisher "${this.name}": stats() failed: ${describe(error)}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    if (found) {
-      const times = found.map((e) => epochOf(e.createdAt)).filter((t): t is number => t !== null);
-      this.known = { undelivered: found.length, oldest: times.length > 0 ? Math.min(...times) : null };
     }
   }
 
@@ -298,10 +271,4 @@ export class EventRepublisher {
       error,
     };
   }
-}
-
-function epochOf(value: Date | number | null | undefined): number | null {
-  if (value === null || value === undefined) return null;
-  const ms = value instanceof Date ? value.getTime() : value;
-  return typeof ms === 'number' && Number.isFinite(ms) ? ms : null;
 }

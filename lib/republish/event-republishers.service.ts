@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { EventSource } from '../common/event';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
-import { DaprDedupeStore } from '../subscriptions/dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../claims/dapr-dedupe.store';
 import { EventRepublisher } from './event-republisher';
 import { PassLease } from './pass-lease';
 import { RepublishPass } from './republisher-status.interface';

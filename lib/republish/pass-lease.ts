@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { HeldClaim } from '../subscriptions/dedupe/held-claim';
-import { ClaimRecord, DedupeStore } from '../subscriptions/dedupe/dedupe-store.interface';
+import { HeldClaim } from '../claims/held-claim';
+import { ClaimRecord, DedupeStore } from '../claims/dedupe-store.interface';
 
 /** Where and how long a republisher's pass lease is held (`RepublisherOptions.lease`). @internal */
 export interface PassLeaseTerms {

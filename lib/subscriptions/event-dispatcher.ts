@@ -1,16 +1,17 @@
 import { Logger } from '@nestjs/common';
-import { KugelCommsEvents } from '../observability/comms-events';
 import { BulkEntry, bulkEntries, DeliveryTrace, Parsed, toDaprEvent } from './cloud-event';
 import { DaprEvent, DaprEventStatus } from './dapr-event.interface';
-import { DedupeVerdict, IdempotentConsumer } from './dedupe/idempotent-consumer';
+import { DedupeVerdict } from './dedupe/consumer-terms';
+import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { PendingEffects } from './dedupe/pending-effects';
 import { DeliveryLimit } from './delivery-limit';
+import { DeliveryReport } from './delivery-report';
 import { handlerSpan } from './event-trace';
 import { Answer, answerOf, bulkAnswers, lostClaim } from './handler-answers';
 import { HandlerRun, messageOf, runHandler } from './handler-run';
 import { holdLate } from './late-runs';
 import { SubscriptionHandler } from './subscription-definition';
-import { EventHandledEvent } from './subscription-events';
+import { SubscriptionEvents } from './subscription-events';
 
 /**
  * Runs handlers and maps how they went to daprd's answers (DESIGN §10): returned → `SUCCESS`;
@@ -19,35 +20,40 @@ import { EventHandledEvent } from './subscription-events';
  * With `dedupe`, the idempotent consumer decides first whether the handler runs at all.
  */
 export class EventDispatcher {
+  /** Log lines, events and span attributes of each delivery. */
+  private readonly report: DeliveryReport;
+
   /**
    * `shutdown.cut` aborts when shutdown's grace (`graceMs`) is over: a handler still running is
    * answered `RETRY`, and a delivery after it is answered `RETRY` without its handler or a claim.
    */
   constructor(
-    private readonly events: KugelCommsEvents,
+    events: SubscriptionEvents,
     private readonly consumer: IdempotentConsumer,
     private readonly logger: Logger,
     private readonly shutdown: { cut?: AbortSignal; graceMs: number } = { graceMs: 0 },
     /** Bounds the failed deliveries of one event (`maxDeliveries`); none when absent. */
     private readonly limit?: DeliveryLimit,
-  ) {}
+  ) {
+    this.report = new DeliveryReport(events, logger, shutdown);
+  }
 
   /** One CloudEvent delivery; resolves to the status of the `{"status": ...}` answer. */
   async single(h: SubscriptionHandler, body: Parsed<unknown>, trace: DeliveryTrace): Promise<DaprEventStatus> {
     const parsed = body.ok ? toDaprEvent(body.value, h, trace) : body;
-    if (!parsed.ok) return this.invalid(h, false, undefined, parsed.reason);
+    if (!parsed.ok) return this.report.invalid(h, false, undefined, parsed.reason);
     const event = parsed.value;
-    this.received(h, event.id, false);
-    if (this.shutdown.cut?.aborted) return this.tooLate(h, event.id, false);
+    this.report.received(h, event.id, false);
+    if (this.shutdown.cut?.aborted) return this.report.tooLate(h, event.id, false);
 
     const cancel = new AbortController();
     const verdict = h.dedupe ? await this.consumer.begin(h, event, lostClaim(cancel)) : undefined;
-    if (verdict && !verdict.run) return this.skipped(h, event.id, false, verdict);
+    if (verdict && !verdict.run) return this.report.skipped(h, event.id, false, verdict);
     // A transactional handler writes through `event.transaction`; committed with its done mark below.
     const effects = verdict?.run && h.dedupe?.transactional ? new PendingEffects() : undefined;
     if (effects) Object.defineProperty(event, 'transaction', { value: effects, enumerable: false, configurable: true });
 
-    const span = handlerSpan(`${h.topic} process`, event, this.attributes(h, event.id));
+    const span = handlerSpan(`${h.topic} process`, event, this.report.attributes(h, event.id));
     const run = await runHandler(
       [event],
       () => span.run(() => h.invoke(event)),
@@ -100,10 +106,10 @@ export class EventDispatcher {
     const verdicts = await Promise.all(
       entries.map(async (entry) => {
         if (!entry.event) {
-          statuses.set(entry.entryId, this.invalid(h, true, entry.entryId, entry.invalid ?? 'not an event'));
+          statuses.set(entry.entryId, this.report.invalid(h, true, entry.entryId, entry.invalid ?? 'not an event'));
           return undefined;
         }
-        this.received(h, entry.event.id, true);
+        this.report.received(h, entry.event.id, true);
         if (tooLate) return undefined;
         return h.dedupe ? this.consumer.begin(h, entry.event, lostClaim(cancel)) : undefined;
       }),
@@ -111,8 +117,9 @@ export class EventDispatcher {
     entries.forEach((entry, i) => {
       const verdict = verdicts[i];
       if (!entry.event) return;
-      if (tooLate) statuses.set(entry.entryId, this.tooLate(h, entry.event.id, true));
-      else if (verdict && !verdict.run) statuses.set(entry.entryId, this.skipped(h, entry.event.id, true, verdict));
+      if (tooLate) statuses.set(entry.entryId, this.report.tooLate(h, entry.event.id, true));
+      else if (verdict && !verdict.run)
+        statuses.set(entry.entryId, this.report.skipped(h, entry.event.id, true, verdict));
       else runnable.push({ entry: entry as BulkEntry & { event: DaprEvent }, verdict });
     });
 
@@ -121,7 +128,7 @@ export class EventDispatcher {
       const span = handlerSpan(
         `${h.topic} process`,
         {},
-        { ...this.attributes(h), 'messaging.batch.message_count': String(events.length) },
+        { ...this.report.attributes(h), 'messaging.batch.message_count': String(events.length) },
         events,
       );
       const held = runnable.some((r) => r.verdict?.run);
@@ -213,8 +220,8 @@ export class EventDispatcher {
   ): Promise<void> {
     let calls = (verdict?.calls ?? 0) + commitCalls;
     if (verdict?.run && run.kind !== 'timeout') calls += await verdict.finish(answer.status === 'SUCCESS');
-    this.log(h, id, answer, run);
-    this.handled(h, id, bulk, {
+    this.report.log(h, id, answer, run);
+    this.report.handled(h, id, bulk, {
       status: answer.status,
       reason: answer.reason,
       handlerRan: true,
@@ -227,88 +234,5 @@ export class EventDispatcher {
   /** The answer after the delivery limit: a failure that reaches `maxDeliveries` becomes `DROP`. */
   private bounded(h: SubscriptionHandler, id: string, answer: Answer): Promise<Answer> | Answer {
     return this.limit ? this.limit.apply(h, id, answer) : answer;
-  }
-
-  /** A delivery after shutdown's grace: `RETRY`, no claim taken, the handler not called. */
-  private tooLate(h: SubscriptionHandler, id: string, bulk: boolean): DaprEventStatus {
-    this.logger.warn(`${h.name}: event ${id} on ${h.pubsub}/${h.topic} came after shutdown's grace → RETRY (not run)`);
-    this.handled(h, id, bulk, { status: 'RETRY', reason: 'shutdown', handlerRan: false, dedupeCalls: 0 });
-    return 'RETRY';
-  }
-
-  private invalid(h: SubscriptionHandler, bulk: boolean, entryId: string | undefined, reason: string): DaprEventStatus {
-    this.logger.error(
-      `${h.name}: ${bulk ? `bulk entry ${entryId}` : 'delivery'} on ${h.pubsub}/${h.topic} cannot be an event: ${reason} → DROP (handler not called)`,
-    );
-    this.handled(h, undefined, bulk, {
-      status: 'DROP',
-      reason: 'invalid',
-      handlerRan: false,
-      dedupeCalls: 0,
-      error: reason,
-    });
-    return 'DROP';
-  }
-
-  private skipped(
-    h: SubscriptionHandler,
-    id: string,
-    bulk: boolean,
-    verdict: DedupeVerdict & { run: false },
-  ): DaprEventStatus {
-    this.handled(h, id, bulk, {
-      status: verdict.status,
-      reason: verdict.reason,
-      handlerRan: false,
-      dedupeCalls: verdict.calls,
-    });
-    return verdict.status;
-  }
-
-  private log(h: SubscriptionHandler, id: string, answer: Answer, run: HandlerRun): void {
-    const where = `${h.name}: event ${id} on ${h.pubsub}/${h.topic}`;
-    if (answer.reason === 'handled') this.logger.debug(`${where} handled in ${run.durationMs.toFixed(1)} ms`);
-    else if (answer.reason === 'dropped')
-      this.logger.warn(`${where} dropped by the handler: ${messageOf(answer.error)} → DROP`);
-    else if (answer.reason === 'retries-exhausted')
-      return; // DeliveryLimit logged it
-    else if (answer.reason === 'timeout')
-      this.logger.error(`${where} still running after ${h.handlerTimeoutMs} ms → RETRY`);
-    else if (answer.reason === 'shutdown') {
-      const grace = `${this.shutdown.graceMs} ms, subscriptions.shutdownTimeoutMs`;
-      this.logger.warn(`${where} still running when shutdown's grace (${grace}) ended → RETRY (its signal aborted)`);
-    } else {
-      const stack = answer.error instanceof Error ? answer.error.stack : undefined;
-      this.logger.error(`${where} failed: ${messageOf(answer.error)} → RETRY`, stack);
-    }
-  }
-
-  private attributes(h: SubscriptionHandler, id?: string): Record<string, string> {
-    const a: Record<string, string> = {
-      'messaging.system': 'dapr',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': h.topic,
-      'dapr.pubsub': h.pubsub,
-      'code.function': h.name,
-    };
-    if (id !== undefined) a['messaging.message.id'] = id;
-    return a;
-  }
-
-  private received(h: SubscriptionHandler, id: string, bulk: boolean): void {
-    if (this.events.eventReceived.hasListeners) {
-      this.events.eventReceived.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk });
-    }
-  }
-
-  private handled(
-    h: SubscriptionHandler,
-    id: string | undefined,
-    bulk: boolean,
-    rest: Omit<EventHandledEvent, 'pubsub' | 'topic' | 'handler' | 'id' | 'bulk'>,
-  ): void {
-    if (this.events.eventHandled.hasListeners) {
-      this.events.eventHandled.emit({ pubsub: h.pubsub, topic: h.topic, handler: h.name, id, bulk, ...rest });
-    }
   }
 }

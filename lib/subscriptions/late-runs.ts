@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DaprEvent } from './dapr-event.interface';
-import { DedupeVerdict } from './dedupe/idempotent-consumer';
+import { DedupeVerdict } from './dedupe/consumer-terms';
 import { HandlerRun } from './handler-run';
 import { SubscriptionHandler } from './subscription-definition';
 

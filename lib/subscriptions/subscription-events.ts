@@ -1,6 +1,7 @@
+import { EventSource } from '../common/event';
 import { DaprEventStatus } from './dapr-event.interface';
-import { ClaimOutcome } from './dedupe/claim-terms';
-import { SkipReason } from './dedupe/idempotent-consumer';
+import { ClaimOutcome } from '../claims/claim-terms';
+import { SkipReason } from './dedupe/consumer-terms';
 
 /** daprd delivered an event to a `@DaprSubscribe` handler's route (one per bulk entry). */
 export interface EventReceivedEvent {
@@ -72,4 +73,15 @@ export interface ClaimSettledEvent {
   calls: number;
   /** Successful renewals of the claim's lease. */
   renewals: number;
+}
+
+/**
+ * The events of `@DaprSubscribe` handlers: `eventReceived` when daprd delivers an event to a
+ * handler's route, `eventHandled` with the answer it got (emitted before the answer is sent),
+ * `claimSettled` when a dedupe claim ends. A listener that throws never changes the answer.
+ */
+export class SubscriptionEvents {
+  readonly eventReceived = new EventSource<EventReceivedEvent>();
+  readonly eventHandled = new EventSource<EventHandledEvent>();
+  readonly claimSettled = new EventSource<ClaimSettledEvent>();
 }

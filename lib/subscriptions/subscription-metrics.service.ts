@@ -2,8 +2,8 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Unsubscribe } from '../common/event';
 import { KUGEL_COMMS_RESOLVED_OPTIONS } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
 import { PromMetrics } from '../observability/prom-metrics';
+import { SubscriptionEvents } from './subscription-events';
 
 /** Metric names of the receiving half, without the prefix (`metrics.prefix`). */
 export const SUBSCRIPTION_METRIC_NAMES = {
@@ -13,9 +13,9 @@ export const SUBSCRIPTION_METRIC_NAMES = {
 } as const;
 
 /**
- * Prometheus metrics of `@DaprSubscribe` handlers, built on `KugelCommsEvents` like the outgoing
- * ones and registered under the same `metrics` options (prefix, registry, buckets), when
- * `metrics.enabled` is true and the app has at least one handler:
+ * Prometheus metrics of `@DaprSubscribe` handlers, built on `SubscriptionEvents` as the outgoing
+ * ones are on `CallEvents`, and registered under the same `metrics` options (prefix, registry,
+ * buckets), when `metrics.enabled` is true and the app has at least one handler:
  *
  * | metric | type | labels |
  * |---|---|---|
@@ -36,7 +36,7 @@ export class SubscriptionMetrics implements OnModuleDestroy {
 
   constructor(
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
-    private readonly events: KugelCommsEvents,
+    private readonly events: SubscriptionEvents,
   ) {}
 
   /**

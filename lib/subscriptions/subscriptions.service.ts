@@ -11,9 +11,8 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner } from '@nestjs/core
 import { DaprClientHelper } from '../dapr/dapr-client.helper';
 import { KUGEL_COMMS_RESOLVED_OPTIONS, KUGEL_COMMS_SENDER } from '../kugel-comms.constants';
 import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface';
-import { KugelCommsEvents } from '../observability/comms-events';
 import { TransportSender } from '../transport/transport-sender';
-import { DaprDedupeStore } from './dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../claims/dapr-dedupe.store';
 import { IdempotentConsumer } from './dedupe/idempotent-consumer';
 import { DeliveriesInFlight } from './deliveries-in-flight';
 import { DeliveryLimit } from './delivery-limit';
@@ -25,6 +24,7 @@ import { groupByTopic, SubscriptionHandler } from './subscription-definition';
 import { DaprSubscriptionJson } from './subscription-list';
 import { SubscriptionMetrics } from './subscription-metrics.service';
 import { exploreSubscriptions } from './subscription.explorer';
+import { SubscriptionEvents } from './subscription-events';
 
 /** HTTP servers that already serve the routes (one app may import the module more than once). */
 const served = new WeakSet<object>();
@@ -65,7 +65,7 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
     @Inject(KUGEL_COMMS_RESOLVED_OPTIONS) private readonly options: ResolvedKugelCommsOptions,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly events: KugelCommsEvents,
+    private readonly events: SubscriptionEvents,
     private readonly dapr: DaprClientHelper,
     private readonly metrics: SubscriptionMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,

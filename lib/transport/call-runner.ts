@@ -4,8 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { CircuitPermit } from '../circuit-breaker/circuit-breaker';
 import { redactUrl } from '../common/redact';
 import { hasHeader } from '../input/headers';
-import { KugelCommsEvents } from '../observability/comms-events';
-import { activeTraceHeaders } from '../observability/trace-context';
+import { CallEvents } from './call-events';
+import { activeTraceHeaders } from './trace-context';
 import { BodyParsing, CallFailure, CallResult, classifyError, parseBody } from './call-result';
 import { attachCallState, CallSpec, CallState } from './call-state';
 import { mayHaveReached } from './repeat-safety';
@@ -29,7 +29,7 @@ export interface CallRunnerOptions {
    * a success (the sidecar answers an ETag conflict inside a state transaction with a 500).
    */
   isCallerError?: (status: number, body: unknown) => boolean;
-  events: KugelCommsEvents;
+  events: CallEvents;
   logger: Logger;
 }
 

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { AxiosError, AxiosInstance } from 'axios';
 import axiosRetry, { retryAfter } from 'axios-retry';
-import { attemptAllowed } from '../circuit-breaker/breaker.interceptor';
 import { backoffDelay, ResolvedBackoff } from '../common/backoff';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { attemptAllowed } from './breaker.interceptor';
+import { CallEvents } from './call-events';
 import { callStateOf } from './call-state';
 import { mayRepeat } from './repeat-safety';
 import { RetryBudget } from './retry-budget';
@@ -13,7 +13,7 @@ export interface RetryPolicyOptions {
   retries: number;
   backoff: ResolvedBackoff;
   budget?: RetryBudget;
-  events: KugelCommsEvents;
+  events: CallEvents;
   logger: Logger;
 }
 

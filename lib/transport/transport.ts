@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import axios, { AxiosAdapter, AxiosInstance, CanceledError } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { installBreakerGuard } from '../circuit-breaker/breaker.interceptor';
-import { KugelCommsEvents } from '../observability/comms-events';
+import { installBreakerGuard } from './breaker.interceptor';
+import { CallEvents } from './call-events';
 import { ResolvedTransportOptions } from '../options/resolved-options.interface';
 import { BodyParsing } from './call-result';
 import { CallRunner } from './call-runner';
@@ -29,7 +29,7 @@ export interface TransportOptions extends ResolvedTransportOptions {
   /** Response headers the callers read (all when unset); see `NodeHttpAdapterOptions.responseHeaders`. */
   responseHeaders?: readonly string[];
   propagateTrace: boolean;
-  events: KugelCommsEvents;
+  events: CallEvents;
   logger: Logger;
   /**
    * What sends one attempt instead of the node:http adapter on a keep-alive agent (no agent is

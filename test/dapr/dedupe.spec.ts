@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaprEvent, DaprSubscribe } from '../../lib';
-import { DaprDedupeStore } from '../../lib/subscriptions/dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../../lib/claims/dapr-dedupe.store';
 import { IdempotentConsumer } from '../../lib/subscriptions/dedupe/idempotent-consumer';
 import { SubscriptionHandler } from '../../lib/subscriptions/subscription-definition';
 import { waitUntil } from '../support/processes';

@@ -3,7 +3,7 @@ import { TestingModule } from '@nestjs/testing';
 import { DaprClientHelper, EventRepublisher, EventRepublishers } from '../../lib';
 import { InMemoryRepublishSource } from '../../lib/testing';
 import { PassLease } from '../../lib/republish/pass-lease';
-import { DaprDedupeStore } from '../../lib/subscriptions/dedupe/dapr-dedupe.store';
+import { DaprDedupeStore } from '../../lib/claims/dapr-dedupe.store';
 import { bootKugelComms } from '../support/module-fixture';
 import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DaprClientHelper } from '../../lib';
-import { ClaimOutcome } from '../../lib/subscriptions/dedupe/claim-terms';
+import { ClaimOutcome } from '../../lib/claims/claim-terms';
 import { Daprd } from '../dapr/daprd';
 import { waitForSubscriptions } from '../dapr/subscription-stack';
 import { FaultProxy, FaultKind } from '../support/fault-proxy';

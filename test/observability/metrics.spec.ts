@@ -7,7 +7,7 @@ import {
   RequestCompletedEvent,
   RetryScheduledEvent,
 } from '../../lib';
-import { BreakerStateChangedEvent } from '../../lib/observability/comms-events';
+import { BreakerStateChangedEvent } from '../../lib/circuit-breaker/breaker-events';
 import { fakeDate } from '../support/fake-date';
 import { seriesValue } from '../support/metrics';
 import { bootKugelComms } from '../support/module-fixture';

@@ -9,8 +9,9 @@ import {
   DoneRecord,
   ReadOutcome,
   WriteOutcome,
-} from './dedupe-store.interface';
-import { ClaimSettled, IdempotentConsumer } from './idempotent-consumer';
+} from '../../claims/dedupe-store.interface';
+import { ClaimSettled } from './consumer-terms';
+import { IdempotentConsumer } from './idempotent-consumer';
 import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
 
 type Entry = { record: DedupeRecord; etag: string };

@@ -1,4 +1,4 @@
-import { ClaimOutcome } from '../../../lib/subscriptions/dedupe/claim-terms';
+import { ClaimOutcome } from '../../../lib/claims/claim-terms';
 
 /** One run of the handler in a replica process, as the replica wrote it down. */
 export interface Run {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { EventRepublishers } from '../republish/event-republishers.service';
-import { RepublishPass } from '../republish/republisher-status.interface';
+import { EventRepublishers } from './event-republishers.service';
+import { RepublishPass } from './republisher-status.interface';
 
 /** What the indicator reports per republisher. */
 export interface RepublisherHealthDetails {

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DaprClientHelper } from '../../dapr/dapr-client.helper';
-import { DaprResult, StateTransactionOperation } from '../../dapr/dapr.interfaces';
-import { UNKNOWN_OUTCOME } from '../../dapr/sidecar-calls';
+import { DaprClientHelper } from '../dapr/dapr-client.helper';
+import { DaprResult, StateTransactionOperation } from '../dapr/dapr.interfaces';
+import { UNKNOWN_OUTCOME } from '../dapr/sidecar-calls';
 import {
   ClaimRecord,
   DedupeRecord,

@@ -1,9 +1,7 @@
-import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
+import { StateTransactionOperation } from '../dapr/dapr.interfaces';
 import { CLOCK_MARGIN_MS, ClaimOutcome, ClaimTerms } from './claim-terms';
-import { ClaimRecord, DoneRecord } from './dedupe-store.interface';
-
-/** A done mark written (`done`), or the claim found in other hands (`lost`), or not now (`retry`, why). */
-type DoneAttempt = 'done' | 'lost' | { retry: string };
+import { ClaimWrites } from './claim-writes';
+import { ClaimRecord } from './dedupe-store.interface';
 
 /** A transactional handler's commit: whether its writes and the done mark landed, and why not. */
 export interface CommitResult {
@@ -12,9 +10,6 @@ export interface CommitResult {
   calls: number;
   why?: string;
 }
-
-/** How the claim looked when read back: still ours (with its ETag), gone to someone else, or unreadable. */
-type OwnView = { mine: true; etag: string } | { mine: false; what: string } | { unreadable: string };
 
 /**
  * A claim this replica holds on an event key while its handler runs.
@@ -33,7 +28,6 @@ type OwnView = { mine: true; etag: string } | { mine: false; what: string } | { 
  *   third one in.
  */
 export class HeldClaim {
-  private calls = 0;
   private renewals = 0;
   private renewTimer?: NodeJS.Timeout;
   private lapseTimer?: NodeJS.Timeout;
@@ -47,6 +41,8 @@ export class HeldClaim {
   private letGone = false;
   /** When the done mark first failed to be written (it is being written again since). */
   private pendingSince?: number;
+  /** The claim's round trips to its store. */
+  private readonly writes: ClaimWrites;
 
   constructor(
     private readonly t: ClaimTerms,
@@ -55,6 +51,7 @@ export class HeldClaim {
     /** Called once, when the claim stops being held by this run (settled, or given up). */
     private readonly onEnd: () => void,
   ) {
+    this.writes = new ClaimWrites(t);
     this.scheduleRenewal();
     this.scheduleLapse();
   }
@@ -69,8 +66,8 @@ export class HeldClaim {
     this.stopTimers();
     await this.renewing;
     try {
-      if (!handlerSucceeded) return this.settle(await this.release());
-      const first = await this.markDone();
+      if (!handlerSucceeded) return this.settle(await this.writes.release());
+      const first = await this.writes.markDone(this.heldUntil, this.lost);
       if (typeof first === 'string') return this.settle(first);
       // The store could not take it now: keep the claim (copies are answered RETRY, not run
       // again) and write the mark as soon as the store takes it.
@@ -84,7 +81,7 @@ export class HeldClaim {
       this.t.logger.error(`${this.t.where}: settling its claim failed: ${(error as Error)?.message}`);
       this.settle('not-written');
     }
-    return this.calls;
+    return this.writes.calls;
   }
 
   /**
@@ -103,26 +100,26 @@ export class HeldClaim {
     this.settling = true;
     this.stopTimers();
     await this.renewing;
-    const start = this.calls;
+    const start = this.writes.calls;
     const result = (committed: boolean, outcome: ClaimOutcome, why?: string): CommitResult => {
       this.settle(outcome);
-      return { committed, calls: this.calls - start, why };
+      return { committed, calls: this.writes.calls - start, why };
     };
     try {
       if (this.lost) return result(false, 'lost', 'the claim was lost while the handler ran');
       let etag: string | undefined;
       if (this.t.now() + this.t.writeBudgetMs + CLOCK_MARGIN_MS > this.heldUntil) {
-        const view = await this.readOwn();
+        const view = await this.writes.readOwn();
         if ('unreadable' in view)
           return result(false, 'not-written', `the claim could not be read: ${view.unreadable}`);
         if (!view.mine) return result(false, 'lost', `the claim ${view.what}`);
         etag = view.etag;
       }
-      const wrote = await this.roundTrip(() =>
-        this.t.store.commit(this.t.storeName, this.t.key, etag, this.doneRecord(), this.t.doneTtlSec, effects),
+      const wrote = await this.writes.roundTrip(() =>
+        this.t.store.commit(this.t.storeName, this.t.key, etag, this.writes.doneRecord(), this.t.doneTtlSec, effects),
       );
       if (wrote.ok) return result(true, 'done');
-      const after = await this.readOwn(true);
+      const after = await this.writes.readOwn(true);
       if ('unreadable' in after) {
         return result(false, 'not-written', `${wrote.error}; reading the claim back failed too: ${after.unreadable}`);
       }
@@ -136,7 +133,7 @@ export class HeldClaim {
         return result(true, 'done');
       }
       if (!after.mine) return result(false, 'lost', `${wrote.error}; the claim ${after.what}`);
-      const removed = await this.roundTrip(() => this.t.store.remove(this.t.storeName, this.t.key, after.etag));
+      const removed = await this.writes.roundTrip(() => this.t.store.remove(this.t.storeName, this.t.key, after.etag));
       return result(false, removed.ok ? 'released' : 'not-written', wrote.error);
     } catch (error) {
       this.t.logger.error(`${this.t.where}: committing its transaction failed: ${(error as Error)?.message}`);
@@ -162,25 +159,25 @@ export class HeldClaim {
     const pending = this.pendingSince !== undefined;
     this.settling = true;
     this.stopTimers();
-    if (pending) this.doneNotWritten('the app shut down before the store took it');
+    if (pending) this.writes.doneNotWritten('the app shut down before the store took it');
     this.settle(pending ? 'not-written' : 'abandoned');
   }
 
   /** The claim's end: it stops being held, and `onSettled` is told how it ended (once). */
   private settle(outcome: ClaimOutcome): number {
-    if (this.done) return this.calls;
+    if (this.done) return this.writes.calls;
     this.done = true;
     this.stopTimers();
     this.onEnd();
-    this.t.onSettled(outcome, this.calls, this.renewals);
-    return this.calls;
+    this.t.onSettled(outcome, this.writes.calls, this.renewals);
+    return this.writes.calls;
   }
 
   /** Writes the done mark again, by ETag, until the store takes it (for as long as a done mark lives). */
   private scheduleDoneRetry(): void {
     this.renewTimer = setTimeout(
       () => {
-        void this.markDoneByEtag().then(
+        void this.writes.markDoneByEtag().then(
           (attempt) => {
             if (this.done) return;
             if (attempt === 'done') {
@@ -190,7 +187,7 @@ export class HeldClaim {
             // The store failed this run's outcome until its claim passed on: the outage, not a lost claim.
             if (attempt === 'lost') return this.settle('not-written');
             if (this.t.now() - this.pendingSince! >= this.t.doneTtlSec * 1000) {
-              this.doneNotWritten(attempt.retry);
+              this.writes.doneNotWritten(attempt.retry);
               return this.settle('not-written');
             }
             this.scheduleDoneRetry();
@@ -237,13 +234,13 @@ export class HeldClaim {
   }
 
   private async renew(): Promise<void> {
-    const view = await this.readOwn();
+    const view = await this.writes.readOwn();
     if (this.settling || this.lost || this.letGone) return;
     if ('unreadable' in view) return this.notRenewed(view.unreadable);
     if (!view.mine) return this.lose(view.what);
     const until = this.t.now() + this.t.leaseMs;
     const claim: ClaimRecord = { state: 'claimed', owner: this.t.owner, token: this.t.token, until };
-    const wrote = await this.roundTrip(() =>
+    const wrote = await this.writes.roundTrip(() =>
       this.t.store.replace(this.t.storeName, this.t.key, view.etag, claim, this.t.claimTtlSec),
     );
     if (this.settling || this.lost || this.letGone) return;
@@ -253,73 +250,6 @@ export class HeldClaim {
       this.scheduleLapse();
     } else if (wrote.reason === 'conflict') this.lose('changed while it was being renewed');
     else this.notRenewed(wrote.error);
-  }
-
-  /**
-   * The done mark: without an ETag while the lease provably holds (one round trip), else (or when
-   * that write did not take) by the claim's ETag. `retry` when the store could not take it now.
-   */
-  private async markDone(): Promise<DoneAttempt> {
-    if (!this.lost && this.t.now() + this.t.writeBudgetMs + CLOCK_MARGIN_MS <= this.heldUntil) {
-      const wrote = await this.roundTrip(() =>
-        this.t.store.markDone(this.t.storeName, this.t.key, this.doneRecord(), this.t.doneTtlSec),
-      );
-      if (wrote.ok) return 'done';
-      // Unknown: it may have landed (read back). Failed or unavailable: by ETag, below or later.
-    }
-    return this.markDoneByEtag();
-  }
-
-  /** Reads the claim; still this run's → replaces it with the done mark by its ETag. */
-  private async markDoneByEtag(): Promise<DoneAttempt> {
-    const view = await this.readOwn(true);
-    if ('unreadable' in view) return { retry: view.unreadable };
-    if (!view.mine) {
-      if (view.what === 'done') return 'done';
-      this.doneNotWritten(`the claim ${view.what}`, true);
-      return 'lost';
-    }
-    const wrote = await this.roundTrip(() =>
-      this.t.store.replace(this.t.storeName, this.t.key, view.etag, this.doneRecord(), this.t.doneTtlSec),
-    );
-    // A conflict or an unknown outcome: the next read tells (it may be this very write, landed).
-    return wrote.ok ? 'done' : { retry: wrote.error };
-  }
-
-  private doneRecord(): DoneRecord {
-    return { state: 'done', owner: this.t.owner, token: this.t.token, at: this.t.now() };
-  }
-
-  private async release(): Promise<ClaimOutcome> {
-    const view = await this.readOwn();
-    if ('unreadable' in view) return this.notReleased(view.unreadable);
-    if (!view.mine) {
-      this.t.logger.debug(`${this.t.where}: nothing to release: the claim ${view.what}`);
-      return 'lost';
-    }
-    const removed = await this.roundTrip(() => this.t.store.remove(this.t.storeName, this.t.key, view.etag));
-    return removed.ok ? 'released' : this.notReleased(removed.error);
-  }
-
-  /**
-   * The record read back, as this run sees it. `doneIsMine`: only a done mark of this very run
-   * (its done write whose answer was lost) counts as `what: 'done'`.
-   */
-  private async readOwn(doneIsMine = false): Promise<OwnView> {
-    const read = await this.roundTrip(() => this.t.store.read(this.t.storeName, this.t.key));
-    if (!read.ok) return { unreadable: read.error };
-    const r = read.record;
-    if (r?.state === 'claimed' && r.token === this.t.token && read.etag !== undefined) {
-      return { mine: true, etag: read.etag };
-    }
-    if (r?.state === 'done' && (!doneIsMine || r.token === this.t.token)) return { mine: false, what: 'done' };
-    if (r === undefined) return { mine: false, what: 'is gone (its record expired or was deleted)' };
-    return { mine: false, what: `passed to ${r.owner || 'another replica'}` };
-  }
-
-  private async roundTrip<T>(op: () => Promise<T>): Promise<T> {
-    this.calls += 1;
-    return op();
   }
 
   private notRenewed(why: string): void {
@@ -335,20 +265,5 @@ export class HeldClaim {
         'signal is aborted (the lease may be too short for this handler, or the sidecar was unreachable for longer)',
     );
     this.t.onLost(`its dedupe claim ${what}`);
-  }
-
-  private doneNotWritten(why: string, passedOn = false): void {
-    this.t.logger.error(
-      `${this.t.where} was handled, but its done mark was not written (${why})` +
-        (passedOn ? '' : `; a redelivery after the ${this.t.leaseMs / 1000} s lease would run the handler again`),
-    );
-  }
-
-  private notReleased(why: string): ClaimOutcome {
-    this.t.logger.warn(
-      `${this.t.where}: its claim could not be released (${why}); the next delivery runs the handler once its ` +
-        `${this.t.leaseMs / 1000} s lease is over`,
-    );
-    return 'not-written';
   }
 }

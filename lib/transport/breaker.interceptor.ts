@@ -1,6 +1,6 @@
 import { AxiosInstance } from 'axios';
-import { CallState, callStateOf } from '../transport/call-state';
-import { CircuitState } from './circuit-state';
+import { CircuitState } from '../circuit-breaker/circuit-state';
+import { CallState, callStateOf } from './call-state';
 
 /**
  * Whether another attempt of a call may be sent now: never into an open breaker. The one place
@@ -14,7 +14,7 @@ export function attemptAllowed(state: CallState): boolean {
 /**
  * The breaker's axios interceptor on a pooled client (the sidecar's, and a REST peer's with a
  * breaker): the per-attempt guard. Admission — one permit per logical call, an open breaker
- * refusing without I/O — is the call runner's (`transport/call-runner.ts`), before axios runs;
+ * refusing without I/O — is the call runner's (`call-runner.ts`), before axios runs;
  * this interceptor stops a retry from being sent into a breaker that opened while the retry
  * waited out its backoff (other calls' failures opened it). The call then ends with the failure
  * that led to the retry, as if no retry had been scheduled: nothing more is sent and the call's

@@ -1,4 +1,4 @@
-import { StateTransactionOperation } from '../../dapr/dapr.interfaces';
+import { StateTransactionOperation } from '../dapr/dapr.interfaces';
 
 /**
  * A replica's claim on an event key: it runs the handler, and holds the claim until `until` (epoch
