@@ -21,7 +21,7 @@ interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; annotations?: Record<string, string> };
-  spec: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  spec: any;
   scopes?: string[];
 }
 interface Container {
