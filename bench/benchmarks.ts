@@ -19,7 +19,7 @@ import {
   subscriptionTables,
 } from './tables';
 
-/** The sizes of a run: `BENCH_QUICK=1` shortens every benchmark (about 35 s in all). */
+/** The sizes of a run: `BENCH_QUICK=1` shortens every benchmark (a run of under a minute). */
 export const PARAMETERS = {
   concurrency: 32,
   peerDownRate: 600,
