@@ -17,7 +17,7 @@ export interface DaprBenchResult {
   bulk: { eventsPerOp: number; contenders: ContenderSummary[] };
 }
 
-/** The names of the bulk contenders (bench/run.ts reads them). */
+/** The names of the bulk contenders (the bulk publish target of bench/benchmarks.ts reads them). */
 export const BULK_CONTENDERS = {
   bulk: 'publishBulk: one call of 100 events',
   sequential: '100 × publishEvent, one after another',
@@ -57,6 +57,17 @@ function raw(agent: http.Agent, port: number, method: string, path: string, body
 
 function must(ok: boolean, what: string): void {
   if (!ok) throw new Error(`${what} failed`);
+}
+
+/** `benchDapr` against a test daprd with in-memory components (test/dapr/daprd.ts), started for it. */
+export async function benchDaprOnTestSidecar(o: Parameters<typeof benchDapr>[1]): Promise<DaprBenchResult> {
+  const { Daprd } = await import('../test/dapr/daprd');
+  const daprd = await Daprd.start({ components: 'in-memory', appId: 'kugel-bench' });
+  try {
+    return await benchDapr(daprd.httpEndpoint, o);
+  } finally {
+    await daprd.dispose();
+  }
 }
 
 export async function benchDapr(

@@ -1,12 +1,13 @@
 // 100k GETs through HttpClientHelper: heap growth (after full GCs) and the most sockets open at
-// once at the peer. Run by bench/run.ts as `node --expose-gc -r ts-node/register/transpile-only
-// bench/memory.ts`, in a process of its own with a peer of its own; reports over IPC (or prints
-// JSON when run by hand).
+// once at the peer. `runMemory()` forks this file as `node --expose-gc -r
+// ts-node/register/transpile-only bench/memory.ts`, so that it runs in a process of its own with a
+// peer of its own; it reports over IPC (or prints JSON when run by hand).
 import 'reflect-metadata';
+import { fork } from 'node:child_process';
 import { HttpClientHelper } from '../lib';
 import { DEFAULTS } from '../lib/options/defaults';
 import { bootKugel } from './http';
-import { Peer } from './support';
+import { Peer, TS_NODE } from './support';
 
 export interface MemoryResult {
   requests: number;
@@ -86,7 +87,22 @@ async function main(): Promise<void> {
   else console.log(JSON.stringify(result, null, 2));
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+/** This file in a child process with `--expose-gc`; resolves to what it reports. */
+export function runMemory(requests: number): Promise<MemoryResult> {
+  const child = fork(__filename, [], {
+    execArgv: ['--expose-gc', ...TS_NODE],
+    env: { ...process.env, BENCH_MEMORY_REQUESTS: String(requests) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as MemoryResult));
+    child.once('exit', (code) => (code !== 0 ? reject(new Error(`bench/memory.ts exited with ${code}`)) : undefined));
+  });
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

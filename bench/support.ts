@@ -253,3 +253,12 @@ export function fmt(n: number, digits = 0): string {
 export function ratio(a: number, b: number): number {
   return b > 0 ? a / b : NaN;
 }
+
+/**
+ * The median of per-round ratios. The subscriber drains of one round run back to back, so each
+ * round's ratio compares contenders under the same load; the ratio of two medians would compare
+ * drains from different moments, and a drain through daprd and Redis moves a lot with the machine.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => ratio(x, b[i])));
+}
