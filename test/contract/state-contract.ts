@@ -88,14 +88,17 @@ export const DAPR_STATE_CONTRACT: ContractCase[] = [
     },
   },
   {
-    name: 'first-write: the first save of a key wins, a second one without the ETag is refused (409; Redis and PostgreSQL 500), one with it succeeds',
+    name: 'first-write: the first save of a key wins, a second one without the ETag is refused as a conflict (409; Redis and PostgreSQL 500, not counted by the breaker), one with it succeeds',
     async run({ dapr, storeKind }) {
       const k = key('first-write');
       await expect(dapr.saveState(STORE, k, 'mine', { concurrency: 'first-write' })).resolves.toBe(true);
+      const before = dapr.breakerFor('state', STORE).snapshot().consecutiveFailures;
       const again = await dapr.detailed.saveState(STORE, k, 'theirs', { concurrency: 'first-write' });
-      // state.redis and state.postgresql word this conflict as a store failure, which the state breaker counts.
+      // state.redis and state.postgresql answer this conflict with a 500; it is still a conflict, the
+      // caller's lost race, and the state store's breaker does not count it.
       const status = storeKind === 'in-memory' ? 409 : 500;
-      expect(again).toMatchObject({ ok: false, status, code: 'ERR_STATE_SAVE' });
+      expect(again).toMatchObject({ ok: false, status, code: 'ERR_STATE_SAVE', conflict: true });
+      expect(dapr.breakerFor('state', STORE).snapshot().consecutiveFailures).toBe(before);
       await expect(dapr.getState(STORE, k)).resolves.toBe('mine');
       const etag = etagOf(await dapr.detailed.getState(STORE, k))!;
       await expect(dapr.saveState(STORE, k, 'next', { concurrency: 'first-write', etag })).resolves.toBe(true);
