@@ -7,7 +7,7 @@ import { HttpBenchResult, benchHttp } from './http';
 import { MemoryResult, runMemory } from './memory';
 import { PeerDownResult, benchPeerDown } from './peer-down';
 import { RealtimeBenchResult, benchRealtime } from './realtime';
-import { SubscriptionBenchResult, benchSubscriptions } from './subscriptions';
+import { BenchBroker, SubscriptionBenchResult, benchSubscriptions } from './subscriptions';
 import { ContenderSummary, fmt, median, pairedRatio, Peer, QUICK, ratio } from './support';
 import {
   breakerTable,
@@ -35,6 +35,8 @@ export const PARAMETERS = {
         memRequests: 20_000,
         subscriberEvents: 500,
         subscriberRounds: 2,
+        brokerEvents: 300,
+        brokerRounds: 1,
         wsRounds: 3,
         wsMessages: 20_000,
       }
@@ -49,6 +51,8 @@ export const PARAMETERS = {
         memRequests: 100_000,
         subscriberEvents: 3_000,
         subscriberRounds: 6,
+        brokerEvents: 1_000,
+        brokerRounds: 3,
         wsRounds: 7,
         wsMessages: 100_000,
       }),
@@ -80,6 +84,8 @@ export interface Benchmark<R = any> {
   usesPeer?: boolean;
   /** Needs daprd: left out with BENCH_SKIP_DAPR=1. */
   usesSidecar?: boolean;
+  /** Starts Kafka or RabbitMQ (prepared by `test/prepare.sh kafka rabbitmq`): left out with BENCH_SKIP_BROKERS=1. */
+  usesBrokers?: boolean;
   measure: (ctx: { peer?: Peer }) => Promise<R | Skipped>;
   tables: (result: R) => string;
   targets: Target<R>[];
@@ -154,13 +160,35 @@ function breakerCase(name: string): Target<BreakerBenchResult>[] {
   ];
 }
 
-/** Subscribers through daprd and Redis; a drain that cannot start is reported, not thrown. */
-async function runSubscriptions(): Promise<SubscriptionBenchResult | Skipped> {
+/** Subscribers through daprd and a broker; a drain or a broker that cannot start is reported, not thrown. */
+async function runSubscriptions(broker: BenchBroker = 'redis-streams'): Promise<SubscriptionBenchResult | Skipped> {
   try {
-    return await benchSubscriptions({ events: P.subscriberEvents, rounds: P.subscriberRounds });
+    const events = broker === 'redis-streams' ? P.subscriberEvents : P.brokerEvents;
+    const rounds = broker === 'redis-streams' ? P.subscriberRounds : P.brokerRounds;
+    return await benchSubscriptions({ events, rounds, broker });
   } catch (error) {
+    if (process.env.BENCH_VERBOSE === '1') console.error(error);
     return { skipped: (error as Error).message.split('\n')[0] };
   }
+}
+
+/** The same subscribers through Kafka or RabbitMQ, against the SDK's DaprServer on the same broker. */
+function brokerSubscriptions(broker: 'kafka' | 'rabbitmq', label: string): Benchmark {
+  return define<SubscriptionBenchResult>({
+    name: `Subscriptions (${label})`,
+    key: `subscriptions-${broker}`,
+    plan: `subscriptions through a real daprd and ${label} (started by the bench), ${P.brokerEvents} events per drain, ${P.brokerRounds} interleaved rounds`,
+    usesSidecar: true,
+    usesBrokers: true,
+    measure: () => runSubscriptions(broker),
+    tables: subscriptionTables,
+    targets: [
+      {
+        name: `Subscriptions through ${label}: events handled/s ≥ 0.9 × @dapr/dapr DaprServer`,
+        verdict: (r) => kugelSubscriber(r, '@dapr/dapr DaprServer', 0.9),
+      },
+    ],
+  });
 }
 
 function define<R>(b: Benchmark<R>): Benchmark {
@@ -285,7 +313,7 @@ export const BENCHMARKS: Benchmark[] = [
     key: 'subscriptions',
     plan: `subscriptions through a real daprd (Redis Streams), ${P.subscriberEvents} events per drain, ${P.subscriberRounds} interleaved rounds`,
     usesSidecar: true,
-    measure: runSubscriptions,
+    measure: () => runSubscriptions(),
     tables: subscriptionTables,
     targets: [
       {
@@ -298,13 +326,18 @@ export const BENCHMARKS: Benchmark[] = [
       },
       {
         name: 'Subscriptions with dedupe: ≤ 2 sidecar round trips per event',
-        verdict: ({ dedupe, events }) => ({
-          pass: Math.max(dedupe.callsPerNewEvent, dedupe.callsPerCopy) <= 2 && dedupe.copiesSuppressed === events,
-          value: `${fmt(dedupe.callsPerNewEvent, 2)} per new event, ${fmt(dedupe.callsPerCopy, 2)} per copy`,
-        }),
+        verdict: ({ dedupe, events }) =>
+          dedupe
+            ? {
+                pass: Math.max(dedupe.callsPerNewEvent, dedupe.callsPerCopy) <= 2 && dedupe.copiesSuppressed === events,
+                value: `${fmt(dedupe.callsPerNewEvent, 2)} per new event, ${fmt(dedupe.callsPerCopy, 2)} per copy`,
+              }
+            : { pass: false, value: 'not measured' },
       },
     ],
   }),
+  brokerSubscriptions('kafka', 'Kafka'),
+  brokerSubscriptions('rabbitmq', 'RabbitMQ'),
   define<RealtimeBenchResult>({
     name: 'WebSocket',
     key: 'realtime',

@@ -1,6 +1,7 @@
 // `npm run bench`: runs the table of bench/benchmarks.ts in one process, prints every benchmark's
 // tables and one PASS/FAIL line per target, and writes bench/results/latest.json. BENCH_QUICK=1
-// shortens every benchmark (~35 s); BENCH_SKIP_DAPR=1 leaves out the two that need daprd. The
+// shortens every benchmark; BENCH_SKIP_DAPR=1 leaves out those that need daprd, BENCH_SKIP_BROKERS=1
+// the Kafka and RabbitMQ ones; BENCH_ONLY=key,key runs only those (keys as in latest.json). The
 // sidecar is found or built before anything is measured (as `npm test` does); a bench that cannot
 // have one stops with exit code 2 and says why. Exit code 1: a target was missed.
 import 'reflect-metadata';
@@ -8,8 +9,18 @@ import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BENCHMARKS, PARAMETERS, Skipped, Verdict } from './benchmarks';
+import { BENCHMARKS as ALL_BENCHMARKS, PARAMETERS, Skipped, Verdict } from './benchmarks';
 import { fmt, Peer, QUICK } from './support';
+
+const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const unknown = only.filter((key) => !ALL_BENCHMARKS.some((b) => b.key === key));
+if (unknown.length > 0) {
+  console.error(
+    `BENCH_ONLY names no benchmark: ${unknown.join(', ')} (keys: ${ALL_BENCHMARKS.map((b) => b.key).join(', ')})`,
+  );
+  process.exit(2);
+}
+const BENCHMARKS = only.length > 0 ? ALL_BENCHMARKS.filter((b) => only.includes(b.key)) : ALL_BENCHMARKS;
 
 /** The daprd of the Dapr benchmarks, built if needed as `npm test` does; fails before any measurement. */
 async function ensureSidecar(): Promise<void> {
@@ -56,6 +67,7 @@ async function main(): Promise<void> {
     `kugel-comms bench — Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${QUICK ? 'QUICK' : 'full'} run, rev ${machine.revision}, load ${machine.loadBefore}`,
   );
   const skipDapr = process.env.BENCH_SKIP_DAPR === '1';
+  const skipBrokers = process.env.BENCH_SKIP_BROKERS === '1';
   if (!skipDapr && BENCHMARKS.some((b) => b.usesSidecar)) await ensureSidecar();
 
   const results: Record<string, unknown> = {};
@@ -67,7 +79,12 @@ async function main(): Promise<void> {
       console.log(`peer: pid ${peer.pid} on ${peer.url}`);
     }
     console.log(`\n[${i + 1}/${BENCHMARKS.length}] ${b.plan}`);
-    results[b.key] = b.usesSidecar && skipDapr ? { skipped: 'BENCH_SKIP_DAPR=1' } : await b.measure({ peer });
+    results[b.key] =
+      b.usesSidecar && skipDapr
+        ? { skipped: 'BENCH_SKIP_DAPR=1' }
+        : b.usesBrokers && skipBrokers
+          ? { skipped: 'BENCH_SKIP_BROKERS=1' }
+          : await b.measure({ peer });
     if (i === lastPeerUser) await peer?.stop();
   }
 

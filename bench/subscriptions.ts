@@ -1,6 +1,6 @@
-// Events handled per second through a real daprd (Redis Streams): a @DaprSubscribe handler vs the
-// official @dapr/dapr DaprServer subscriber vs a bare Nest controller on the same route, and the
-// sidecar round trips dedupe costs per event.
+// Events handled per second through a real daprd and a broker (Redis Streams, Kafka or RabbitMQ): a
+// @DaprSubscribe handler vs the official @dapr/dapr DaprServer subscriber vs a bare Nest controller
+// on the same route, and (on Redis) the sidecar round trips dedupe costs per event.
 import 'reflect-metadata';
 import { CommunicationProtocolEnum, DaprServer, LogLevel } from '@dapr/dapr';
 import { Body, Controller, Get, HttpCode, Injectable, Module, Post } from '@nestjs/common';
@@ -8,7 +8,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { performance } from 'node:perf_hooks';
 import { DaprEvent, DaprSubscribe, EventHandledEvent, KugelCommsEvents, KugelCommsModule } from '../lib';
-import { Daprd } from '../test/dapr/daprd';
+import * as path from 'node:path';
+import { KafkaBroker } from '../test/brokers/kafka';
+import { RabbitNode } from '../test/brokers/rabbitmq';
+import { Daprd, DaprdOptions } from '../test/dapr/daprd';
 import { freePort, waitUntil } from '../test/support/processes';
 import { RedisServer } from '../test/support/redis';
 import { median } from './support';
@@ -22,11 +25,16 @@ export interface SubscriberContenderResult {
   rounds: number[];
 }
 
+/** The broker between publisher and subscribers. */
+export type BenchBroker = 'redis-streams' | 'kafka' | 'rabbitmq';
+
 export interface SubscriptionBenchResult {
+  broker: BenchBroker;
   events: number;
   rounds: number;
   contenders: SubscriberContenderResult[];
-  dedupe: {
+  /** Measured on Redis Streams only (its state store is the dedupe store). */
+  dedupe?: {
     eventsPerSec: number;
     /** Sidecar round trips per new event (claim + done mark). */
     callsPerNewEvent: number;
@@ -36,19 +44,25 @@ export interface SubscriptionBenchResult {
   };
 }
 
-/** Counts deliveries and remembers when the first and the last came. */
+/**
+ * Counts deliveries of events numbered from `from` on and remembers when the first and the last
+ * came (an earlier event delivered again, as Kafka may after a restart, is not counted).
+ */
 class Counter {
   count = 0;
   first = 0;
   last = 0;
-  hit(): void {
+  private from = 0;
+  hit(n: unknown): void {
+    if (typeof n !== 'number' || n < this.from) return;
     const now = performance.now();
     if (this.count === 0) this.first = now;
     this.count += 1;
     this.last = now;
   }
-  reset(): void {
+  reset(from: number): void {
     this.count = 0;
+    this.from = from;
   }
 }
 
@@ -58,12 +72,12 @@ const counters = { kugel: new Counter(), bare: new Counter(), sdk: new Counter()
 class KugelConsumer {
   @DaprSubscribe('pubsub', 'bench-kugel')
   onEvent(event: DaprEvent<{ n: number }>): void {
-    if (typeof event.data.n === 'number') counters.kugel.hit();
+    counters.kugel.hit(event.data.n);
   }
 
   @DaprSubscribe('pubsub', 'bench-dedupe', { dedupe: { key: (e: DaprEvent<{ n: number }>) => `n-${e.data.n}` } })
   onDeduped(event: DaprEvent<{ n: number }>): void {
-    if (typeof event.data.n === 'number') counters.dedupe.hit();
+    counters.dedupe.hit(event.data.n);
   }
 }
 
@@ -91,7 +105,7 @@ class BareController {
   @Post('dapr/events/pubsub/bench-bare')
   @HttpCode(200)
   onEvent(@Body() body: { data?: { n?: number } }): unknown {
-    if (typeof body?.data?.n === 'number') counters.bare.hit();
+    counters.bare.hit(body?.data?.n);
     return { status: 'SUCCESS' };
   }
 }
@@ -123,26 +137,77 @@ async function prepublish(publisher: Daprd, topic: string, count: number, from =
   }
 }
 
-/** Starts the contender's daprd on events already in the stream and times the drain. */
-async function drain(c: Contender, events: number): Promise<{ perSec: number; cpuUs: number }> {
-  c.counter.reset();
+/** Starts the contender's daprd on events `from`… already in the broker and times the drain. */
+async function drain(c: Contender, events: number, from: number): Promise<{ perSec: number; cpuUs: number }> {
+  c.counter.reset(from);
   const cpu0 = process.cpuUsage();
   await c.daprd.startProcess();
-  await waitUntil(async () => c.counter.count >= events, 120_000, `${c.name}: ${events} events`, 5);
+  await waitUntil(async () => c.counter.count >= events, 120_000, `${c.name}: ${events} events`, 5).catch(
+    (error: Error) => {
+      throw new Error(
+        `${error.message} (${c.counter.count} counted)\n--- its daprd ---\n${c.daprd.output.slice(-15).join('\n')}`,
+      );
+    },
+  );
   const cpu = process.cpuUsage(cpu0);
   const perSec = ((c.counter.count - 1) * 1000) / Math.max(1, c.counter.last - c.counter.first);
   await c.daprd.stop();
   return { perSec, cpuUs: (cpu.user + cpu.system) / c.counter.count };
 }
 
-export async function benchSubscriptions(o: { events: number; rounds: number }): Promise<SubscriptionBenchResult> {
+/**
+ * Subscribes `c` once while its daprd runs (an event published until one arrives), then stops the
+ * daprd: the subscription (Kafka's consumer group, RabbitMQ's durable queue) exists from then on,
+ * and events published while the daprd is down wait for the next drain.
+ */
+async function prime(publisher: Daprd, c: Contender): Promise<void> {
+  c.counter.reset(-1);
+  await c.daprd.startProcess();
+  const deadline = performance.now() + 90_000;
+  while (c.counter.count === 0) {
+    if (performance.now() > deadline) throw new Error(`${c.name}: no delivery within 90 s of its daprd's start`);
+    await fetch(`${publisher.httpEndpoint}/v1.0/publish/pubsub/${c.topic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: -1 }),
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  await c.daprd.stop();
+}
+
+/** The broker, started for the run, and how a daprd reaches it. */
+async function startBroker(broker: BenchBroker): Promise<{
+  sidecar: Pick<DaprdOptions, 'components' | 'componentsDir' | 'redisHost' | 'kafkaBrokers' | 'rabbitmqUrl'>;
+  stop: () => Promise<void>;
+}> {
+  if (broker === 'kafka') {
+    const kafka = await KafkaBroker.start();
+    return { sidecar: { components: 'kafka', kafkaBrokers: kafka.bootstrap }, stop: () => kafka.dispose() };
+  }
+  if (broker === 'rabbitmq') {
+    const rabbit = await RabbitNode.start();
+    return {
+      sidecar: { componentsDir: path.join(__dirname, 'components', 'rabbitmq-durable'), rabbitmqUrl: rabbit.url },
+      stop: () => rabbit.dispose(),
+    };
+  }
   const redis = await RedisServer.start();
-  const publisher = await Daprd.start({ components: 'redis-streams', redisHost: redis.host, appId: 'kugel-bench-pub' });
+  return { sidecar: { components: 'redis-streams', redisHost: redis.host }, stop: () => redis.stop() };
+}
+
+export async function benchSubscriptions(o: {
+  events: number;
+  rounds: number;
+  broker?: BenchBroker;
+}): Promise<SubscriptionBenchResult> {
+  const broker = o.broker ?? 'redis-streams';
+  const parts = await startBroker(broker);
+  const publisher = await Daprd.start({ ...parts.sidecar, appId: 'kugel-bench-pub' });
   const kugelPort = await freePort();
   const barePort = await freePort();
   const sdkPort = await freePort();
-  const daprdFor = (appId: string, appPort: number) =>
-    Daprd.create({ components: 'redis-streams', redisHost: redis.host, appId, appPort });
+  const daprdFor = (appId: string, appPort: number) => Daprd.create({ ...parts.sidecar, appId, appPort });
   const contenders: Contender[] = [
     {
       name: 'kugel @DaprSubscribe',
@@ -178,7 +243,7 @@ export async function benchSubscriptions(o: { events: number; rounds: number }):
     logger: { level: LogLevel.Error },
   });
   await sdk.pubsub.subscribe('pubsub', 'bench-sdk', async (data: { n?: number }) => {
-    if (typeof data?.n === 'number') counters.sdk.hit();
+    counters.sdk.hit(data?.n);
   });
   // DaprServer.start() waits for its sidecar: start both together (the daprd is stopped again below).
   await Promise.all([sdk.start(), contenders[1].daprd.startProcess()]);
@@ -186,22 +251,41 @@ export async function benchSubscriptions(o: { events: number; rounds: number }):
 
   const perSec = contenders.map(() => [] as number[]);
   const cpu = contenders.map(() => [] as number[]);
+  // Every drain publishes a fresh range of `n`: what a broker delivers again is not counted.
+  let next = 0;
+  const batch = async (c: Contender, count: number): Promise<{ perSec: number; cpuUs: number }> => {
+    const from = next;
+    next += count;
+    await prepublish(publisher, c.topic, count, from);
+    return drain(c, count, from);
+  };
   try {
-    // A warm-up drain each, then interleaved rounds (the order rotates).
+    // Subscribed once, a warm-up drain each, then interleaved rounds (the order rotates).
     for (const c of contenders) {
-      await prepublish(publisher, c.topic, Math.min(500, o.events));
-      await drain(c, Math.min(500, o.events));
+      await prime(publisher, c);
+      await batch(c, Math.min(500, o.events));
     }
     for (let r = 0; r < o.rounds; r += 1) {
       for (let k = 0; k < contenders.length; k += 1) {
         const i = (k + r) % contenders.length;
-        await prepublish(publisher, contenders[i].topic, o.events);
-        const run = await drain(contenders[i], o.events);
+        const run = await batch(contenders[i], o.events);
         perSec[i].push(run.perSec);
         cpu[i].push(run.cpuUs);
       }
-      process.stdout.write(`  subscriptions: round ${r + 1}/${o.rounds} done\n`);
+      process.stdout.write(`  subscriptions (${broker}): round ${r + 1}/${o.rounds} done\n`);
     }
+    const result = {
+      broker,
+      events: o.events,
+      rounds: o.rounds,
+      contenders: contenders.map((c, i) => ({
+        name: c.name,
+        eventsPerSec: median(perSec[i]),
+        cpuUsPerEvent: median(cpu[i]),
+        rounds: perSec[i],
+      })),
+    };
+    if (broker !== 'redis-streams') return result;
 
     // dedupe: new events (claim + done mark), then the same events again (copies).
     const handled: EventHandledEvent[] = [];
@@ -215,9 +299,10 @@ export async function benchSubscriptions(o: { events: number; rounds: number }):
       counter: counters.dedupe,
       daprd: dedupeDaprd,
     };
-    await prepublish(publisher, 'bench-dedupe', o.events);
-    const dedupeRun = await drain(dedupeContender, o.events);
-    await prepublish(publisher, 'bench-dedupe', o.events); // the same n: copies
+    const from = next;
+    await prepublish(publisher, 'bench-dedupe', o.events, from);
+    const dedupeRun = await drain(dedupeContender, o.events, from);
+    await prepublish(publisher, 'bench-dedupe', o.events, from); // the same n: copies
     await dedupeDaprd.startProcess();
     await waitUntil(async () => handled.length >= 2 * o.events, 120_000, 'copies answered', 20);
     await dedupeDaprd.stop();
@@ -227,14 +312,7 @@ export async function benchSubscriptions(o: { events: number; rounds: number }):
     const mean = (list: EventHandledEvent[]) => list.reduce((s, e) => s + e.dedupeCalls, 0) / Math.max(1, list.length);
 
     return {
-      events: o.events,
-      rounds: o.rounds,
-      contenders: contenders.map((c, i) => ({
-        name: c.name,
-        eventsPerSec: median(perSec[i]),
-        cpuUsPerEvent: median(cpu[i]),
-        rounds: perSec[i],
-      })),
+      ...result,
       dedupe: {
         eventsPerSec: dedupeRun.perSec,
         callsPerNewEvent: mean(fresh),
@@ -248,6 +326,6 @@ export async function benchSubscriptions(o: { events: number; rounds: number }):
     await bare.close();
     for (const c of contenders) await c.daprd.dispose();
     await publisher.dispose();
-    await redis.stop();
+    await parts.stop();
   }
 }

@@ -78,11 +78,17 @@ export function daprTables(r: DaprBenchResult): string {
   return out.join('\n');
 }
 
+const BROKER_LABEL: Record<SubscriptionBenchResult['broker'], string> = {
+  'redis-streams': "Redis Streams, daprd's 10 workers",
+  kafka: 'Kafka, one partition: deliveries one at a time',
+  rabbitmq: 'RabbitMQ, durable queue, deliveries in parallel',
+};
+
 export function subscriptionTables(r: SubscriptionBenchResult): string {
   const sdk = r.contenders.find((c) => c.name === '@dapr/dapr DaprServer')!;
   const bare = r.contenders.find((c) => c.name === 'bare Nest controller')!;
   return [
-    `Subscriptions: events handled per second through daprd (Redis Streams, daprd's 10 workers), ${r.events} events already in the stream per drain, first delivery to last; medians of ${r.rounds} rounds; ratios = median of per-round ratios; CPU µs/event = this process, where every contender's app runs`,
+    `Subscriptions: events handled per second through daprd (${BROKER_LABEL[r.broker]}), ${r.events} events already in the broker per drain, first delivery to last; medians of ${r.rounds} rounds; ratios = median of per-round ratios; CPU µs/event = this process, where every contender's app runs`,
     table(
       ['subscriber', 'events/s', 'rounds', 'CPU µs/event', 'vs DaprServer', 'vs bare Nest'],
       r.contenders.map((c) => [
@@ -94,8 +100,12 @@ export function subscriptionTables(r: SubscriptionBenchResult): string {
         `${fmt(pairedRatio(c.rounds, bare.rounds), 2)}×`,
       ]),
     ),
-    `dedupe (Redis state store): ${fmt(r.dedupe.eventsPerSec)} events/s; sidecar round trips per new event ${fmt(r.dedupe.callsPerNewEvent, 2)}, per copy of a handled event ${fmt(r.dedupe.callsPerCopy, 2)} (${r.dedupe.copiesSuppressed} copies suppressed)`,
-  ].join('\n');
+    r.dedupe
+      ? `dedupe (Redis state store): ${fmt(r.dedupe.eventsPerSec)} events/s; sidecar round trips per new event ${fmt(r.dedupe.callsPerNewEvent, 2)}, per copy of a handled event ${fmt(r.dedupe.callsPerCopy, 2)} (${r.dedupe.copiesSuppressed} copies suppressed)`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 export function breakerTable(r: BreakerBenchResult): string {
