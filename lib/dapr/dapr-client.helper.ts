@@ -28,7 +28,7 @@ import { ComponentKind, SidecarCalls } from './sidecar-calls';
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
 /**
- * The Dapr sidecar over its HTTP API v1.0: pub/sub and state. Non-blocking like the original:
+ * The Dapr sidecar over its HTTP API v1.0: pub/sub and state.
  * `publishEvent`/`saveState`/`deleteState`/`executeStateTransaction` resolve to `boolean`,
  * `getState` to the value or `null`, `getBulkState` to the values or `null`; nothing rejects for
  * a sidecar failure (failures are logged with context). `detailed` has the same operations with
