@@ -67,7 +67,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       parsing: 'lenient',
       // The only response header the helper reads is a state entry's ETag. daprd answers a state read
       // with five (Content-Type, Etag, Traceparent, Date, Content-Length), and axios' per-header
-      // work on the other four made getState slower than the official client (docs/benchmarks.md).
+      // work on the other four made getState slower than the official client (CHANGELOG.md, "Performance").
       // A header the helper starts reading must be added here.
       responseHeaders: ['etag'],
       // A write whose ETag or first-write condition did not hold is the caller's lost race, whatever

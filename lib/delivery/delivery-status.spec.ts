@@ -11,7 +11,7 @@ const entries = (...statuses: ConsumerStatus[]): ConsumerDelivery[] =>
   statuses.map((status, i) => ({ service: ['report', 'journal', 'stock'][i], status }));
 
 describe('rollUpDeliveryStatus: the Python table, and where it differs', () => {
-  // The Python cart's rollup table, as rows here (docs/migration.md, "Publishing without loss",
+  // The Python cart's rollup table, as rows here (docs/migration.md, "What behaves differently",
   // says where this one differs). The overall status does not depend on the publish outcome once a
   // consumer has answered.
   const table: Array<[string, PublishOutcome, ConsumerStatus[], DeliveryStatus]> = [
