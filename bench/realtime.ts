@@ -1,4 +1,4 @@
-// Real-time channel (DESIGN.md §9): messages per second over one WebSocket connection through
+// Real-time channel: messages per second over one WebSocket connection through
 // RealtimeClient against a bare `ws` client on the same peer, and how long a reconnect takes after
 // the peer restarts.
 import 'reflect-metadata';

@@ -8,7 +8,7 @@ export function bearerHeaders(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
 
-/** The credentials of a terminal, as the original's terminal info carries them. */
+/** The credentials of a terminal, as the Kugelpos terminal info carries them. */
 export interface TerminalCredentials {
   /** `{tenant}-{store}-{no}`. */
   terminalId?: string;
@@ -18,9 +18,9 @@ export interface TerminalCredentials {
 }
 
 /**
- * The original's terminal auth rule: a terminal JWT → `Authorization: Bearer` (no `terminal_id`);
- * otherwise `X-API-KEY` plus the query parameter `terminal_id`. With `'api-key-first'` (the
- * original's terminal-info repository), a terminal that has both goes with its API key.
+ * The terminal auth rule of the Kugelpos services: a terminal JWT → `Authorization: Bearer` (no
+ * `terminal_id`); otherwise `X-API-KEY` plus the query parameter `terminal_id`. With
+ * `'api-key-first'` (the terminal-info repository), a terminal that has both goes with its API key.
  */
 export function terminalAuth(
   terminal: TerminalCredentials,

@@ -6,8 +6,8 @@ import { ResolvedKugelCommsOptions } from '../options/resolved-options.interface
 import { apiKeyHeaders, bearerHeaders } from './auth-headers';
 
 /**
- * Claims of a service token: the original's (`sub`, `tenant_id`, `service`, `is_service_account`,
- * `is_superuser`), with `exp` and `iat`, `iss` when `auth.serviceToken.issuer` is set, and `aud`
+ * Claims of a service token: the ones the Kugelpos services read (`sub`, `tenant_id`, `service`,
+ * `is_service_account`, `is_superuser`), with `exp` and `iat`, `iss` when `auth.serviceToken.issuer` is set, and `aud`
  * only when a call asks for one.
  */
 export interface ServiceTokenClaims {
@@ -29,8 +29,8 @@ export const SERVICE_TOKEN_IAT_LEEWAY_SEC = 30;
 /**
  * Service-to-service credentials. `createServiceToken()` mints a short-lived JWT with the
  * configured, pinned algorithm (jsonwebtoken does the signing; the boot signed one already, so the
- * key is known to fit); `serviceAuthHeaders()` is the original's mixed pattern: the token as a
- * bearer when a service token is configured, else the API key.
+ * key is known to fit); `serviceAuthHeaders()` gives the token as a bearer when a service token is
+ * configured, else the API key.
  *
  * A token carries no `aud` claim unless its call asks for one: the Kugelpos services verify
  * tokens without an expected audience, and that check refuses any token that has one ("Invalid

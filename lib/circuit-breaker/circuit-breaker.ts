@@ -139,7 +139,7 @@ export class CircuitBreaker {
     this.transition({ kind: CircuitState.Open, failures, openedAt: this.now(), isolated: true }, 'manual');
   }
 
-  /** Closes the breaker (also an isolated one) and forgets its failures; trials in flight no longer count. */
+  /** Closes the breaker (also an isolated one) and forgets its failures; trials in flight then count for nothing. */
   reset(): void {
     if (this.current.kind === CircuitState.Closed) {
       this.current.failures = 0;

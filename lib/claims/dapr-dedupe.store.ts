@@ -131,7 +131,7 @@ export class DaprDedupeStore implements DedupeStore {
     this.logger?.warn(
       `dedupe.transactional on ${store} (${kind}): ${kind === 'state.redis' ? 'Redis does' : 'this store may'} not roll a ` +
         "transaction back: when one of a handler's writes fails (a stale ETag), the others and the done mark land anyway " +
-        '(README, "Exactly-once effects"); use a SQL store (state.postgresql) for all-or-nothing',
+        '(docs/subscriptions.md, "Exactly-once effects"); use a SQL store (state.postgresql) for all-or-nothing',
     );
   }
 

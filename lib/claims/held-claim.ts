@@ -37,7 +37,7 @@ export class HeldClaim {
   /** The claim's end was reported (`settle`). */
   private done = false;
   private lost = false;
-  /** The handler ran too long: the claim is no longer renewed (`letGo`). */
+  /** The handler ran too long: the claim stops being renewed (`letGo`). */
   private letGone = false;
   /** When the done mark first failed to be written (it is being written again since). */
   private pendingSince?: number;

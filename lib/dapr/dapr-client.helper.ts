@@ -28,7 +28,7 @@ import { ComponentKind, SidecarCalls } from './sidecar-calls';
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
 /**
- * The Dapr sidecar over its HTTP API v1.0: pub/sub and state. Non-blocking like the original:
+ * The Dapr sidecar over its HTTP API v1.0: pub/sub and state.
  * `publishEvent`/`saveState`/`deleteState`/`executeStateTransaction` resolve to `boolean`,
  * `getState` to the value or `null`, `getBulkState` to the values or `null`; nothing rejects for
  * a sidecar failure (failures are logged with context). `detailed` has the same operations with
@@ -67,7 +67,7 @@ export class DaprClientHelper implements OnModuleInit, OnApplicationShutdown {
       parsing: 'lenient',
       // The only response header the helper reads is a state entry's ETag. daprd answers a state read
       // with five (Content-Type, Etag, Traceparent, Date, Content-Length), and axios' per-header
-      // work on the other four made getState slower than the official client (docs/benchmarks.md).
+      // work on the other four made getState slower than the official client (CHANGELOG.md, "Performance").
       // A header the helper starts reading must be added here.
       responseHeaders: ['etag'],
       // A write whose ETag or first-write condition did not hold is the caller's lost race, whatever

@@ -192,9 +192,9 @@ export type BulkPublishResult<T = unknown> =
 /** Options of `saveStateAndPublish`. */
 export interface OutboxOptions {
   /**
-   * Optimistic concurrency: commit only if the stored ETag matches. On state.redis read the README
-   * ("Transactional outbox") first: daprd v1.18 applies a Redis transaction without rollback, so a
-   * stale ETag still publishes the event.
+   * Optimistic concurrency: commit only if the stored ETag matches. Not on state.redis for keys
+   * that several writers share: daprd v1.18 applies a Redis transaction without rollback, so a
+   * stale ETag skips the write but still publishes the event (a SQL store rolls both back).
    */
   etag?: string;
   /**

@@ -15,7 +15,7 @@ import { checkStateTtl } from './ttl';
  *
  * The content type is the request-level `contentType` of each operation: `metadata.contentType`
  * would make state.redis store the value with RedisJSON, which plain Redis lacks (the transaction
- * then fails, and daprd has already published; dapr-pubsub-facts §6).
+ * then fails, and daprd has already published).
  *
  * Not repeatable: a transaction that timed out may have committed and published already (its
  * timeout is an unknown outcome, `ERR_UNKNOWN_OUTCOME`). The published event's CloudEvent id is

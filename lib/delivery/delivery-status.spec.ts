@@ -10,9 +10,10 @@ import {
 const entries = (...statuses: ConsumerStatus[]): ConsumerDelivery[] =>
   statuses.map((status, i) => ({ service: ['report', 'journal', 'stock'][i], status }));
 
-describe('rollUpDeliveryStatus: the original table, and where it differs', () => {
-  // The original's table (reference/kugelpos-events.md §2.3), cart column, as rows here. The
-  // overall status no longer depends on the publish outcome once a consumer has answered.
+describe('rollUpDeliveryStatus: the Python table, and where it differs', () => {
+  // The Python cart's rollup table, as rows here (docs/migration.md, "What behaves differently",
+  // says where this one differs). The overall status does not depend on the publish outcome once a
+  // consumer has answered.
   const table: Array<[string, PublishOutcome, ConsumerStatus[], DeliveryStatus]> = [
     ['all received', 'published', ['received', 'received', 'received'], 'delivered'],
     ['some received', 'published', ['received', 'pending', 'failed'], 'partially_delivered'],
@@ -20,10 +21,10 @@ describe('rollUpDeliveryStatus: the original table, and where it differs', () =>
     ['none received, all failed', 'published', ['failed', 'failed', 'failed'], 'failed'],
     ['all pending, published', 'published', ['pending', 'pending', 'pending'], 'published'],
     ['all pending, the publish failed', 'failed', ['pending', 'pending', 'pending'], 'failed'],
-    // Fixed: the cart said partially_delivered (nothing was delivered), the terminal left it unchanged.
+    // The Python cart said partially_delivered (nothing was delivered), the terminal left it unchanged.
     ['none received, some failed, some pending', 'published', ['failed', 'pending', 'pending'], 'failed'],
-    // Fixed: a callback that landed before the publisher's own "published" write, or a republish
-    // that failed after the consumers had it, no longer overwrites what the consumers said.
+    // A callback that landed before the publisher's own "published" write, or a republish
+    // that failed after the consumers had it, does not overwrite what the consumers said.
     ['all received, the last publish attempt failed', 'failed', ['received', 'received', 'received'], 'delivered'],
     [
       'some received, the last publish attempt failed',
@@ -40,7 +41,7 @@ describe('rollUpDeliveryStatus: the original table, and where it differs', () =>
     expect(rollUpDeliveryStatus(publish, entries(...statuses))).toBe(expected);
   });
 
-  it('ends the same whatever order the callbacks and the publish outcomes arrive in (the original raced)', () => {
+  it('ends the same whatever order the callbacks and the publish outcomes arrive in (the Python code raced)', () => {
     type Write = { publish: PublishOutcome } | { service: string; status: 'received' };
     const writes: Write[] = [
       { publish: 'published' },
@@ -102,7 +103,7 @@ describe('applyDeliveryCallback', () => {
     [{ service: 'report', status: 'delivered' }, 'bad-status'],
     [{ service: 'report', status: 'RECEIVED' }, 'bad-status'],
     [{ service: '', status: 'received' }, 'bad-service'],
-  ])('refuses %j (%s) instead of rolling up anyway as the original did', (callback, refusal) => {
+  ])('refuses %j (%s) instead of rolling up anyway as the Python code did', (callback, refusal) => {
     expect(applyDeliveryCallback(entries('pending'), callback as never, at)).toEqual({ ok: false, refusal });
   });
 });

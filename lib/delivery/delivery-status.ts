@@ -1,10 +1,10 @@
 /**
- * The publisher's record of who received an event (the original's delivery-status documents) as
+ * The publisher's record of who received an event (its delivery-status document) as
  * pure functions: a consumer's callback applied to the per-consumer entries, and the overall
  * status rolled up from them.
  */
 
-/** Overall status of a published event, as the original names them. */
+/** Overall status of a published event, as the Kugelpos services name them. */
 export type DeliveryStatus = 'published' | 'partially_delivered' | 'delivered' | 'failed';
 
 /** One consumer's status: `pending` until it calls back `received` or `failed`. */
@@ -16,7 +16,7 @@ export type DeliveryCallbackStatus = 'received' | 'failed';
 /** The outcome of the publisher's last publish attempt of the event. */
 export type PublishOutcome = 'published' | 'failed';
 
-/** One consumer's entry (the original's `services[]`). */
+/** One consumer's entry (an element of the document's `services[]`). */
 export interface ConsumerDelivery {
   service: string;
   status: ConsumerStatus;
@@ -48,15 +48,9 @@ export interface DeliveryCallback {
  * | all pending | the publish outcome (`published` or `failed`) |
  * | none listed | `delivered` once published (nobody to wait for), else `failed` |
  *
- * Where the original differs, and why (`reference/kugelpos-events.md` §2.2–2.3):
- * - it wrote the publish outcome over whatever the callbacks had rolled up (a callback landing
- *   before the publisher's own `published` write left a fully received event at `published`, and
- *   every republish reset `partially_delivered` to `published`); here a consumer's word wins over
- *   the publish outcome, so the order of the writes does not matter;
- * - with none received, some failed and some pending, the cart said `partially_delivered`
- *   (nothing was delivered) and the terminal left the status unchanged (hiding the failure); here
- *   it is `failed` until a consumer receives it;
- * - its repository pass looked for consumers "delivered", a status no consumer sends; not here.
+ * A consumer's word wins over the publish outcome, so a republish never sets a received event back
+ * to `published`; with none received and one failed, the event is `failed` until a consumer
+ * receives it.
  */
 export function rollUpDeliveryStatus(publish: PublishOutcome, consumers: readonly ConsumerDelivery[]): DeliveryStatus {
   if (consumers.length === 0) return publish === 'published' ? 'delivered' : 'failed';
@@ -73,9 +67,9 @@ export type CallbackRefusal = 'unknown-service' | 'bad-status' | 'bad-service';
 /**
  * The consumer entries after `callback`: its service's entry takes the status, message and time.
  * `received` is final: a `failed` that arrives after it (the callback of an earlier, failed
- * delivery overtaken by a redelivery that succeeded) changes nothing. The original accepted any
- * status text and any service name (an unknown one updated no entry, then rolled up anyway); here
- * both are checked. Pure: returns new entries, never changes `consumers`.
+ * delivery overtaken by a redelivery that succeeded) changes nothing. A status other than
+ * `received`/`failed`, or a service with no entry, is refused and changes nothing. Pure: returns
+ * new entries, never changes `consumers`.
  */
 export function applyDeliveryCallback(
   consumers: readonly ConsumerDelivery[],

@@ -43,7 +43,8 @@ type DegradableSession<Key extends string> = ReturnType<HealthIndicatorService['
  * service): by default none of them makes readiness fail, so that one outage does not take every
  * pod out of the Service at once. Returns results, never throws.
  *
- * Use it in readiness, never in liveness: see the README, "Health and Kubernetes probes".
+ * Use it in readiness, never in liveness: an open breaker says a dependency is down, which a
+ * restart of this pod does not cure.
  */
 @Injectable()
 export class CircuitBreakerHealthIndicator {

@@ -67,8 +67,7 @@ export class HttpClientHelper implements OnApplicationShutdown {
    * same object on every call, whose requests run through the same call runner as
    * `getServiceClient(serviceName)` — the same agent and sockets, retries and retry budget,
    * breaker, events and metrics. URLs are paths relative to the service's base URL. Failures are
-   * `AxiosError`s whose `cause` is the `HttpClientError` a `ServiceClient` would throw (README,
-   * "HttpService (@nestjs/axios)"). Needs `@nestjs/axios` installed; throws an `Error` saying so
+   * `AxiosError`s whose `cause` is the `HttpClientError` a `ServiceClient` would throw. Needs `@nestjs/axios` installed; throws an `Error` saying so
    * otherwise, and `HttpClientError` (`ERR_UNKNOWN_SERVICE`) for an unknown name.
    */
   getHttpService(serviceName: string): HttpService {

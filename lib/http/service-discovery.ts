@@ -13,7 +13,7 @@ export interface ServiceTarget {
   headers?: Record<string, string>;
 }
 
-/** `master-data` → `BASE_URL_MASTER_DATA` (upper case, `-` and `.` → `_`), as the original. */
+/** `master-data` → `BASE_URL_MASTER_DATA` (upper case, `-` and `.` → `_`). */
 export function envVariableFor(serviceName: string): string {
   return `BASE_URL_${serviceName.toUpperCase().replace(/[-.]/g, '_')}`;
 }

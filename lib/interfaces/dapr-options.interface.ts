@@ -13,8 +13,9 @@ export interface DaprOptions {
   /** Timeout of one sidecar call attempt. @default 5000 */
   timeoutMs?: number;
   /**
-   * Client retries of one sidecar call. Small on purpose: the sidecar and its components retry
-   * too (see README, "How retries stack").
+   * Client retries of one sidecar call. Small on purpose: daprd's resiliency policies and the
+   * components retry too, so one publish may be tried `(1 + retries)` × the sidecar's own retries;
+   * tune retries in the sidecar's resiliency configuration.
    * @default 1
    */
   retries?: number;

@@ -18,8 +18,8 @@ export interface ServiceOptions {
 /** Defaults of every service-to-service REST client (`http.*`). */
 export interface HttpOptions {
   /**
-   * Timeout of one attempt, in milliseconds. Each retry gets a fresh timeout, as the original's
-   * per-request timeout; bound the whole call with `signal: AbortSignal.timeout(ms)`.
+   * Timeout of one attempt, in milliseconds. Each retry gets a fresh timeout; bound the whole call
+   * with `signal: AbortSignal.timeout(ms)`.
    * @default 30000
    */
   timeoutMs?: number;

@@ -25,7 +25,8 @@ export interface SubscriptionOptions {
    * fits. Beyond it a single event is read to its end, thrown away and answered `DROP` (it can never
    * fit: the dead-letter topic keeps it), a bulk batch is answered 413 (daprd retries its entries,
    * then dead-letters them); both with an ERROR log. On Express the app's JSON parser limit does not
-   * apply to deliveries, except in a testing module (README, "Body size and content types").
+   * apply to deliveries, except in a testing module (there the parsers come first, and a body
+   * they refuse is answered `RETRY`).
    * @default 4194304 (4 MiB)
    */
   maxBodyBytes?: number;

@@ -70,8 +70,8 @@ function resolveHealth(o: HealthOptions): ResolvedKugelCommsOptions['health'] {
   if (openCircuitIs !== 'down' && openCircuitIs !== 'up') {
     throw new InvalidOptionsError('health.openCircuitIs', openCircuitIs, 'must be "down" or "up"');
   }
-  // None by default: every breaker guards a dependency shared by every pod (README, "Health and
-  // Kubernetes probes").
+  // None by default: every breaker guards a dependency shared by every pod, and one outage must not
+  // take every pod out of the Service at once (docs/operations.md, "Health and Kubernetes probes").
   const critical = o.criticalBreakers ?? [];
   if (!isStringArray(critical)) {
     throw new InvalidOptionsError('health.criticalBreakers', critical, 'must be an array of breaker names');

@@ -27,7 +27,7 @@ export type RealtimePayload = string | Uint8Array | object | number | boolean | 
  * with pings, and holds what is sent while it is down.
  *
  * `send()` resolves once the peer's WebSocket endpoint has the message, and rejects with
- * `RealtimeError` otherwise — never silently (README, "Delivery contract").
+ * `RealtimeError` otherwise — never silently.
  */
 export class RealtimeConnection {
   /** The connection opened (the first time or again). */

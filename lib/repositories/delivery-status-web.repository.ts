@@ -33,17 +33,16 @@ export type TerminalLogOrigin =
   { terminalId: string } | { tenantId: string; storeCode: string; terminalNo: number | string };
 
 /**
- * The consumer's callback to the publisher (the original's `_notify_pubsub_status_*`): "I received
+ * The consumer's callback to the publisher: "I received
  * event X" or "I failed on it", so that the publisher rolls up its delivery status and stops
  * republishing what everyone has.
  *
  * - transaction logs → cart: `POST /tenants/{t}/stores/{s}/terminals/{no}/transactions/{txno}/delivery-status`;
  * - cash and open/close logs → terminal: `POST /terminals/{terminal_id}/delivery-status`;
  *
- * both with the body `{ event_id, service, status, message }` and the query `terminal_id`. Auth as
- * the original: a service token for the tenant (`auth.serviceToken`) as a bearer, or — only when
- * no service token is configured — the API key (`auth.apiKey`, the original's
- * `PUBSUB_NOTIFY_API_KEY`). 404 → `NotFoundError`, anything else → `RepositoryError`; nothing is
+ * both with the body `{ event_id, service, status, message }` and the query `terminal_id`. Auth: a
+ * service token for the tenant (`auth.serviceToken`) as a bearer, or — only when no service token
+ * is configured — the API key (`auth.apiKey`, the one the publisher checks callbacks with). 404 → `NotFoundError`, anything else → `RepositoryError`; nothing is
  * cached.
  */
 @Injectable()

@@ -237,7 +237,7 @@ export interface TransactionDocument {
 /**
  * The publisher's answer to a delivery-status callback (cart's and terminal's
  * `POST .../delivery-status`): the callback echoed back. Its fields are snake_case, unlike the
- * other documents: this schema of the original has no camelCase aliases.
+ * other documents: the services' schema for it has no camelCase aliases.
  */
 export interface DeliveryAck {
   event_id: string;

@@ -12,8 +12,8 @@ import { WebCall, WebRepository } from './web-repository';
  * Items from master-data (cart → master-data):
  * `GET /tenants/{tenant}/stores/{store}/items/{code}/details`.
  *
- * Cached per tenant, store and item code for `repositories.cacheTtlMs` (300 s by default, as
- * the original's `ITEM_CACHE_TTL_SECONDS`); failures are never cached. Every call returns its own
+ * Cached per tenant, store and item code for `repositories.cacheTtlMs` (300 s by default);
+ * failures are never cached. Every call returns its own
  * copy, so a caller changing it does not change the cache.
  */
 @Injectable()

@@ -11,10 +11,9 @@ import { WebCall, WebRepository } from './web-repository';
 /**
  * Payment methods from master-data (cart → master-data): `GET /tenants/{tenant}/payments/{code}`.
  *
- * The original kept a pre-loaded list with no expiry and never added fetched payments to it.
- * Here every fetched payment is cached per tenant, store and code, and the entries expire after
+ * Every fetched payment is cached per tenant, store and code, and the entries expire after
  * `repositories.cacheTtlMs` (300 s by default) like the item cache, so a change in master-data
- * is seen without a restart. `preload` seeds the cache as the original's constructor list did.
+ * is seen without a restart. `preload` seeds the cache.
  * Every call returns its own copy of the document.
  */
 @Injectable()

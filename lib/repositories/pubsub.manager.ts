@@ -9,8 +9,7 @@ import {
 } from '../dapr/dapr.interfaces';
 
 /**
- * Publishes messages through the Dapr sidecar (the original's `publish_message_async`). Never
- * throws: a failure (sidecar down, open breaker, unknown pub/sub) is returned as
+ * Publishes messages through the Dapr sidecar. Never throws: a failure (sidecar down, open breaker, unknown pub/sub) is returned as
  * `{ ok: false, error, code, status? }` so the caller can record it and republish later — and tell
  * an open breaker (`ERR_CIRCUIT_OPEN`) or an outage from a refused request (4xx `status`).
  */

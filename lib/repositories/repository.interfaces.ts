@@ -4,7 +4,7 @@ import { TerminalCredentials } from '../auth/auth-headers';
  * Who is asking: the tenant, store and terminal of the request being served, with the terminal's
  * credentials. Repositories are singletons, so this is an argument of every call.
  *
- * Auth rule (as the original): `jwtToken` → `Authorization: Bearer <jwt>`; otherwise `apiKey` →
+ * Auth rule (the Kugelpos services'): `jwtToken` → `Authorization: Bearer <jwt>`; otherwise `apiKey` →
  * `X-API-KEY` plus the query parameter `terminal_id`.
  */
 export interface TerminalContext extends TerminalCredentials {

@@ -12,14 +12,13 @@ import { WebCall, WebRepository } from './web-repository';
 /**
  * Settings from master-data (cart → master-data):
  * - `GET /tenants/{tenant}/settings?limit=0`: every setting of the tenant, each with its values
- *   per store and terminal. The original also sent `store_code` and `terminal_no`, which this
- *   route ignores (it takes `limit`, `page`, `sort`), and no `limit`, so it got the first 100
- *   settings only; here the route's own "no limit" (`limit=0`) is asked for.
+ *   per store and terminal. The route takes `limit`, `page` and `sort` only, and answers a page of
+ *   100 without a `limit`: its own "no limit" (`limit=0`) is asked for.
  * - `GET /tenants/{tenant}/settings/{name}/value?store_code=&terminal_no=`: the value in effect for
  *   the context's store and terminal. The route requires both, so a context without a terminal
- *   number is refused before anything is sent (the original sent empty values, and got a 422).
+ *   number is refused before anything is sent (the route would answer 422).
  *
- * As the original, a 404 is not an error here: the list is then empty and a value `null`. The list
+ * A 404 is not an error here: the list is then empty and a value `null`. The list
  * is cached per tenant and store, a value per tenant, store, terminal and name, for
  * `repositories.cacheTtlMs`; 404s and failures are not cached.
  */

@@ -10,10 +10,9 @@ import { WebCall, WebRepository } from './web-repository';
 /**
  * Terminals from the terminal service (report → terminal): `GET /terminals` (the store's
  * terminals, `limit=0&page=1&sort=terminal_no:1`) and `GET /terminals/{tenant}-{store}-{no}`.
- * Both send `store_code` and the terminal auth of the context — the original left `terminal_id` out
- * of the single-terminal call in API-key mode; here both calls send it. As the original's, this
- * repository goes with the API key when the context has both an API key and a JWT (the other
- * repositories prefer the JWT). Not cached.
+ * Both send `store_code` and the terminal auth of the context (`terminal_id` included in API-key
+ * mode). This repository goes with the API key when the context has both an API key and a JWT
+ * (the other repositories prefer the JWT). Not cached.
  */
 @Injectable()
 export class TerminalInfoWebRepository extends WebRepository {

@@ -27,8 +27,8 @@ export interface TranlogQuery {
 
 /**
  * Transaction logs of a terminal from the cart (terminal → cart):
- * `GET /tenants/{tenant}/stores/{store}/terminals/{no}/transactions`, paginated. As the original,
- * `terminal_id` is always sent (also with a JWT). Not cached.
+ * `GET /tenants/{tenant}/stores/{store}/terminals/{no}/transactions`, paginated. `terminal_id` is
+ * always sent (also with a JWT). Not cached.
  */
 @Injectable()
 export class TranlogWebRepository extends WebRepository {

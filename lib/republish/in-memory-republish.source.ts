@@ -10,12 +10,12 @@ import {
 } from '../delivery/delivery-status';
 import { RepublishSource, UndeliveredEvent, UndeliveredQuery, UndeliveredStats } from './republish-source.interface';
 
-/** One event as the in-memory source keeps it (the original's delivery-status document). */
+/** One event as the in-memory source keeps it (a delivery-status record). */
 export interface DeliveryRecord {
   event: UndeliveredEvent;
   /** Rolled up from `publish` and `consumers` (`rollUpDeliveryStatus`). */
   status: DeliveryStatus;
-  /** The last publish attempt's outcome (`published` until an attempt says otherwise, as the original). */
+  /** The last publish attempt's outcome (`published` until an attempt says otherwise). */
   publish: PublishOutcome;
   consumers: ConsumerDelivery[];
   /** Publish attempts reported through `markPublished` / `markFailed`. */

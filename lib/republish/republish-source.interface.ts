@@ -3,13 +3,13 @@ import { PublishOptions } from '../dapr/dapr.interfaces';
 /** An event the app recorded in its own database and that no consumer has confirmed yet. */
 export interface UndeliveredEvent {
   /**
-   * The event's stable id (the original's `event_id`): republished as the CloudEvent `id`, so a
+   * The event's stable id (the Kugelpos messages' `event_id`): republished as the CloudEvent `id`, so a
    * consumer that de-duplicates by it sees the same event however often it is republished.
    */
   eventId: string;
   pubsub: string;
   topic: string;
-  /** The exact body to publish (the original republishes the stored payload). */
+  /** The exact body to publish: the stored payload, unchanged. */
   data: unknown;
   /** When the event was first recorded: its undelivered age is counted from here. */
   createdAt: Date | number;
@@ -37,8 +37,8 @@ export interface UndeliveredStats {
 }
 
 /**
- * Where a republisher finds what must still be published: the app's own database (the original's
- * delivery-status collection), implemented by the app. Every method may reject; the republisher
+ * Where a republisher finds what must still be published: the app's own database (its
+ * delivery-status records), implemented by the app. Every method may reject; the republisher
  * catches, logs and reports it (a pass whose `findUndelivered` failed is a failed pass).
  */
 export interface RepublishSource {

@@ -14,7 +14,7 @@ export interface RepublisherOptions {
   intervalMs?: number;
   /**
    * An event is republished only when its last publish attempt is older than this: its consumers
-   * may still be acknowledging it. (The original: 5 minutes.) @default 60000
+   * may still be acknowledging it. @default 60000
    */
   minAgeMs?: number;
   /** At most this many events per pass. @default 100 */
@@ -31,7 +31,7 @@ export interface RepublisherOptions {
   backoff?: BackoffOptions;
   /** @deprecated Use `backoff.maxDelayMs` (same value); accepted, with a warning at boot, until the next minor version. */
   maxBackoffMs?: number;
-  /** Health: `down` when the oldest undelivered event is older than this. (The original: 15 minutes.) @default 900000 */
+  /** Health: `down` when the oldest undelivered event is older than this. @default 900000 */
   maxUndeliveredAgeMs?: number;
   /** On shutdown, how long to wait for a pass in flight before abandoning it. @default 5000 */
   shutdownTimeoutMs?: number;

@@ -51,7 +51,7 @@ export interface DaprEvent<T = unknown> {
  * while the handler runs: when it returns, its changes and the event's done mark are sent as one
  * state transaction to the dedupe store, so they land together or not at all (on a store that
  * rolls a transaction back: PostgreSQL and the other SQL stores; state.redis applies the writes
- * that hold even when another fails: README, "Exactly-once effects"). The event is answered
+ * that hold even when another fails). The event is answered
  * `SUCCESS` only once that transaction committed; if it did not (a stale ETag of the handler's, the
  * store down), the answer is `RETRY` and a redelivery runs the handler again from scratch.
  */

@@ -13,7 +13,9 @@ export interface BulkSubscribeOptions {
 
 /**
  * The idempotent consumer: every event key reaches the handler at most once while it is
- * remembered, across every replica of the app (see README, "Subscriptions: dedupe").
+ * remembered, across every replica of the app. A replica claims the key in the state store before
+ * the handler runs and marks it done after; a claim left by a crashed replica expires after
+ * `leaseSec`, and an outage of the store is answered `RETRY`.
  */
 export interface DedupeOptions<T = unknown> {
   /** Dapr state store that keeps the keys. @default 'statestore' */
@@ -31,15 +33,17 @@ export interface DedupeOptions<T = unknown> {
    */
   leaseSec?: number;
   /**
-   * The event's key. Default: the CloudEvent `id`. The original's consumers key on the publisher's
-   * own id (`(e) => e.data.event_id`): daprd gives every (re)publish a new CloudEvent id.
+   * The event's key. Default: the CloudEvent `id`. Key on the publisher's own id when it has one
+   * (`(e) => e.data.event_id`): daprd gives every (re)publish a new CloudEvent id.
    * Returning an empty value drops the event (it cannot be de-duplicated).
    */
   key?: (event: DaprEvent<T>) => string | undefined | null;
   /**
    * Exactly-once effects: the handler writes its state through `event.transaction` instead of the
    * sidecar client, and those writes commit with the event's done mark in one state transaction on
-   * `store` (README, "Exactly-once effects"). Not with `bulk`. @default false
+   * `store`. All-or-nothing only on a store that rolls a transaction back (PostgreSQL and the other
+   * SQL stores); state.redis applies the writes that hold even when another fails. Not with `bulk`.
+   * @default false
    */
   transactional?: boolean;
 }
@@ -72,7 +76,7 @@ export interface DaprSubscribeOptions<T = unknown> {
    * ERROR log: daprd forwards it to `deadLetterTopic` (without one, it is gone). `false`: never.
    * `'broker'`: 10 on a broker that redelivers a `RETRY` in place and holds every event behind it
    * (Kafka) when a `deadLetterTopic` is set, so one poison event cannot block its partition for
-   * ever; no limit elsewhere (README, "A RETRY that cannot block for ever").
+   * ever; no limit elsewhere.
    * @default 'broker'
    */
   maxDeliveries?: number | false | 'broker';

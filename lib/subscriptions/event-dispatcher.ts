@@ -14,7 +14,7 @@ import { SubscriptionHandler } from './subscription-definition';
 import { SubscriptionEvents } from './subscription-events';
 
 /**
- * Runs handlers and maps how they went to daprd's answers (DESIGN §10): returned → `SUCCESS`;
+ * Runs handlers and maps how they went to daprd's answers: returned → `SUCCESS`;
  * `DropEvent` → `DROP`; anything else thrown, or still running after the handler timeout →
  * `RETRY`; a body that cannot be an event → `DROP` and an ERROR log, the handler not called.
  * With `dedupe`, the idempotent consumer decides first whether the handler runs at all.

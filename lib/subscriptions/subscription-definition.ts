@@ -143,7 +143,7 @@ function stringMetadata(
       fail(`metadata.${key} must be a string, number or boolean`);
     }
     // daprd decodes the values into a map of strings: a JSON boolean or number there would make it
-    // refuse every subscription of the app (dapr-pubsub-facts §1.1).
+    // refuse every subscription of the app, declarative ones included.
     out[key] = String(value);
   }
   return out;

@@ -43,7 +43,8 @@ const served = new WeakSet<object>();
  * here, in the constructor, ahead of them; it serves nothing until the handlers are found.
  * A testing module's `createNestApplication()` hands the adapter over only after the providers
  * are built: the deliveries are then mounted in `onModuleInit`, behind the parsers, whose limit
- * applies (a body they refuse is answered RETRY, never DROP; README, "Body size and content types").
+ * applies (a body they refuse is answered RETRY, never DROP; docs/subscriptions.md, "Body size and
+ * content types").
  *
  * On shutdown (`beforeApplicationShutdown`, before Nest closes the HTTP server, which waits for
  * every request in flight) deliveries get `subscriptions.shutdownTimeoutMs` to be answered; what
@@ -234,7 +235,7 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
     );
   }
 
-  /** DESIGN §10: a RETRY is only as good as daprd's retry; say which subscriptions have no net. */
+  /** A RETRY is only as good as daprd's retry: say which subscriptions have no net. */
   private warnAtBoot(topics: SubscriptionHandler[][]): void {
     this.warnShortLeases(topics.flat());
     // A dead-letter topic's own subscription is the end of the line: it is not listed.
@@ -246,7 +247,7 @@ export class SubscriptionsService implements OnModuleInit, BeforeApplicationShut
       this.logger.warn(
         `no deadLetterTopic on ${noDlq.join(', ')}: a RETRY or DROP answer is only as good as daprd's own retry ` +
           '(Redis Streams acknowledges a failed delivery, the in-memory pub/sub never redelivers); ' +
-          'set deadLetterTopic and give the pub/sub component an inbound resiliency policy (README, "Subscriptions")',
+          'set deadLetterTopic and give the pub/sub component an inbound resiliency policy (docs/subscriptions.md, "A RETRY is only as good as daprd\'s retry")',
       );
     }
     for (const g of topics) {

@@ -11,8 +11,8 @@ export interface InMemorySidecarOptions {
   /**
    * State stores it has (others are answered 400 `ERR_STATE_STORE_NOT_FOUND`, as daprd does), by
    * name, or by name with the component each stands for: `{ statestore: 'redis' }`. The kinds
-   * differ in their ETag, first-write, TTL and rollback rules (README, "The Dapr stand-in"): give
-   * the one production runs. A name alone is `'in-memory'` (daprd's `state.in-memory`).
+   * differ as daprd's stores do in their ETag, first-write, TTL and rollback rules: give the one
+   * production runs. A name alone is `'in-memory'` (daprd's `state.in-memory`).
    * @default ['statestore']
    */
   stores?: string[] | Record<string, StateStoreKind>;

@@ -6,7 +6,7 @@ import { contextOf, optionalText, positive, text } from './terminal-context';
 export class CartController {
   constructor(private readonly carts: CartService) {}
 
-  /** Body (optional), as the original's: `{ userId?, userName? }`, who opens the cart. */
+  /** Body (optional), as the Kugelpos cart's: `{ userId?, userName? }`, who opens the cart. */
   @Post('carts')
   create(
     @Param('tenantId') t: string,

@@ -27,8 +27,8 @@ import { TranlogOutbox } from './tranlog.outbox';
 /**
  * The cart on top of kugel-comms: the terminal and its store from the terminal service, item,
  * payment and setting lookups in master-data, all through the repositories; carts in the
- * `cartstore` state store with optimistic concurrency (`CartStore`); and on billing the original's
- * loop: the transaction log is recorded with its delivery status (`TranlogOutbox`), published
+ * `cartstore` state store with optimistic concurrency (`CartStore`); and on billing the Kugelpos
+ * delivery loop: the transaction log is recorded with its delivery status (`TranlogOutbox`), published
  * under its own event id, and left to the republisher until every consumer has called back
  * `received`.
  */
@@ -48,9 +48,9 @@ export class CartService {
   ) {}
 
   /**
-   * Opens a cart, as the original: only on an opened terminal with a staff member signed in; the
+   * Opens a cart, as the Kugelpos cart does: only on an opened terminal with a staff member signed in; the
    * store's name and the terminal's business date are the transaction's from here on. `user` is
-   * whoever the request names (the original's `userId`/`userName`, both optional).
+   * whoever the request names (`userId`/`userName`, both optional).
    */
   async create(ctx: TerminalContext, user: { id?: string; name?: string } = {}): Promise<Cart> {
     const terminal = await this.openedTerminal(ctx);

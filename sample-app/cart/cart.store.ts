@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 // In an application: `from 'kugel-comms'`.
 import { DaprClientHelper, TerminalContext } from '../../lib';
 
-/** The Dapr state store the original cart keeps its carts in. */
+/** The Dapr state store the Kugelpos cart keeps its carts in. */
 export const CARTSTORE = 'cartstore';
 
 export interface CartLine {
@@ -36,7 +36,7 @@ export interface Cart {
   storeName: string | null;
   /** The terminal's business date when the cart was opened (`YYYYMMDD`): the transaction's. */
   businessDate: string | null;
-  /** Who opened the cart, as the request named them (the original's `userId`/`userName`). */
+  /** Who opened the cart, as the request named them (`userId`/`userName`). */
   user: { id: string | null; name: string | null };
   /** When the cart was opened (ISO-8601 with the offset): the transaction's reference time. */
   createdAt: string;

@@ -4,7 +4,7 @@ import * as jwt from 'jsonwebtoken';
 import { timingSafeEqual } from 'node:crypto';
 
 /**
- * Who may report a delivery status (the original's `verify_pubsub_notification_auth`): a service
+ * Who may report a delivery status (as the Kugelpos cart's `verify_pubsub_notification_auth`): a service
  * JWT signed with the shared `SECRET_KEY` whose claims say `is_service_account: true`, or the
  * notification API key (`PUBSUB_NOTIFY_API_KEY`) in `X-API-KEY`. Anything else: 401 with
  * `WWW-Authenticate: Bearer, API-Key`. Neither credential is ever logged.

@@ -10,8 +10,8 @@ export interface TaxRule {
 }
 
 /**
- * The tax master: the original's default one (its services start with these five codes). The
- * original cart reads it from master-data; kugel-comms has no repository for taxes, so the sample
+ * The tax master: the Kugelpos default one (its services start with these five codes). The
+ * Kugelpos cart reads it from master-data; kugel-comms has no repository for taxes, so the sample
  * keeps it here.
  */
 export const TAX_MASTER: Readonly<Record<string, TaxRule>> = {
@@ -30,12 +30,12 @@ export interface TaxedLine {
 }
 
 /**
- * One tax line per tax code, as the original cart computes them: numbered in the order the codes
+ * One tax line per tax code, as the Kugelpos cart computes them: numbered in the order the codes
  * first appear among the lines; each on the sum of its lines' amounts and quantities; the tax
  * rounded down to a whole unit (the default master's rounding). An internal tax is the part of the
  * amount that is tax (`amount × rate / (100 + rate)`); an external one is added
- * (`amount × rate / 100`). A code the master does not know is an error: the original refuses to
- * compute a cart with one.
+ * (`amount × rate / 100`). A code the master does not know is an error: no cart is computed
+ * with one.
  */
 export function taxLines(
   lines: readonly TaxedLine[],
@@ -74,7 +74,7 @@ export function taxLines(
   return [...byCode.values()];
 }
 
-/** The taxes added to the price: the external ones (the original's `sales.tax_amount`). */
+/** The taxes added to the price: the external ones (the tranlog's `sales.tax_amount`). */
 export function externalTax(taxes: readonly TranlogTax[]): number {
   return taxes.filter((t) => t.tax_type === 'External').reduce((sum, t) => sum + t.tax_amount, 0);
 }

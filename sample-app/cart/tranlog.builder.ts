@@ -14,14 +14,14 @@ export interface TranlogSources {
 }
 
 /**
- * The transaction log of a billed cart, as the original cart writes it (snake_case, the
+ * The transaction log of a billed cart, as the Kugelpos cart writes it (snake_case, the
  * stored-document fields `null`, `event_id`), from what the cart knows:
  * - store name, business date and user: fixed when the cart was opened (the store's record, the
  *   terminal's business date, the creation request);
  * - open and business counters and staff: the terminal's, at billing (the report and the journal
  *   look transactions up by business date and open counter);
  * - one tax line per tax code of the lines; `sales.tax_amount` is the tax added to the price only
- *   (external codes), as the original counts it;
+ *   (external codes), as the Kugelpos cart counts it;
  * - `additional_info.invoice_registration_number` from the setting, when master-data has one.
  */
 export function buildTranlog(cart: Cart, sources: TranlogSources): Tranlog {
@@ -114,7 +114,7 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-/** ISO-8601 in local time with its offset (`2026-11-29T10:15:30.123+09:00`), as the original writes it. */
+/** ISO-8601 in local time with its offset (`2026-11-29T10:15:30.123+09:00`), as the Kugelpos cart writes it. */
 export function localIso(d: Date): string {
   const offset = -d.getTimezoneOffset();
   const local = new Date(d.getTime() + offset * 60_000).toISOString().slice(0, -1);

@@ -4,12 +4,12 @@ import { Injectable } from '@nestjs/common';
 import { DeliveryRecord, InMemoryRepublishSource } from '../../lib/testing';
 import { Tranlog, TRANLOG_PUBSUB, TRANLOG_TOPIC } from '../shared/tranlog';
 
-/** The services that consume the cart's transaction logs and call back (the original: report, journal, stock). */
+/** The services that consume the cart's transaction logs and call back (in Kugelpos: report, journal, stock). */
 export const TRANLOG_CONSUMERS = ['report'];
 
 /**
- * The cart's own record of its transaction logs and of who received each (the original's
- * `status_tran_delivery` collection): the library's in-memory republish source, so the cart's
+ * The cart's own record of its transaction logs and of who received each (the Kugelpos
+ * cart's `status_tran_delivery` collection): the library's in-memory republish source, so the cart's
  * republisher finds here what is still undelivered. In memory to keep the sample small; a real
  * cart writes the record in its database in the same transaction as the log.
  */
@@ -39,7 +39,7 @@ export class TranlogOutbox extends InMemoryRepublishSource {
   }
 }
 
-/** A record in the original's shape (`reference/kugelpos-events.md` §2.1), for the status endpoint. */
+/** A record in the shape of the Kugelpos cart's delivery-status document, for the status endpoint. */
 export function deliveryDocument(record: DeliveryRecord): Record<string, unknown> {
   const t = record.event.data as Tranlog;
   return {

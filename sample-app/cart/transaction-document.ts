@@ -3,8 +3,8 @@ import type { TransactionDiscount, TransactionDocument } from '../../lib/kugelpo
 import { Tranlog, TranlogDiscount } from '../shared/tranlog';
 
 /**
- * A transaction log as the original cart's transaction list answers it (its `Tran` schema,
- * camelCase): the totals at the top level (`totalAmount` is the amount with tax, as the original
+ * A transaction log as the Kugelpos cart's transaction list answers it (its `Tran` schema,
+ * camelCase): the totals at the top level (`totalAmount` is the amount with tax, as the cart
  * sends it), `depositAmount` summed over the payments, line items with `itemName`, payments with
  * `paymentName`/`paymentAmount`/`paymentDetail`, the flags under `status`. What the list does not
  * carry (user, counters, origin, the stored-document fields, `event_id`) is left out.

@@ -17,12 +17,12 @@ import { NotifyAuthGuard } from './notify-auth.guard';
 import { transactionDocument } from './transaction-document';
 import { deliveryDocument, TranlogOutbox } from './tranlog.outbox';
 
-/** The original's envelope: every key, `userError` and (outside lists) `metadata` `null`. */
+/** The Kugelpos services' envelope: every key, `userError` and (outside lists) `metadata` `null`. */
 function envelope(data: unknown, message: string, operation: string, metadata: Record<string, unknown> | null = null) {
   return { success: true, code: 200, message, userError: null, data, metadata, operation };
 }
 
-/** The query of the transaction list, as the original's route takes it. */
+/** The query of the transaction list, as the Kugelpos cart's route takes it. */
 interface TransactionsQuery {
   business_date?: string;
   open_counter?: string;
@@ -35,9 +35,9 @@ interface TransactionsQuery {
 }
 
 /**
- * The cart's transactions and their delivery status, on the original's paths:
- * - `GET .../transactions`: the terminal's transactions in the original's `Tran` shape, filtered
- *   and paged by the original's query (`business_date`, `open_counter`, `transaction_type`,
+ * The cart's transactions and their delivery status, on the Kugelpos cart's paths:
+ * - `GET .../transactions`: the terminal's transactions in its `Tran` shape, filtered
+ *   and paged by its query (`business_date`, `open_counter`, `transaction_type`,
  *   `receipt_no`, `include_cancelled`, `limit` (100; 0 = all), `page`, `sort` (`transaction_no:-1`));
  *   `TranlogWebRepository` reads this;
  * - `GET .../transactions/{no}/delivery-status`: the delivery record (who received it);
@@ -95,7 +95,7 @@ export class TransactionsController {
         return 0;
       });
     const data = (limit > 0 ? matching.slice((page - 1) * limit, page * limit) : matching).map(transactionDocument);
-    // The original's metadata: the sort applied and its database query as the filter.
+    // The Kugelpos cart's metadata: the sort applied and its database query as the filter.
     const filter: Record<string, unknown> = { tenant_id: tenantId, store_code: storeCode, terminal_no: terminalNo };
     if (q.business_date) filter.business_date = q.business_date;
     if (openCounter) filter.open_counter = openCounter;
@@ -124,8 +124,7 @@ export class TransactionsController {
   }
 
   /**
-   * A consumer's callback. Unlike the original (which keyed the update by `event_id` alone and
-   * accepted any status and service name), the event must be this transaction's, the status
+   * A consumer's callback. The event must be this transaction's, the status
    * `received` or `failed`, the service one of the consumers the cart waits for.
    */
   @Post(':transactionNo/delivery-status')

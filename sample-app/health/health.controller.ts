@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { CircuitBreakerHealthIndicator, RepublisherHealthIndicator } from '../../lib';
 
 /**
- * Kubernetes probes, by the convention the README explains:
+ * Kubernetes probes, by the convention of docs/operations.md, "Health and Kubernetes probes":
  * - `GET /health/live` never depends on peers or the sidecar (a restart cannot fix them);
  * - `GET /health/ready` answers 503 with terminus' standard body when the pod's own sidecar is
  *   down, so the pod stops receiving traffic until it recovers; it reports every breaker with its

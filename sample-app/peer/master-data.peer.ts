@@ -1,5 +1,5 @@
 /**
- * The sample's own Kugelpos peer: a small `node:http` server answering, in the original's shapes
+ * The sample's own Kugelpos peer: a small `node:http` server answering, in the Kugelpos shapes
  * and envelope, what the sample's services read from master-data (items, payments, the
  * `INVOICE_REGISTRATION_NUMBER` setting) and from the terminal service (a terminal, opened with a
  * staff member signed in, and its store). One process plays both services: point
@@ -40,7 +40,7 @@ const item = (itemCode: string, description: string, unitPrice: number, taxCode:
     lastUpdateDatetime: null,
   }) satisfies ItemMasterDocument;
 
-/** Tax codes as the original's default tax master: `02` 10 % and `12` 8 %, both included in the price. */
+/** Tax codes as the Kugelpos default tax master: `02` 10 % and `12` 8 %, both included in the price. */
 const ITEMS: Record<string, ItemMasterDocument> = {
   '4901234567890': item('4901234567890', 'Green tea 500ml', 150, '02', 'DRINK'),
   '4909876543210': item('4909876543210', 'Rice ball (salmon)', 180, '12', 'FOOD'),
@@ -211,12 +211,12 @@ export async function startMasterDataPeer(
   };
 }
 
-/** The original's envelope: every key, `userError` and `metadata` `null` here. */
+/** The Kugelpos services' envelope: every key, `userError` and `metadata` `null` here. */
 function ok(message: string, data: unknown) {
   return { success: true, code: 200, message, userError: null, data, metadata: null, operation: 'sample-peer' };
 }
 
-/** An error answer: the original's exception handlers write it by field name (`user_error`). */
+/** An error answer: the Kugelpos services' exception handlers write it by field name (`user_error`). */
 function failure(code: number, message: string) {
   return { success: false, code, message, user_error: null, data: null, metadata: null, operation: 'sample-peer' };
 }

@@ -8,14 +8,13 @@ import { ReportStore } from './report.store';
 export const REPORT_SERVICE = 'report';
 
 /**
- * The receiving half of the cart → report loop, as the original's report service, without its
- * losses:
+ * The receiving half of the cart → report loop, as the Kugelpos report service, with no event lost:
  * - `dedupe` keys on the cart's own `event_id` (daprd gives every republish a new CloudEvent id
  *   unless the publisher sets it): a transaction republished by the cart is handled once;
  * - the log is stored (once per natural key), then the cart is told `received` through
  *   `DeliveryStatusWebRepository` (service token, API-key fallback). If that callback fails the
  *   handler throws: RETRY, daprd delivers it again, the store skips it and the callback is made
- *   again. The original answered 200 for its RETRY, so daprd never retried;
+ *   again;
  * - a log without tenant, store or event id cannot be reported: `DropEvent` sends it to the
  *   dead-letter topic instead of having it retried forever;
  * - a log the report fails to store is reported `failed` to the cart (which keeps republishing

@@ -41,7 +41,7 @@ export class ReportController {
 
   /**
    * The terminal's transactions of its current business date and opening, as the cart lists them
-   * (`TranlogWebRepository`, the original's terminal → cart call; the business date and open
+   * (`TranlogWebRepository`, the terminal → cart call; the business date and open
    * counter are the terminal's, from `TerminalInfoWebRepository`), against what the report
    * received: `missing` should be empty once every event is delivered.
    */

@@ -16,7 +16,7 @@ export interface StoreSales {
  * What the report service received, kept small for the sample (a real report service writes to
  * its database): the logs in memory and, when `REPORT_STORE_FILE` is set (`run.sh` sets it), also
  * appended to that file, one JSON line each, and read back at start, so a restarted report still
- * has them. `repeats` and the dead letters are in memory only. Like the original's second layer of
+ * has them. `repeats` and the dead letters are in memory only. As a second layer of
  * de-duplication, a log is stored once per natural key (tenant, store, terminal, transaction
  * number), whatever reaches it.
  */

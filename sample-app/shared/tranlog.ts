@@ -1,10 +1,10 @@
 /**
- * The transaction log as the original cart publishes it: its `BaseTransaction` document dumped by
+ * The transaction log as the Kugelpos cart publishes it: its `BaseTransaction` document dumped by
  * field name (snake_case), the stored-document fields `null` for a new log, plus `event_id`.
  * Shared by the cart (publisher) and the report (consumer) of the sample.
  */
 
-/** The pub/sub component and topic the original cart publishes transaction logs to. */
+/** The pub/sub component and topic the Kugelpos cart publishes transaction logs to. */
 export const TRANLOG_PUBSUB = 'pubsub-tranlog-report';
 export const TRANLOG_TOPIC = 'topic-tranlog';
 /** Where the report sends what it cannot report (a log without tenant, store or event id). */
@@ -81,7 +81,7 @@ export interface TranlogAdditionalInfo {
 }
 
 /**
- * The message on `topic-tranlog`: the original's `BaseTransaction` dumped by field name, plus
+ * The message on `topic-tranlog`: the Kugelpos cart's `BaseTransaction` dumped by field name, plus
  * `event_id`. Every key is always there (`null` when unset).
  */
 export interface Tranlog {

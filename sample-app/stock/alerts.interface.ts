@@ -1,4 +1,4 @@
-/** What the stock service sends on its alert WebSocket (the original's message shapes). */
+/** What the stock service sends on its alert WebSocket (the Kugelpos stock service's message shapes). */
 
 /** First message after a connection is accepted. */
 export interface ConnectionMessage {

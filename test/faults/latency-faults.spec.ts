@@ -311,7 +311,7 @@ describe('latency faults: the other side is slow, or dies after reading the requ
 });
 
 /**
- * One increment as the README tells an app to write it with ETags: read, write with the ETag; on a
+ * One increment as docs/dapr.md tells an app to write it with ETags: read, write with the ETag; on a
  * conflict, read again and retry; on an unknown outcome, read back whether the write landed.
  */
 async function increment(dapr: DaprClientHelper, key: string): Promise<void> {

@@ -6,7 +6,7 @@ import { CircuitBreakerHealthIndicator, CircuitBreakerRegistry, KugelCommsModule
 import { HealthOptions } from '../../lib/interfaces/kugel-comms-options.interface';
 import { closedPort, startTestServer, TestServer } from '../support/test-server';
 
-/** The README's probes: liveness on nothing, readiness on the pod's sidecar and the breakers. */
+/** The probes of docs/operations.md: liveness on nothing, readiness on the pod's sidecar and the breakers. */
 @Controller('health')
 class ProbeController {
   constructor(

@@ -20,7 +20,7 @@ import { captureLogs } from '../support/log-capture';
 import { startSilentTcpServer, startTestServer } from '../support/test-server';
 import { cloudEvent, PLATFORMS, startSubscriberApp } from '../subscriptions/support/subscriber-app';
 
-/** Slack for a busy 2-core machine on top of each stated bound (README, "Shutdown: how long app.close() can take"). */
+/** Slack for a busy 2-core machine on top of each stated bound (docs/operations.md, "How long app.close() can take"). */
 const MARGIN_MS = 2_000;
 /** Time a handle gets to be destroyed after the close before it counts as left behind. */
 const GRACE_MS = 3_000;

@@ -134,7 +134,7 @@ describe('W3C trace context on outgoing REST calls', () => {
 
   it('without a context manager, context.with() activates nothing, so nothing is added', async () => {
     // The OpenTelemetry API's default context manager keeps no context: an app must register one
-    // (the SDK does). This is the API's behaviour, checked so the README's statement stays true.
+    // (the SDK does). This is the API's behaviour, checked so docs/operations.md's statement stays true.
     const span = newSpanContext();
     await context.with(trace.setSpanContext(context.active(), span), () => client().get('/x'));
     expect(lastHeaders().traceparent).toBeUndefined();

@@ -6,7 +6,7 @@ import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, SilentTcpServer, startSilentTcpServer } from '../support/test-server';
 import { nextEvent, WsTestServer } from '../support/ws-server';
 
-/** Slack for a busy 2-core machine on top of each stated bound (README, "Shutdown: how long app.close() can take"). */
+/** Slack for a busy 2-core machine on top of each stated bound (docs/operations.md, "How long app.close() can take"). */
 const MARGIN_MS = 2_000;
 /** Time a handle of a closed connection gets to be destroyed before it counts as left behind. */
 const GRACE_MS = 3_000;

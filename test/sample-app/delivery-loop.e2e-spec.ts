@@ -6,7 +6,7 @@ import { SECRETS } from '../support/secrets';
 import { call, SampleApp, sell, startSampleApp, SAMPLE_CLOSE_TIMEOUT_MS } from './sample-app.fixture';
 
 /**
- * The original's whole event loop, as the README walks through it: the cart bills and publishes
+ * The Kugelpos event loop, as docs/sample-app.md walks through it: the cart bills and publishes
  * the transaction log, the report service stores it and calls back `received`, the cart's delivery
  * status becomes `delivered`; with the report's sidecar stopped it stays `published` (and the
  * cart republishes it), and once the sidecar is back it becomes `delivered`, with no duplicate in

@@ -70,7 +70,7 @@ export function handlesFromNow(options: { ignore?: RegExp } = {}): {
 
 /**
  * Runs `close()` and resolves with how long it took, or rejects when it has not ended within
- * `boundMs` (the bound the README states, plus the caller's margin).
+ * `boundMs` (the bound docs/operations.md states, plus the caller's margin).
  */
 export async function closesWithin(
   close: () => Promise<unknown>,

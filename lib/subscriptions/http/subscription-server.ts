@@ -41,7 +41,7 @@ export const SUBSCRIBE_PATH = '/dapr/subscribe';
  * The platform-neutral half of the routes: the token check, `GET /dapr/subscribe`, the route
  * table and the answer to a delivery. `express-routes.ts` and `fastify-routes.ts` only move bytes.
  *
- * Answers (README, "Subscriptions: what each route answers"):
+ * Answers (the table in docs/subscriptions.md, "What the handler's outcome means"):
  * - `GET /dapr/subscribe`: 200 and the subscriptions (exactly 200: daprd ignores anything else);
  * - a delivery: 200 `{"status": "SUCCESS" | "RETRY" | "DROP"}`, bulk 200 `{"statuses": [...]}`;
  * - no or wrong `dapr-api-token` when one is configured: 401, before the body is read;

@@ -14,9 +14,9 @@ export interface MonitoredStore {
 }
 
 /**
- * Subscribes to the stock service's alerts through `RealtimeClient`, the way the original's
- * clients do: `/ws/{tenant}/{store}` under `BASE_URL_STOCK`, the JWT in the query string (a service
- * token minted again for every reconnect). Alerts are logged and the last `keep` are kept for
+ * Subscribes to the stock service's alerts through `RealtimeClient`, the way the Kugelpos stock
+ * service's clients do: `/ws/{tenant}/{store}` under `BASE_URL_STOCK`, the JWT in the query string
+ * (a service token minted again for every reconnect). Alerts are logged and the last `keep` are kept for
  * `GET /api/v1/alerts`. The connection reconnects by itself and is closed on shutdown.
  */
 @Injectable()
@@ -35,11 +35,11 @@ export class AlertMonitorService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const { tenantId, storeCode } = this.store;
     const connection = this.realtime.connect('stock', pathOf`/ws/${tenantId}/${storeCode}`, {
-      // As the original: the token in the query (logged as token=***).
+      // The token in the query, as the stock service expects it (logged as token=***).
       query: () => ({ token: this.tokens.createServiceToken(tenantId, 'stock-monitor') }),
     });
     connection.onMessage.on((m) => this.received(m));
-    // The original's text keep-alive, on top of the WebSocket pings the client sends by itself.
+    // The stock service's text keep-alive, on top of the WebSocket pings the client sends by itself.
     connection.onOpen.on(() => {
       connection.send('ping').catch((e: Error) => this.logger.warn(`ping not sent: ${e.message}`));
     });

@@ -7,7 +7,7 @@ import { MonitorController } from './monitor.controller';
 
 /**
  * The sample stock monitor: follows one store's stock alerts over the stock service's WebSocket.
- * - `BASE_URL_STOCK` (`http://127.0.0.1:8003/api/v1`): the stock service, as the original names it;
+ * - `BASE_URL_STOCK` (`http://127.0.0.1:8003/api/v1`): the stock service, as Kugelpos names it;
  * - `SECRET_KEY`: signs the service token it connects with (the stock service verifies it);
  * - `MONITOR_TENANT` / `MONITOR_STORE` (`T1` / `S1`): the store to follow.
  */

@@ -14,11 +14,11 @@ export interface StockItem {
 }
 
 /**
- * The stock of each store, in memory, and the original's alert rules: a reorder-point alert when
- * `reorderPoint > 0` and the quantity is at or below it; a minimum-stock alert when
+ * The stock of each store, in memory, and the Kugelpos stock service's alert rules: a reorder-point
+ * alert when `reorderPoint > 0` and the quantity is at or below it; a minimum-stock alert when
  * `minimumQuantity > 0` and the quantity is below it. After a stock update, an alert is sent to the
  * store's subscribers at most once per item and kind within the cooldown (`ALERT_COOLDOWN_SECONDS`,
- * 60 s by default); the alerts sent on connect bypass it, as the original's do.
+ * 60 s by default); the alerts sent on connect bypass it.
  */
 @Injectable()
 export class InventoryService {

@@ -12,9 +12,10 @@ export const ALERTS_PATH = '/api/v1/ws/:tenant_id/:store_code';
 export const STOCK_SECRET_KEY = 'STOCK:SECRET_KEY';
 
 /**
- * The stock service's alert WebSocket, as the original serves it: `/api/v1/ws/{tenant_id}/{store_code}?token=<JWT>`.
+ * The stock service's alert WebSocket, as the Kugelpos one serves it:
+ * `/api/v1/ws/{tenant_id}/{store_code}?token=<JWT>`.
  * The connection is accepted, then the token is verified (HS256) and its `tenant_id` claim must be
- * the path's tenant; otherwise it is closed with 1008 and the original's reason. Then it gets
+ * the path's tenant; otherwise it is closed with 1008 and the Kugelpos reason. Then it gets
  * `{type: "connection", ...}` and the store's current alerts; later alerts follow stock updates.
  * A text "ping" is answered "pong". The token is never logged.
  */
@@ -55,7 +56,7 @@ export class StockAlertsGateway implements OnGatewayConnection, OnGatewayDisconn
       message: `Connected to stock alerts for ${tenantId}/${storeCode}`,
     };
     client.send(JSON.stringify(hello));
-    // As the original: the current alerts go through the store broadcast (every subscriber of the
+    // The current alerts go through the store broadcast (every subscriber of the
     // store gets them again) and bypass the cooldown.
     for (const alert of this.inventory.currentAlerts(tenantId, storeCode)) {
       this.connections.broadcast(tenantId, storeCode, alert);

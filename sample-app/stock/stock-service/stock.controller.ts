@@ -8,7 +8,7 @@ function count(name: string, value: unknown, min = 0): number {
   return value;
 }
 
-/** Stock updates (what the original's stock service does after each sale), which raise the alerts. */
+/** Stock updates (what the Kugelpos stock service does after each sale), which raise the alerts. */
 @Controller('api/v1/tenants/:tenant/stores/:store/stock')
 export class StockController {
   constructor(private readonly inventory: InventoryService) {}

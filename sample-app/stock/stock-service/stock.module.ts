@@ -8,7 +8,7 @@ import { StockHealthController } from './stock-health.controller';
 import { StoreConnections } from './store-connections';
 
 /**
- * The sample stock service: stock per store, the original's alert rules, and the alert WebSocket.
+ * The sample stock service: stock per store, the Kugelpos alert rules, and the alert WebSocket.
  * `SECRET_KEY` verifies the subscribers' tokens (the monitor signs its service token with it);
  * `ALERT_COOLDOWN_SECONDS` (60) spaces the alerts of one item. `GET /health/live` and
  * `/health/ready` are its probes.

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { StockAlert } from '../alerts.interface';
 
-/** The alert subscribers of each store, in process memory (tenant → store → sockets), as the original. */
+/** The alert subscribers of each store, in process memory (tenant → store → sockets), as Kugelpos keeps them. */
 @Injectable()
 export class StoreConnections {
   private readonly stores = new Map<string, Set<WebSocket>>();

@@ -78,7 +78,7 @@ export function paddedEvent(id: string, topic: string, n: number, padBytes: numb
   return JSON.parse(cloudEvent(id, { n, pad: 'x'.repeat(padBytes) }, topic)) as Record<string, unknown>;
 }
 
-/** A bulk delivery body in the form daprd posts (dapr-pubsub-facts §3), with its entry ids. */
+/** A bulk delivery body in the form daprd posts, with its entry ids. */
 export function bulkDelivery(topic: string, count: number, padBytes: number): { body: string; entryIds: string[] } {
   const entryIds = Array.from({ length: count }, () => randomUUID());
   const body = JSON.stringify({
