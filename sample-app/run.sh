@@ -10,15 +10,24 @@
 #   bash sample-app/run.sh stop|start|restart NAME    one service, while the sample runs (from a second
 #                                                     terminal); cart and report with their sidecars
 #   bash sample-app/run.sh status                     what runs, and its health route's status
+#   SAMPLE_PARTS=production bash sample-app/run.sh    the same sample with the cart's and the report's
+#                                                     state on PostgreSQL and their pub/sub on Kafka
+#                                                     (sample-app/components-production) instead of Redis
 #
 # NAME: master-data, cart, report, stock, monitor. `bash sample-app/sidecar.sh stop|start cart|report`
 # stops or starts a sidecar alone.
 #
+# SAMPLE_PARTS: redis (the default: Redis, sample-app/components) or production (PostgreSQL from the
+# machine's server binaries, PG_BIN_DIR or the newest /usr/lib/postgresql/<major>/bin, run as the
+# postgres user; one Kafka KRaft node from the jars `bash test/prepare.sh kafka` caches, run with
+# java; sample-app/components-production).
+#
 # Ports (environment): PORT 3000 (cart), REPORT_PORT 3002, PEER_PORT 8002 (master-data), STOCK_PORT
-# 8003, MONITOR_PORT 3001, REDIS_PORT 6390, DAPR_HTTP_PORT 3500 (cart's sidecar),
-# REPORT_DAPR_HTTP_PORT 3501. SAMPLE_RUN_DIR (.tmp/sample) holds each service's log
-# (<name>.log), the per-run credentials (secrets.env, mode 600), the report's received logs
-# (report-tranlogs.jsonl) and Redis' append-only file.
+# 8003, MONITOR_PORT 3001, REDIS_PORT 6390, POSTGRES_PORT 5490, KAFKA_PORT 9192 (and
+# KAFKA_CONTROLLER_PORT 9193), DAPR_HTTP_PORT 3500 (cart's sidecar), REPORT_DAPR_HTTP_PORT 3501.
+# SAMPLE_RUN_DIR (.tmp/sample) holds each service's log (<name>.log), the per-run credentials
+# (secrets.env, mode 600), the report's received logs (report-tranlogs.jsonl) and the data of Redis
+# (its append-only file), or of PostgreSQL and Kafka.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -134,6 +143,11 @@ if [ $# -gt 0 ]; then
   set -a && . "$RUN_DIR/secrets.env" && set +a
   case "$action" in
     status)
+      if [ "${SAMPLE_PARTS:-redis}" = production ]; then
+        echo "  cart and report on PostgreSQL (127.0.0.1:$POSTGRES_PORT) and Kafka (127.0.0.1:$KAFKA_PORT)"
+      else
+        echo "  cart and report on Redis (127.0.0.1:$REDIS_PORT)"
+      fi
       for s in "${SERVICES[@]}"; do
         if running "$RUN_DIR/$s.pid"; then state="running, /health/ready $(status_of "$(url_of "$s")/health/ready")"
         else state="stopped"; fi
@@ -158,12 +172,16 @@ if [ $# -gt 0 ]; then
 fi
 
 # --- the whole sample
+SAMPLE_PARTS="${SAMPLE_PARTS:-redis}"
 PORT="${PORT:-3000}"
 REPORT_PORT="${REPORT_PORT:-3002}"
 PEER_PORT="${PEER_PORT:-8002}"
 STOCK_PORT="${STOCK_PORT:-8003}"
 MONITOR_PORT="${MONITOR_PORT:-3001}"
 REDIS_PORT="${REDIS_PORT:-6390}"
+POSTGRES_PORT="${POSTGRES_PORT:-5490}"
+KAFKA_PORT="${KAFKA_PORT:-9192}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9193}"
 DAPR_HTTP_PORT="${DAPR_HTTP_PORT:-3500}"
 REPORT_DAPR_HTTP_PORT="${REPORT_DAPR_HTTP_PORT:-3501}"
 BASE_URL_MASTER_DATA="${BASE_URL_MASTER_DATA:-http://127.0.0.1:${PEER_PORT}/api/v1}"
@@ -171,32 +189,108 @@ BASE_URL_MASTER_DATA="${BASE_URL_MASTER_DATA:-http://127.0.0.1:${PEER_PORT}/api/
 BASE_URL_TERMINAL="${BASE_URL_TERMINAL:-http://127.0.0.1:${PEER_PORT}/api/v1}"
 BASE_URL_STOCK="${BASE_URL_STOCK:-http://127.0.0.1:${STOCK_PORT}/api/v1}"
 
+case "$SAMPLE_PARTS" in
+  redis) COMPONENTS=sample-app/components ;;
+  production) COMPONENTS=sample-app/components-production ;;
+  *)
+    echo "run.sh: SAMPLE_PARTS=$SAMPLE_PARTS: use redis (the default) or production (PostgreSQL and Kafka)" >&2
+    exit 2
+    ;;
+esac
+
 if running "$RUN_DIR/run.pid"; then
   echo "run.sh: the sample is running already (pid $(cat "$RUN_DIR/run.pid")); stop it first" >&2
   exit 1
 fi
+
+# What the parts need, checked before anything starts.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+need_free_port() { # variable
+  if port_taken "${!1}"; then
+    echo "run.sh: port ${!1} (127.0.0.1) is in use: stop what listens there or set $1" >&2
+    exit 1
+  fi
+}
+if [ "$SAMPLE_PARTS" = redis ]; then
+  redis="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
+  if [ -z "$redis" ]; then
+    echo "run.sh: redis-server is missing: install Debian's redis-server package or set REDIS_SERVER_BIN" >&2
+    exit 1
+  fi
+  need_free_port REDIS_PORT
+else
+  # PostgreSQL: the machine's server binaries; initdb and postgres refuse root, so as root they run as
+  # the postgres user.
+  pg_bin="${PG_BIN_DIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n | tail -n 1 || true)}"
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ] || [ ! -x "$pg_bin/pg_ctl" ]; then
+    echo "run.sh: PostgreSQL's server binaries (initdb, pg_ctl) are missing: install Debian's postgresql package or set PG_BIN_DIR" >&2
+    exit 1
+  fi
+  as_postgres=()
+  if [ "$(id -u)" = 0 ]; then
+    if ! id -u postgres >/dev/null 2>&1 || ! command -v runuser >/dev/null 2>&1; then
+      echo "run.sh: PostgreSQL refuses to run as root, and the postgres user or runuser is missing: install Debian's postgresql package" >&2
+      exit 1
+    fi
+    as_postgres=(runuser -u postgres --)
+  fi
+  # Kafka: the jars test/prepare.sh fetches once from Maven Central, the version the tests run.
+  kafka_version=$(sed -n 's/^export const KAFKA_VERSION = .\([0-9.]*\).;$/\1/p' test/brokers/kafka.ts)
+  kafka_lib="$PWD/test/brokers/.cache/kafka-$kafka_version"
+  java="${JAVA_HOME:+$JAVA_HOME/bin/java}"
+  java="${java:-$(command -v java || true)}"
+  if [ -z "$java" ] || [ ! -x "$java" ]; then
+    echo "run.sh: java is missing: Kafka needs Java 17 or later (install a JDK, e.g. Debian's openjdk-17-jre-headless, or set JAVA_HOME)" >&2
+    exit 1
+  fi
+  if ! ls "$kafka_lib"/kafka_2.13-*.jar >/dev/null 2>&1; then
+    echo "run.sh: the Kafka $kafka_version jars are not in $kafka_lib: run \"bash test/prepare.sh kafka\" (Maven fetches them from Maven Central, once)" >&2
+    exit 1
+  fi
+  need_free_port POSTGRES_PORT
+  need_free_port KAFKA_PORT
+  need_free_port KAFKA_CONTROLLER_PORT
+fi
+
 rm -rf "$RUN_DIR"
-mkdir -p "$RUN_DIR/redis" "$RUN_DIR/resources"
+mkdir -p "$RUN_DIR/resources"
 echo $$ >"$RUN_DIR/run.pid"
 
+# The stores and brokers the services use: stopped after them.
+INFRA=(redis postgres kafka)
+
+# SIGTERM to the processes of pid files (SIGINT to PostgreSQL: its fast shutdown; SIGTERM would
+# wait for every client to disconnect), then waits, and SIGKILLs what still runs after 30 s.
+stop_pids() { # pid-file...
+  local pids=() f p alive
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    p="$(cat "$f")"
+    pids+=("$p")
+    if [ "$f" = "$RUN_DIR/postgres.pid" ]; then kill -INT "$p" 2>/dev/null || true; else kill "$p" 2>/dev/null || true; fi
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 300); do
+    alive=()
+    for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive+=("$p"); fi; done
+    [ ${#alive[@]} -eq 0 ] && return 0
+    sleep 0.1
+  done
+  kill -9 "${alive[@]}" 2>/dev/null || true
+}
+
 # Stops every process of the run, including those `run.sh start|restart NAME` started: SIGTERM
-# (each service's own bounded shutdown), SIGKILL to what still runs after 30 s.
+# (each service's own bounded shutdown), SIGKILL to what still runs after 30 s; then the stores
+# and brokers the same way.
 stop_all() {
   trap - EXIT
-  local pids=() f p alive
+  local services=() infra=() f
   for f in "$RUN_DIR"/*.pid; do
-    if [ -f "$f" ] && [ "$f" != "$RUN_DIR/run.pid" ]; then pids+=("$(cat "$f")"); fi
+    [ -f "$f" ] && [ "$f" != "$RUN_DIR/run.pid" ] || continue
+    if [[ " ${INFRA[*]} " =~ " $(basename "$f" .pid) " ]]; then infra+=("$f"); else services+=("$f"); fi
   done
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 1 300); do
-      alive=()
-      for p in "${pids[@]}"; do if kill -0 "$p" 2>/dev/null; then alive+=("$p"); fi; done
-      [ ${#alive[@]} -eq 0 ] && break
-      sleep 0.1
-    done
-    [ ${#alive[@]} -eq 0 ] || kill -9 "${alive[@]}" 2>/dev/null || true
-  fi
+  stop_pids "${services[@]}"
+  stop_pids "${infra[@]}"
   rm -f "$RUN_DIR"/*.pid
   echo "run.sh: stopped"
 }
@@ -204,11 +298,6 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-redis="${REDIS_SERVER_BIN:-$(command -v redis-server || true)}"
-if [ -z "$redis" ]; then
-  echo "run.sh: redis-server is missing: install Debian's redis-server package or set REDIS_SERVER_BIN" >&2
-  exit 1
-fi
 daprd=""
 if [ -n "${DAPRD_BIN:-}" ] && [ -x "$DAPRD_BIN" ]; then daprd="$DAPRD_BIN"
 elif [ -x "$HOME/.dapr/bin/daprd" ]; then daprd="$HOME/.dapr/bin/daprd"
@@ -236,23 +325,102 @@ PUBSUB_NOTIFY_API_KEY="${PUBSUB_NOTIFY_API_KEY:-$(head -c 18 /dev/urandom | base
 )
 export SECRET_KEY PUBSUB_NOTIFY_API_KEY
 # What `run.sh start|restart NAME` needs to start a service as this run did (no credentials here).
-for v in PORT REPORT_PORT PEER_PORT STOCK_PORT MONITOR_PORT REDIS_PORT DAPR_HTTP_PORT REPORT_DAPR_HTTP_PORT \
-  BASE_URL_MASTER_DATA BASE_URL_TERMINAL BASE_URL_STOCK; do
+for v in SAMPLE_PARTS PORT REPORT_PORT PEER_PORT STOCK_PORT MONITOR_PORT REDIS_PORT POSTGRES_PORT KAFKA_PORT \
+  DAPR_HTTP_PORT REPORT_DAPR_HTTP_PORT BASE_URL_MASTER_DATA BASE_URL_TERMINAL BASE_URL_STOCK; do
   printf 'export %s=%q\n' "$v" "${!v}"
 done >"$RUN_DIR/run.env"
 # shellcheck disable=SC1091
 . "$RUN_DIR/run.env"
 
 # Redis with an append-only file, so that a restart keeps the streams and the carts.
-"$redis" --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes --save '' --appendonly yes \
-  --dir "$RUN_DIR/redis" --logfile "$RUN_DIR/redis.log" &
-echo $! >"$RUN_DIR/redis.pid"
-for _ in $(seq 1 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
-for f in sample-app/components/*.yaml; do
-  sed "s/__REDIS_HOST__/127.0.0.1:$REDIS_PORT/g" "$f" >"$RUN_DIR/resources/$(basename "$f")"
+start_redis() {
+  mkdir -p "$RUN_DIR/redis"
+  "$redis" --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes --save '' --appendonly yes \
+    --dir "$RUN_DIR/redis" --logfile "$RUN_DIR/redis.log" &
+  echo $! >"$RUN_DIR/redis.pid"
+  for _ in $(seq 1 50); do
+    if port_taken "$REDIS_PORT"; then break; fi
+    sleep 0.1
+  done
+}
+
+# PostgreSQL on 127.0.0.1 only (its socket in its own folder), trust authentication for the
+# postgres role, its data in $RUN_DIR/postgres (owned by the postgres user when run as root).
+start_postgres() {
+  local dir="$RUN_DIR/postgres"
+  mkdir -p "$dir/socket"
+  touch "$RUN_DIR/postgres.log"
+  if [ ${#as_postgres[@]} -gt 0 ]; then chown -R postgres: "$dir" "$RUN_DIR/postgres.log"; fi
+  if ! "${as_postgres[@]}" "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync \
+    >>"$RUN_DIR/postgres.log" 2>&1; then
+    echo "run.sh: initdb failed; see $RUN_DIR/postgres.log" >&2
+    exit 1
+  fi
+  # pg_ctl starts the server in a session of its own (Ctrl-C does not reach it: stop_all stops it).
+  if ! "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$RUN_DIR/postgres.log" -w -t 60 \
+    -o "-p $POSTGRES_PORT -k $dir/socket -c listen_addresses=127.0.0.1" start >/dev/null; then
+    echo "run.sh: PostgreSQL did not start on 127.0.0.1:$POSTGRES_PORT; see $RUN_DIR/postgres.log" >&2
+    exit 1
+  fi
+  head -n 1 "$dir/data/postmaster.pid" >"$RUN_DIR/postgres.pid"
+}
+
+# One Kafka node in KRaft mode (broker and controller in one process) on 127.0.0.1, its log
+# directory in $RUN_DIR/kafka; every write flushed before it is acknowledged.
+start_kafka() {
+  local dir="$RUN_DIR/kafka" cluster
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+num.partitions=1
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=1
+PROPS
+  cluster=$("$java" -cp "$kafka_lib/*" kafka.tools.StorageTool random-uuid 2>>"$RUN_DIR/kafka.log" | tail -n 1)
+  if ! "$java" -cp "$kafka_lib/*" kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" \
+    >>"$RUN_DIR/kafka.log" 2>&1; then
+    echo "run.sh: formatting Kafka's log directory failed; see $RUN_DIR/kafka.log" >&2
+    exit 1
+  fi
+  LOG_DIR="$dir/logs" "$java" -Xmx512m -Xms128m -XX:+UseSerialGC -cp "$kafka_lib/*" kafka.Kafka \
+    "$dir/server.properties" >>"$RUN_DIR/kafka.log" 2>&1 &
+  echo $! >"$RUN_DIR/kafka.pid"
+  for _ in $(seq 1 900); do
+    port_taken "$KAFKA_PORT" && return 0
+    if ! running "$RUN_DIR/kafka.pid"; then
+      echo "run.sh: Kafka exited; see $RUN_DIR/kafka.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "run.sh: Kafka did not listen on 127.0.0.1:$KAFKA_PORT within 90 s; see $RUN_DIR/kafka.log" >&2
+  exit 1
+}
+
+if [ "$SAMPLE_PARTS" = redis ]; then
+  parts="Redis (127.0.0.1:$REDIS_PORT)"
+  echo "run.sh: starting $parts"
+  start_redis
+else
+  parts="PostgreSQL (127.0.0.1:$POSTGRES_PORT) and Kafka $kafka_version (127.0.0.1:$KAFKA_PORT)"
+  echo "run.sh: starting $parts"
+  start_postgres
+  start_kafka
+fi
+for f in "$COMPONENTS"/*.yaml; do
+  sed -e "s/__REDIS_HOST__/127.0.0.1:$REDIS_PORT/g" \
+    -e "s/__POSTGRES_CONNECTION__/host=127.0.0.1 port=$POSTGRES_PORT user=postgres dbname=postgres sslmode=disable/g" \
+    -e "s/__KAFKA_BROKERS__/127.0.0.1:$KAFKA_PORT/g" "$f" >"$RUN_DIR/resources/$(basename "$f")"
 done
 
 # What sidecar.sh needs to start (and stop) each sidecar.
@@ -273,11 +441,11 @@ write_sidecar cart cart "$DAPR_HTTP_PORT" "${DAPR_GRPC_PORT:-50001}" "${DAPR_INT
 write_sidecar report report "$REPORT_DAPR_HTTP_PORT" "${REPORT_DAPR_GRPC_PORT:-50011}" \
   "${REPORT_DAPR_INTERNAL_GRPC_PORT:-50012}" "$REPORT_PORT"
 
-echo "run.sh: starting Redis (127.0.0.1:$REDIS_PORT) and ${SERVICES[*]}; logs in $RUN_DIR/<name>.log"
+echo "run.sh: starting ${SERVICES[*]} (components: $COMPONENTS); logs in $RUN_DIR/<name>.log"
 for s in "${SERVICES[@]}"; do start_process "$s"; done
 for s in "${SERVICES[@]}"; do await_service "$s"; done
 
-echo "run.sh: ready: every service answers its /health/ready with 200"
+echo "run.sh: ready: every service answers its /health/ready with 200 (cart and report on $parts)"
 printf '  %-12s %s\n' \
   cart "http://127.0.0.1:$PORT/api/v1/tenants/T1/stores/S1/terminals/1 (sidecar app id cart, :$DAPR_HTTP_PORT)" \
   report "http://127.0.0.1:$REPORT_PORT/api/v1/tenants/T1/stores/S1 (sidecar app id report, :$REPORT_DAPR_HTTP_PORT)" \
