@@ -9,7 +9,7 @@ import { startSubscriber, Subscriber } from './subscriber';
 
 const WRITER = path.join(__dirname, 'fixtures', 'outbox-writer.ts');
 const WRITER_ID = 'outbox-writer';
-/** The outbox's internal topic on the writer's sidecar: `<namespace><app id><topic>outbox` (dapr-pubsub-facts §6). */
+/** The outbox's internal topic on the writer's sidecar: `<namespace><app id><topic>outbox` (docs/publishing.md). */
 const INTERNAL_STREAM = `default${WRITER_ID}ordersoutbox`;
 
 /**
@@ -154,7 +154,7 @@ describe('transactional outbox (saveStateAndPublish) on real daprd + Redis', () 
     await expect(dapr.getState('atomicstore', 'order-9')).resolves.toEqual({ event_id: 'atomic-v2' });
   });
 
-  it('state.redis (daprd v1.18.1): a stale ETag fails the transaction, yet its event is published — Redis runs it without rollback (pinned, see README)', async () => {
+  it('state.redis (daprd v1.18.1): a stale ETag fails the transaction, yet its event is published — Redis runs it without rollback (pinned, see docs/components.md)', async () => {
     expect(await dapr.saveStateAndPublish('outboxstore', 'order-10', { event_id: 'redis-v1' })).toBe(true);
     const read = await dapr.detailed.getState('outboxstore', 'order-10');
     const etag = read.ok ? read.etag : undefined;

@@ -7,7 +7,7 @@ import { waitUntil } from '../support/processes';
 import { Daprd } from './daprd';
 import { startStack, SubscriptionStack } from './subscription-stack';
 
-/** Slack for a busy 2-core machine on top of each stated bound (README, "Shutdown: how long app.close() can take"). */
+/** Slack for a busy 2-core machine on top of each stated bound (docs/operations.md, "How long app.close() can take"). */
 const MARGIN_MS = 2_000;
 const SHUTDOWN_TIMEOUT_MS = 500;
 

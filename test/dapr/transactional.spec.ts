@@ -78,7 +78,7 @@ describe.each(CASES)('exactly-once effects: a transactional handler on a real da
     if (components === 'redis-streams') {
       // state.redis applies the writes that hold and fails the one that does not: the done mark
       // landed, so the event is handled (a run again would repeat the writes that landed), and the
-      // failed write is logged at ERROR. The limit README states.
+      // failed write is logged at ERROR: the limit docs/subscriptions.md states.
       expect(await deliver('ce-3', t)).toEqual({ status: 'SUCCESS' });
       expect(await read('entry|T2')).toEqual({ account: 'B', amount: 5 });
       expect(await read('last|B')).toBe('before');
