@@ -9,7 +9,7 @@ import { startSubscriber, Subscriber } from './subscriber';
 
 const WRITER = path.join(__dirname, 'fixtures', 'outbox-writer.ts');
 const WRITER_ID = 'outbox-writer';
-/** The outbox's internal topic on the writer's sidecar: `<namespace><app id><topic>outbox` (docs/publishing.md). */
+/** The outbox's internal topic on the writer's sidecar: `<namespace><app id><topic>outbox` (daprd v1.18; the namespace is `default` when NAMESPACE is unset). */
 const INTERNAL_STREAM = `default${WRITER_ID}ordersoutbox`;
 
 /**
