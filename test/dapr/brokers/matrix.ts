@@ -95,24 +95,39 @@ function subscriber(prefix: string, deadLetters: boolean, replica: string): Type
 
 export interface BrokerServer {
   options: { redisHost?: string; kafkaBrokers?: string; rabbitmqUrl?: string };
+  /** Crash (SIGKILL) and start again on the same ports and data (the fault runs, faults.ts). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startBroker(broker: Broker): Promise<BrokerServer> {
   switch (broker) {
     case 'in-memory':
-      return { options: {}, stop: async () => undefined };
+      return { options: {}, restart: async () => undefined, stop: async () => undefined };
     case 'redis-streams': {
-      const redis = await RedisServer.start();
-      return { options: { redisHost: redis.host }, stop: () => redis.stop() };
+      // Durable (append-only, fsync always): what it acknowledged survives a crash.
+      const redis = await RedisServer.start({ durable: true });
+      const restart = async () => {
+        await redis.stop();
+        await redis.startProcess();
+      };
+      return { options: { redisHost: redis.host }, restart, stop: () => redis.dispose() };
     }
     case 'kafka': {
       const kafka = await KafkaBroker.start();
-      return { options: { kafkaBrokers: kafka.bootstrap }, stop: () => kafka.dispose() };
+      const restart = async () => {
+        await kafka.kill();
+        await kafka.startProcess();
+      };
+      return { options: { kafkaBrokers: kafka.bootstrap }, restart, stop: () => kafka.dispose() };
     }
     case 'rabbitmq': {
       const rabbit = await RabbitNode.start();
-      return { options: { rabbitmqUrl: rabbit.url }, stop: () => rabbit.dispose() };
+      const restart = async () => {
+        await rabbit.kill();
+        await rabbit.startProcess();
+      };
+      return { options: { rabbitmqUrl: rabbit.url }, restart, stop: () => rabbit.dispose() };
     }
   }
 }
