@@ -59,22 +59,38 @@ interface ShutdownCase {
   graceMs?: number;
   /** Another component set than the broker's fault set (RabbitMQ's defaults). */
   components?: ComponentSet;
-  /** Measured: some events published before the SIGTERM are never handled. */
+  /**
+   * Measured: the events published while no instance runs are lost (the queue went with its last
+   * consumer; so were the events in flight in every run so far, not asserted).
+   */
   loses: boolean;
 }
 
 /** Fault-run settings per broker: which component set, and what was measured. */
-export const FAULTS: Record<Exclude<Broker, 'in-memory'>, { components: ComponentSet; shutdown: ShutdownCase[] }> = {
-  'redis-streams': { components: 'redis-streams', shutdown: [] },
-  kafka: { components: 'kafka', shutdown: [] },
+export const FAULTS: Record<
+  Exclude<Broker, 'in-memory'>,
+  {
+    components: ComponentSet;
+    /**
+     * A delivery the shutdown cut (answered RETRY while daprd stops) can be lost: acknowledged
+     * without having been handled — 1 event of 20 in 2 runs of 6 on RabbitMQ, requeueInFailure
+     * true or not. Then only those may be missing; the rest must arrive.
+     */
+    cutMayBeLost: boolean;
+    shutdown: ShutdownCase[];
+  }
+> = {
+  'redis-streams': { components: 'redis-streams', cutMayBeLost: false, shutdown: [] },
+  kafka: { components: 'kafka', cutMayBeLost: false, shutdown: [] },
   rabbitmq: {
     components: 'rabbitmq-durable',
+    cutMayBeLost: true,
     shutdown: [
       {
-        name: "with the component's defaults (deletedWhenUnused true), handlers cut by the shutdown: the queue goes with its last consumer",
+        name: "with the component's defaults (deletedWhenUnused true), handlers cut by the shutdown",
         delayMs: 3000,
         graceMs: 300,
-        components: 'rabbitmq-durable',
+        components: 'rabbitmq',
         loses: true,
       },
     ],
@@ -96,11 +112,16 @@ const SHUTDOWN_CASES: ShutdownCase[] = [
  */
 export function shutdownInFlight(broker: Exclude<Broker, 'in-memory'>, server: () => BrokerServer): void {
   const EVENTS = 20;
+  const DOWN = 5;
   for (const [i, c] of [...SHUTDOWN_CASES, ...FAULTS[broker].shutdown].entries()) {
     // A topic per case: RabbitMQ refuses to declare an exchange again with other settings.
     const topic = `inflight${i}`;
     const components = c.components ?? FAULTS[broker].components;
-    const title = c.loses ? 'events lost' : 'nothing lost, nothing dead-lettered';
+    const title = c.loses
+      ? 'the events published while it is down are lost (the queue went with its last consumer)'
+      : c.graceMs !== undefined && FAULTS[broker].cutMayBeLost
+        ? 'none dead-lettered, none lost but (at times) a delivery the shutdown cut, and what was published while it was down arrives'
+        : 'nothing lost, nothing dead-lettered, and what was published while it was down arrives';
     it(`an app and its sidecar SIGTERMed with deliveries in flight, ${c.name}: ${title}`, async () => {
       const seen: Seen[] = [];
       const run = `sigterm-${Date.now()}`;
@@ -128,13 +149,31 @@ export function shutdownInFlight(broker: Exclude<Broker, 'in-memory'>, server: (
         const sigterm = now();
         await Promise.all([stopping.daprd.dispose(), stopping.app.close()]);
         const stoppedMs = now() - sigterm;
+        // While no instance runs: DOWN more events, through a publisher of their own.
+        const publisher = await Daprd.start({ components, appId: 'kugel-sigterm-publisher', ...server().options });
+        try {
+          for (let n = EVENTS + 1; n <= EVENTS + DOWN; n++) {
+            const res = await fetch(`${publisher.httpEndpoint}/v1.0/publish/pubsub/${topic}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ run, n }),
+            });
+            expect(res.status).toBe(204);
+          }
+        } finally {
+          await publisher.dispose();
+        }
         const handledBefore = distinct(seen, topic).size - 1;
+        const cut = new Set([...distinct(seen, `${topic}?`)].filter((n) => n > 0 && !distinct(seen, topic).has(n)));
         second = await start(0);
-        const all = Array.from({ length: EVENTS }, (_, i) => i + 1);
+        const all = Array.from({ length: EVENTS + DOWN }, (_, i) => i + 1);
         const lost = () => all.filter((n) => !distinct(seen, topic).has(n));
-        await waitUntil(async () => lost().length === 0, c.loses ? 5000 : 30_000, `${EVENTS} events handled`, 50).catch(
-          () => undefined,
-        );
+        await waitUntil(
+          async () => lost().length === 0,
+          c.loses ? 5000 : 30_000,
+          `${EVENTS + DOWN} events handled`,
+          50,
+        ).catch(() => undefined);
         await sleep(1000);
         const deadLettered = [...distinct(seen, `${topic}-dlq`)].filter((n) => n > 0).sort((a, b) => a - b);
         const key = `sigterm ${c.name}`;
@@ -149,8 +188,11 @@ export function shutdownInFlight(broker: Exclude<Broker, 'in-memory'>, server: (
         expect(deadLettered).toEqual([]);
         // Within the grace the app ends what it started before its server closes: no copy needed.
         if (c.graceMs === undefined) expect(handledBefore).toBeGreaterThanOrEqual(inFlight);
-        if (c.loses) expect(lost().length).toBeGreaterThan(0);
-        else expect(lost()).toEqual([]);
+        if (c.loses) expect(lost().filter((n) => n > EVENTS)).toEqual(all.filter((n) => n > EVENTS));
+        else if (c.graceMs !== undefined && FAULTS[broker].cutMayBeLost) {
+          // Only deliveries the shutdown cut (started, not handled before the restart) may be missing.
+          expect(lost().filter((n) => !cut.has(n))).toEqual([]);
+        } else expect(lost()).toEqual([]);
       } finally {
         await first?.close();
         await second?.close();
