@@ -73,7 +73,7 @@ export const FAULTS: Record<
     components: ComponentSet;
     /**
      * A delivery the shutdown cut (answered RETRY while daprd stops) can be lost: acknowledged
-     * without having been handled — 1 event of 20 in 2 runs of 6 on RabbitMQ, requeueInFailure
+     * without having been handled — 1 event of 20 in 2 runs of 7 on RabbitMQ, requeueInFailure
      * true or not. Then only those may be missing; the rest must arrive.
      */
     cutMayBeLost: boolean;
