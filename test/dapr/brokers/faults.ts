@@ -73,14 +73,15 @@ export const FAULTS: Record<
     components: ComponentSet;
     /**
      * A delivery the shutdown cut (answered RETRY while daprd stops) can be lost: acknowledged
-     * without having been handled — 1 event of 20 in 2 runs of 7 on RabbitMQ, requeueInFailure
-     * true or not. Then only those may be missing; the rest must arrive.
+     * without having been handled, never dead-lettered — 1 event in 2 runs of 7 on RabbitMQ
+     * (of 20 in flight; requeueInFailure true or not), 1 event in 4 runs of 14 on Redis Streams (of
+     * 10), none in 4 runs on Kafka (of 3). Then only those may be missing; the rest must arrive.
      */
     cutMayBeLost: boolean;
     shutdown: ShutdownCase[];
   }
 > = {
-  'redis-streams': { components: 'redis-streams', cutMayBeLost: false, shutdown: [] },
+  'redis-streams': { components: 'redis-streams', cutMayBeLost: true, shutdown: [] },
   kafka: { components: 'kafka', cutMayBeLost: false, shutdown: [] },
   rabbitmq: {
     components: 'rabbitmq-durable',
