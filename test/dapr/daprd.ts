@@ -43,6 +43,7 @@ export type ComponentSet =
   | 'kafka-forever'
   | 'rabbitmq'
   | 'rabbitmq-bare'
+  | 'rabbitmq-durable'
   | 'in-memory-bare'
   | 'redis-streams-bare';
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DaprEvent, DaprSubscribe } from '../../../lib';
 import { waitUntil } from '../../support/processes';
 import { startStack, SubscriptionStack } from '../subscription-stack';
+import { faultsUnderLoad, shutdownInFlight } from './faults';
 import { brokerMatrix, figures } from './matrix';
 
 type Data = { n: number; poison?: boolean };
@@ -93,5 +94,10 @@ brokerMatrix('kafka', (server) => {
       expect(poison.of('unbounded-dlq')).toEqual([]);
       figures.unboundedDeliveriesIn5s = poison.of('unbounded', 1).length;
     }, 30_000);
+  });
+
+  describe('faults', () => {
+    shutdownInFlight('kafka', server);
+    faultsUnderLoad('kafka', server);
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable, Type } from '@nestjs/common';
-import { DaprEvent, DaprSubscribe, DropEvent } from '../../../lib';
+import { BulkHandlerResult, DaprEvent, DaprSubscribe, DropEvent } from '../../../lib';
 import { KafkaBroker } from '../../brokers/kafka';
 import { RabbitNode } from '../../brokers/rabbitmq';
 import { waitUntil } from '../../support/processes';
@@ -53,8 +53,14 @@ let t0 = performance.now();
 const now = () => Math.round(performance.now() - t0);
 
 /** A subscriber whose handlers answer as each event's `mode` says and record every call. */
-function subscriber(prefix: string, deadLetters: boolean, replica: string): Type<unknown> & { calls: Call[] } {
+function subscriber(
+  prefix: string,
+  deadLetters: boolean,
+  replica: string,
+): Type<unknown> & { calls: Call[]; batches: number[] } {
   const calls: Call[] = [];
+  /** The size of each bulk batch daprd delivered. */
+  const batches: number[] = [];
   const attempts = new Map<string, number>();
   const dlt = (topic: string) => (deadLetters ? { deadLetterTopic: `${topic}-dlq` } : {});
   const handle = (topic: string, event: DaprEvent<Data>, delayMs = 0): Promise<void> | void => {
@@ -73,6 +79,7 @@ function subscriber(prefix: string, deadLetters: boolean, replica: string): Type
   @Injectable()
   class Subscriber {
     static readonly calls = calls;
+    static readonly batches = batches;
 
     @DaprSubscribe('pubsub', `${prefix}retry`, { ...dlt(`${prefix}retry`), maxDeliveries: false })
     onRetry(event: DaprEvent<Data>) {
@@ -89,30 +96,68 @@ function subscriber(prefix: string, deadLetters: boolean, replica: string): Type
     onDeadLetter(event: DaprEvent<Data>) {
       return handle(`${prefix}retry-dlq`, event);
     }
+
+    /** Bulk: one answer per entry, as each entry's mode says (a dropped one is an Error entry). */
+    @DaprSubscribe('pubsub', `${prefix}bulk`, {
+      bulk: { maxMessages: 20, maxAwaitMs: 300 },
+      ...dlt(`${prefix}bulk`),
+      maxDeliveries: false,
+    })
+    onBulk(events: Array<DaprEvent<Data>>): BulkHandlerResult {
+      batches.push(events.length);
+      return events.map((event) => {
+        try {
+          void handle(`${prefix}bulk`, event); // no delay: returns at once
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+    }
+
+    @DaprSubscribe('pubsub', `${prefix}bulk-dlq`)
+    onBulkDeadLetter(event: DaprEvent<Data>) {
+      return handle(`${prefix}bulk-dlq`, event);
+    }
   }
   return Subscriber;
 }
 
 export interface BrokerServer {
   options: { redisHost?: string; kafkaBrokers?: string; rabbitmqUrl?: string };
+  /** Crash (SIGKILL) and start again on the same ports and data (the fault runs, faults.ts). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startBroker(broker: Broker): Promise<BrokerServer> {
   switch (broker) {
     case 'in-memory':
-      return { options: {}, stop: async () => undefined };
+      return { options: {}, restart: async () => undefined, stop: async () => undefined };
     case 'redis-streams': {
-      const redis = await RedisServer.start();
-      return { options: { redisHost: redis.host }, stop: () => redis.stop() };
+      // Durable (append-only, fsync always): what it acknowledged survives a crash.
+      const redis = await RedisServer.start({ durable: true });
+      const restart = async () => {
+        await redis.stop();
+        await redis.startProcess();
+      };
+      return { options: { redisHost: redis.host }, restart, stop: () => redis.dispose() };
     }
     case 'kafka': {
       const kafka = await KafkaBroker.start();
-      return { options: { kafkaBrokers: kafka.bootstrap }, stop: () => kafka.dispose() };
+      const restart = async () => {
+        await kafka.kill();
+        await kafka.startProcess();
+      };
+      return { options: { kafkaBrokers: kafka.bootstrap }, restart, stop: () => kafka.dispose() };
     }
     case 'rabbitmq': {
       const rabbit = await RabbitNode.start();
-      return { options: { rabbitmqUrl: rabbit.url }, stop: () => rabbit.dispose() };
+      const restart = async () => {
+        await rabbit.kill();
+        await rabbit.startProcess();
+      };
+      return { options: { rabbitmqUrl: rabbit.url }, restart, stop: () => rabbit.dispose() };
     }
   }
 }
@@ -123,6 +168,9 @@ const SETS: Record<Broker, { policy: ComponentSet; bare: ComponentSet }> = {
   kafka: { policy: 'kafka', bare: 'kafka-bare' },
   rabbitmq: { policy: 'rabbitmq', bare: 'rabbitmq-bare' },
 };
+
+/** The subscriptions of `subscriber()`: retry, ordered, retry-dlq, bulk, bulk-dlq. */
+const SUBSCRIPTIONS = 5;
 
 /** The events of one run on one topic, in the order the handlers were called. */
 const callsOf = (calls: Call[], topic: string, run: string) => calls.filter((c) => c.topic === topic && c.run === run);
@@ -150,22 +198,24 @@ export function brokerMatrix(
     beforeAll(async () => {
       t0 = performance.now();
       server = await startBroker(broker);
-      stack = await startStack({ providers: [main], components: SETS[broker].policy, ...server.options, subscriptions: 3 });
+      stack = await startStack({ providers: [main], components: SETS[broker].policy, ...server.options, subscriptions: SUBSCRIPTIONS });
       bare = await startStack({
         providers: [bareSub],
         components: SETS[broker].bare,
         appId: 'kugel-bare',
         ...server.options,
-        subscriptions: 3,
+        subscriptions: SUBSCRIPTIONS,
       });
       // The first event of each topic: a consumer that has not joined yet (Kafka) reads it late.
       const warm = newRun();
       await publish(stack, 'retry', { run: warm, n: 0 });
       await publish(bare, 'bare-retry', { run: warm, n: 0 });
       await publish(stack, 'ordered', { run: warm, n: 0 });
+      await publish(stack, 'bulk', { run: warm, n: 0 });
       await waitUntil(
         async () =>
           callsOf(main.calls, 'retry', warm).length > 0 &&
+          callsOf(main.calls, 'bulk', warm).length > 0 &&
           callsOf(main.calls, 'ordered', warm).length > 0 &&
           callsOf(bareSub.calls, 'bare-retry', warm).length > 0,
         40_000,
@@ -231,6 +281,35 @@ export function brokerMatrix(
       ).toEqual([1, 2, 3, 4, 5]);
     });
 
+    it('bulk subscribe: each entry answered on its own (handled, RETRY once, DROP), each handled once', async () => {
+      const run = newRun();
+      // n % 3 == 1: handled; n % 3 == 2: RETRY on its first delivery, then handled; n % 3 == 0: DROP.
+      const mode = (n: number): Mode => (n % 3 === 0 ? 'drop' : n % 3 === 2 ? 'retry-twice' : 'ok');
+      const ns = Array.from({ length: 12 }, (_, i) => i + 1);
+      const batchesBefore = main.batches.length;
+      // One by one: the in-memory pub/sub's bulk publish waits for the deliveries (RETRYs included).
+      for (const n of ns) await publish(stack, 'bulk', { run, n, mode: mode(n) });
+      const dropped = ns.filter((n) => mode(n) === 'drop');
+      const handledOnce = ns.filter((n) => mode(n) !== 'drop');
+      // Which calls ended handled: an 'ok' entry's first, a 'retry-twice' entry's third.
+      const handled = () =>
+        callsOf(main.calls, 'bulk', run).filter((c) => (mode(c.n) === 'ok' ? true : mode(c.n) === 'retry-twice' && c.attempt >= 3));
+      await waitUntil(
+        async () => handled().length >= handledOnce.length && callsOf(main.calls, 'bulk-dlq', run).length >= dropped.length,
+        20_000,
+        'every entry handled or dead-lettered',
+        20,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const calls = callsOf(main.calls, 'bulk', run);
+      const attempts = Object.fromEntries(ns.map((n) => [n, calls.filter((c) => c.n === n).length]));
+      figures.bulkAttempts = attempts;
+      figures.bulkBatches = main.batches.slice(batchesBefore);
+      expect(handled().map((c) => c.n).sort((a, b) => a - b)).toEqual(handledOnce);
+      expect(callsOf(main.calls, 'bulk-dlq', run).map((c) => c.n).sort((a, b) => a - b)).toEqual(dropped);
+      for (const n of ns) expect([n, attempts[n]]).toEqual([n, mode(n) === 'retry-twice' ? 3 : 1]);
+    }, 30_000);
+
     it('events of one key published one after the other are handled in that order (or not)', async () => {
       const run = newRun();
       for (let n = 1; n <= 10; n++) await publish(stack, 'ordered', { run, n });
@@ -270,7 +349,7 @@ export function brokerMatrix(
 
     it('two replicas of one app on the broker: each event handled once', async () => {
       const second = subscriber('', true, 'b');
-      const replica = await startStack({ providers: [second], components: SETS[broker].policy, ...server.options, subscriptions: 3 });
+      const replica = await startStack({ providers: [second], components: SETS[broker].policy, ...server.options, subscriptions: SUBSCRIPTIONS });
       try {
         // Kafka hands the partition to one of the two after a rebalance: give it time to settle.
         await new Promise((resolve) => setTimeout(resolve, broker === 'kafka' ? 3000 : 500));

@@ -1,3 +1,9 @@
+import { faultsUnderLoad, shutdownInFlight } from './faults';
 import { brokerMatrix } from './matrix';
 
-brokerMatrix('rabbitmq');
+brokerMatrix('rabbitmq', (server) => {
+  describe('faults', () => {
+    shutdownInFlight('rabbitmq', server);
+    faultsUnderLoad('rabbitmq', server);
+  });
+});

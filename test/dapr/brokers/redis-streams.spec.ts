@@ -1,3 +1,9 @@
+import { faultsUnderLoad, shutdownInFlight } from './faults';
 import { brokerMatrix } from './matrix';
 
-brokerMatrix('redis-streams');
+brokerMatrix('redis-streams', (server) => {
+  describe('faults', () => {
+    shutdownInFlight('redis-streams', server);
+    faultsUnderLoad('redis-streams', server);
+  });
+});
