@@ -33,6 +33,7 @@ export type ComponentSet =
   | 'redis-streams'
   | 'redis-streams-history'
   | 'redis-streams-serial'
+  | 'redis-streams-patient'
   | 'redis-streams-batches'
   | 'redis-outbox'
   | 'postgres'

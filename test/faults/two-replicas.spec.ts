@@ -174,7 +174,13 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
     }
   > {
     const started = Date.now();
-    const components: ComponentSet = o.crashAfter ? 'redis-streams-serial' : 'redis-streams';
+    // A pod terminated may leave a claim behind (its sidecar went away while it claimed): the copies
+    // wait for the lease, so daprd's retries must outlast it (redis-streams-patient).
+    const components: ComponentSet = o.crashAfter
+      ? 'redis-streams-serial'
+      : o.termAfter
+        ? 'redis-streams-patient'
+        : 'redis-streams';
     const common = { components, topic, dedupe: o.dedupe, handlerMs: o.handlerMs, redisHost: redis.host, dir };
     replicas = await Promise.all([
       Replica.start('A', { ...common, platform: 'express', crashAfter: o.crashAfter }),
@@ -200,7 +206,22 @@ describe('two replicas, one Redis Streams consumer group, 1,000 events (real dap
       for (const f of facts()) if (f.startsWith('effect ')) m.set(f.slice(7), (m.get(f.slice(7)) ?? 0) + 1);
       return m;
     };
-    await waitUntil(async () => effects().size >= EVENTS, 90_000, `effects of all ${EVENTS} events`, 200);
+    await waitUntil(async () => effects().size >= EVENTS, 90_000, `effects of all ${EVENTS} events`, 200).catch(
+      async (error: Error) => {
+        // What the replicas said about the events never handled, and what Redis still holds.
+        const seen = effects();
+        const missing = Array.from({ length: EVENTS }, (_, n) => `evt-${n}`).filter((id) => !seen.has(id));
+        const lines = replicas.flatMap((r) => r.facts().map((f) => `${r.name}: ${f}`));
+        throw new Error(
+          `${error.message}: ${missing.length} missing (${missing.slice(0, 10).join(' ')}); ` +
+            `pending ${await pendingEntries(redis, topic).catch(() => -1)}; ` +
+            `dead-lettered ${lines.filter((l) => l.includes('dead-letter ')).length}\n` +
+            `--- not handled / not SUCCESS answers ---\n${lines.filter((l) => !/: effect /.test(l)).slice(-30).join('\n')}\n` +
+            replicas.map((r) => `--- ${r.name} daprd ---\n${r.daprd.output.slice(-12).join('\n')}`).join('\n'),
+          { cause: error },
+        );
+      },
+    );
     let last = -1;
     let quietSince = Date.now();
     await waitUntil(
