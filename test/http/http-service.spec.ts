@@ -222,7 +222,7 @@ describe('HttpService (@nestjs/axios) over a service pooled client', () => {
       expect(error.cause).toMatchObject({ attempts: 1 });
       expect(requestsTo('/busy/budget-a')).toHaveLength(2);
       expect(requestsTo('/busy/budget-b')).toHaveLength(1);
-      expect(exhausted.map((e) => e.route)).toEqual(['/busy/budget-a', '/busy/budget-b']);
+      expect(exhausted.map((e) => `${e.method} ${e.route}`)).toEqual(['GET /busy/budget-a', 'GET /busy/budget-b']);
     } finally {
       await app.close();
     }

@@ -3,6 +3,7 @@ import { HttpClientHelper, KugelCommsEvents, KugelCommsModuleOptions, RetrySched
 import { bootKugelComms } from '../support/module-fixture';
 import { closedPort, json, startTestServer, TestServer } from '../support/test-server';
 import { errorOf } from '../support/errors';
+import { captureLogs } from '../support/log-capture';
 
 /** Fails with `status` until `okAfter` requests came to the same URL, then answers 200. */
 function flaky(status: number, okAfter = Infinity, headers: Record<string, string> = {}) {
@@ -124,9 +125,16 @@ describe('retries (axios-retry, counted by the server)', () => {
     });
     const scheduled: RetryScheduledEvent[] = [];
     local.get(KugelCommsEvents).retryScheduled.on((e) => scheduled.push(e));
+    const logs = captureLogs();
     try {
       await errorOf(local.get(HttpClientHelper).getServiceClient('p').get('/x'));
       expect(stamps).toHaveLength(1 + RETRIES);
+      // Each retry is one WARN line and one event naming the call and why it is tried again.
+      const warned = logs.logger.lines.filter((l) => l.level === 'warn' && l.text.includes(', retry '));
+      expect(warned.map((l) => l.text.replace(/^\[[^\]]*\] /, ''))).toEqual(
+        [1, 2, 3, 4, 5, 6, 7].map((k) => `GET p /x: 503, retry ${k}`),
+      );
+      expect(scheduled[0]).toMatchObject({ client: 'p', method: 'GET', route: '/x', reason: '503' });
       // The delay of retry k: the step min(CAP, BASE × 2^(k-1)) minus up to 20 % jitter: 40-50,
       // then 80-100 where 200, 400, ... 3,200 would be (jitter still spreads the delays at the cap).
       const delays = scheduled.map((e) => e.delayMs);
@@ -145,6 +153,7 @@ describe('retries (axios-retry, counted by the server)', () => {
       // would be (3,200 ms): the cap bounds what the caller waits, not just what is reported.
       expect(stamps[RETRIES] - stamps[0]).toBeLessThan(BASE * 2 ** (RETRIES - 1));
     } finally {
+      logs.restore();
       await local.close();
       await peer.close();
     }
