@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { docFiles } from './check-doc-links.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(repoRoot, 'package.json'));
@@ -149,15 +150,7 @@ export function checkDocBlocks(files, { against = 'dist' } = {}) {
 
 function main(argv) {
   const against = argv.includes('--source') ? 'source' : 'dist';
-  let files = argv.filter((a) => !a.startsWith('--'));
-  if (files.length === 0) {
-    const docs = fs
-      .readdirSync(path.join(repoRoot, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .sort()
-      .map((f) => path.join(repoRoot, 'docs', f));
-    files = [path.join(repoRoot, 'README.md'), ...docs];
-  }
+  const files = docFiles(argv);
   const started = Date.now();
   const { checked, skipped, errors } = checkDocBlocks(files, { against });
   for (const e of errors) console.error(`${e.file}:${e.line}: ${e.message}`);

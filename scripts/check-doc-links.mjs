@@ -14,6 +14,18 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+/** The markdown files named on the command line, or README.md and every docs/*.md. */
+export function docFiles(argv) {
+  const named = argv.filter((a) => !a.startsWith('--'));
+  if (named.length > 0) return named;
+  const docs = fs
+    .readdirSync(path.join(repoRoot, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => path.join(repoRoot, 'docs', f));
+  return [path.join(repoRoot, 'README.md'), ...docs];
+}
+
 export function slug(heading) {
   return heading
     .trim()
@@ -77,15 +89,7 @@ export function checkDocLinks(files) {
 }
 
 function main(argv) {
-  let files = argv.filter((a) => !a.startsWith('--'));
-  if (files.length === 0) {
-    const docs = fs
-      .readdirSync(path.join(repoRoot, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .sort()
-      .map((f) => path.join(repoRoot, 'docs', f));
-    files = [path.join(repoRoot, 'README.md'), ...docs];
-  }
+  const files = docFiles(argv);
   const broken = checkDocLinks(files.map((f) => path.resolve(f)));
   for (const b of broken) console.error(`${b.file}:${b.line}: (${b.target}) ${b.why}`);
   console.log(`doc links: ${broken.length} broken, in ${files.length} file(s)`);

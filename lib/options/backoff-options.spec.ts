@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { KugelCommsModuleOptions } from '../interfaces/kugel-comms-options.interface';
@@ -8,23 +7,13 @@ import { retryDelay } from '../transport/retry-policy';
 import { DEFAULTS } from './defaults';
 import { forgetDeprecationWarnings } from './deprecated-options';
 import { resolveOptions } from './resolve-options';
+import { warningsDuring as warnings } from '../../test/support/log-capture';
 
 const source: RepublishSource = {
   findUndelivered: async () => [],
   markPublished: async () => undefined,
   markFailed: async () => undefined,
 };
-
-/** The WARN lines logged while `run` runs. */
-function warnings(run: () => void): string[] {
-  const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-  try {
-    run();
-    return spy.mock.calls.map((call) => String(call[0]));
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 beforeEach(() => forgetDeprecationWarnings());
 

@@ -1,19 +1,8 @@
-import { Logger } from '@nestjs/common';
 import { forgetDeprecationWarnings } from './deprecated-options';
 import { resolveOptions } from './resolve-options';
+import { warningsDuring as warnings } from '../../test/support/log-capture';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes-long';
-
-/** The WARN lines logged while `run` runs. */
-function warnings(run: () => void): string[] {
-  const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-  try {
-    run();
-    return spy.mock.calls.map((call) => String(call[0]));
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 beforeEach(() => forgetDeprecationWarnings());
 

@@ -44,3 +44,14 @@ export function captureLogs(): { logger: CapturingLogger; reinstall: () => void;
     },
   };
 }
+
+/** The WARN lines Nest loggers log while `run` runs (the lines are kept from the console). */
+export function warningsDuring(run: () => void): string[] {
+  const spy = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  try {
+    run();
+    return spy.mock.calls.map((call) => String(call[0]));
+  } finally {
+    spy.mockRestore();
+  }
+}
